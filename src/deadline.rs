@@ -1,0 +1,1 @@
+//! The deadline language (to be written).
