@@ -1,0 +1,140 @@
+//! Audit: recomputing the chain from the stored bytes alone.
+//!
+//! Verification walks every stored record in order and checks, for each,
+//! that its seq is the next one, that its `prev` is the hash of the record
+//! before it, and that hashing its stored bytes gives its stored hash. It
+//! never parses the event JSON and never re-serializes anything, so what it
+//! vouches for is exactly the bytes on disk. It then checks that the head
+//! record agrees with the last record, and, when the reader supplies a head
+//! they saved earlier, that the chain still holds that event at that seq:
+//! proof that the history up to it was not rewritten or cut short.
+//!
+//! A broken chain is an expected outcome of auditing, so it is a value
+//! ([`Verdict::Broken`]), not an error; errors are for a store that cannot
+//! be read at all.
+
+use std::fmt;
+
+use crate::chain::{Hash, Head};
+use crate::store::{Store, StoreError};
+
+/// The result of a verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every record checks out; the chain holds `events` events up to `head`.
+    Intact { events: u64, head: Head },
+    /// The first problem found.
+    Broken(Break),
+}
+
+/// The first place where the stored chain fails to check out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Break {
+    /// The record's bytes do not hash to its stored hash.
+    ContentChanged { seq: u64 },
+    /// The record's `prev` is not the previous record's hash.
+    LinkBroken { seq: u64, prev: Hash, expected: Hash },
+    /// A record carries the wrong seq: one is missing, repeated or moved.
+    SeqGap { expected: u64, found: u64 },
+    /// The stored bytes after `after` are not a well-formed record.
+    Malformed { after: u64, reason: String },
+    /// The head record disagrees with the last stored record.
+    HeadMismatch { recorded: Head, actual: Head },
+    /// The saved head is not in the chain.
+    SavedHeadMismatch { saved: Head, actual: Option<Head> },
+}
+
+impl Break {
+    /// The first seq that fails.
+    pub fn seq(&self) -> u64 {
+        match self {
+            Break::ContentChanged { seq } | Break::LinkBroken { seq, .. } => *seq,
+            Break::SeqGap { expected, .. } => *expected,
+            Break::Malformed { after, .. } => after + 1,
+            Break::HeadMismatch { recorded, actual } => recorded.seq.min(actual.seq + 1),
+            Break::SavedHeadMismatch { saved, .. } => saved.seq,
+        }
+    }
+}
+
+impl fmt::Display for Break {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Break::ContentChanged { seq } => {
+                write!(f, "seq {seq}: content changed (its bytes no longer hash to its recorded hash)")
+            }
+            Break::LinkBroken { seq, prev, expected } => write!(
+                f,
+                "seq {seq}: link broken (it names {} as the previous hash, but the previous event hashes to {})",
+                prev.short(),
+                expected.short()
+            ),
+            Break::SeqGap { expected, found } => {
+                write!(f, "seq {expected}: seq gap (expected event {expected}, found event {found})")
+            }
+            Break::Malformed { after, reason } => write!(f, "seq {}: malformed record ({reason})", after + 1),
+            Break::HeadMismatch { recorded, actual } => write!(
+                f,
+                "seq {}: the head record says {recorded}, but the chain ends at {actual}",
+                self.seq()
+            ),
+            Break::SavedHeadMismatch { saved, actual: Some(actual) } => write!(
+                f,
+                "seq {}: history rewritten (the saved head is {saved}, but event {} now hashes to {})",
+                saved.seq, saved.seq, actual.hash
+            ),
+            Break::SavedHeadMismatch { saved, actual: None } => write!(
+                f,
+                "seq {}: history cut short (the saved head is {saved}, but the chain no longer reaches seq {})",
+                saved.seq, saved.seq
+            ),
+        }
+    }
+}
+
+/// Verifies the whole stored chain; with `saved`, also that the chain still
+/// holds that head. Memory stays bounded: records are streamed.
+pub fn verify(store: &Store, saved: Option<Head>) -> Result<Verdict, StoreError> {
+    let recorded = store.head()?;
+    let mut last = Head::EMPTY;
+    let mut at_saved = None;
+    for chunk in store.chunks(1) {
+        let chunk = chunk?;
+        for record in chunk.records() {
+            let record = match record {
+                Ok(record) => record,
+                Err(e) => {
+                    return Ok(Verdict::Broken(Break::Malformed { after: last.seq, reason: e.to_string() }))
+                }
+            };
+            let expected = last.seq + 1;
+            if record.seq() != expected {
+                return Ok(Verdict::Broken(Break::SeqGap { expected, found: record.seq() }));
+            }
+            if record.computed_hash() != record.stored_hash() {
+                return Ok(Verdict::Broken(Break::ContentChanged { seq: expected }));
+            }
+            if record.prev() != last.hash {
+                return Ok(Verdict::Broken(Break::LinkBroken {
+                    seq: expected,
+                    prev: record.prev(),
+                    expected: last.hash,
+                }));
+            }
+            last = Head { seq: expected, hash: record.stored_hash() };
+            if saved.is_some_and(|s| s.seq == expected) {
+                at_saved = Some(last);
+            }
+        }
+    }
+    if recorded != last {
+        return Ok(Verdict::Broken(Break::HeadMismatch { recorded, actual: last }));
+    }
+    if let Some(saved) = saved {
+        let genesis = saved.seq == 0 && saved.hash == Hash::ZERO;
+        if !genesis && at_saved != Some(saved) {
+            return Ok(Verdict::Broken(Break::SavedHeadMismatch { saved, actual: at_saved }));
+        }
+    }
+    Ok(Verdict::Intact { events: last.seq, head: last })
+}

@@ -1,0 +1,35 @@
+//! `pledger deadline PHRASE --anchor DATE`: how pledger reads a deadline
+//! phrase, without touching a ledger.
+
+use std::process::ExitCode;
+
+use pledger::deadline;
+use pledger::event::Date;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  pledger deadline \"first half of 2026\" --anchor 2026-01-16\n  \
+pledger deadline \"within 100 days\" --anchor 2026-01-16 --json\n\nThe conventions are in DEADLINES.md.")]
+pub struct Args {
+    /// The phrase, as written in the announcement.
+    phrase: String,
+
+    /// The date the phrase is read from (the announcement's date).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    anchor: Date,
+
+    /// Print {"phrase","anchor","start","end","vague"}.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, _ctx: &Context) -> anyhow::Result<ExitCode> {
+    let deadline = deadline::parse(&args.phrase, args.anchor.0)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&deadline)?);
+    } else {
+        println!("{deadline}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,27 @@
+//! `pledger export`: the events, without envelopes, as JSON Lines that
+//! `import` into a new ledger reproduces.
+
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+use pledger::OpenMode;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  pledger export > ledger.jsonl && pledger --ledger copy.db import ledger.jsonl"
+)]
+pub struct Args {}
+
+pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let ledger = ctx.open(OpenMode::Existing)?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    for envelope in ledger.envelopes(1) {
+        out.write_all(&envelope?.event.canonical_json())?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,28 @@
+//! `pledger head`: the seq and hash of the last event, in the `SEQ:HASH`
+//! form that `verify --head` and `append --expect-head` take.
+
+use std::process::ExitCode;
+
+use pledger::OpenMode;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  pledger head > saved-head.txt\n  pledger verify --head \"$(cat saved-head.txt)\""
+)]
+pub struct Args {
+    /// Print {"seq":N,"hash":"…"}.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let head = ctx.open(OpenMode::Existing)?.head()?;
+    if args.json {
+        println!("{}", serde_json::to_string(&head)?);
+    } else {
+        println!("{head}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,74 @@
+//! `pledger import FILE...`: append the events of JSON Lines files, all or
+//! nothing. Every line of every file is checked first; any problem is
+//! reported as `FILE:LINE: message` and nothing is appended.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use pledger::input::{self, InputErrors};
+use pledger::ledger::RejectError;
+use pledger::OpenMode;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  pledger import events/india-japan-strategic-dialogue-2026-01-16.jsonl\n\n\
+Re-importing a file appends only the lines that are not recorded yet."
+)]
+pub struct Args {
+    /// JSON Lines files, one event per line.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
+    let total: u64 = args.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let bar = progress_bar(total);
+    for path in &args.files {
+        let reader = super::open_input(path)?;
+        let name = path.display().to_string();
+        let (mut read, mut bad) = input::read_lines(&name, reader, |n| bar.inc(n as u64));
+        lines.append(&mut read);
+        errors.append(&mut bad);
+    }
+    bar.finish_and_clear();
+    let ledger = ctx.open(OpenMode::Create)?;
+    if !errors.is_empty() {
+        // Report reference problems of the lines that did decode as well, so
+        // one run shows everything to fix.
+        if let Err(RejectError::Input(more)) = ledger.check(&lines, &ctx.stamp()) {
+            errors.extend(more.0);
+        }
+        let order = |e: &input::InputError| {
+            let file = args.files.iter().position(|f| f.display().to_string() == e.origin.file);
+            (file, e.origin.line)
+        };
+        errors.sort_by_key(order);
+        return Err(RejectError::Input(InputErrors(errors)).into());
+    }
+    let appended = ledger.append(&lines, None, &ctx.stamp())?;
+    println!(
+        "{} new, {} already recorded; head {}",
+        appended.new.len(),
+        appended.already_recorded,
+        appended.head
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn progress_bar(total_bytes: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() || total_bytes < 1 << 20 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total_bytes);
+    bar.set_style(
+        ProgressStyle::with_template("reading {bar:40} {bytes}/{total_bytes} ({eta})")
+            .expect("the template is valid"),
+    );
+    bar
+}

@@ -1,0 +1,23 @@
+//! `pledger init`: create an empty ledger.
+
+use std::process::ExitCode;
+
+use pledger::OpenMode;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  pledger --ledger monitor.db init")]
+pub struct Args {}
+
+pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let existed = ctx.ledger.join("db").exists();
+    let ledger = ctx.open(OpenMode::Create)?;
+    let head = ledger.head()?;
+    if existed {
+        println!("ledger at {} already exists: {} events, head {head}", ctx.ledger.display(), head.seq);
+    } else {
+        println!("created an empty ledger at {}", ctx.ledger.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,46 @@
+//! `pledger log`: the recorded events in chain order.
+
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+use pledger::OpenMode;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  pledger log\n  pledger log --from 40 --json")]
+pub struct Args {
+    /// Start at this seq.
+    #[arg(long, default_value_t = 1, value_name = "SEQ")]
+    from: u64,
+
+    /// Print one envelope per line as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let ledger = ctx.open(OpenMode::Existing)?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    for envelope in ledger.envelopes(args.from) {
+        let e = envelope?;
+        if args.json {
+            serde_json::to_writer(&mut out, &e)?;
+            writeln!(out)?;
+        } else {
+            let date = e.event.date().map(|d| d.to_string()).unwrap_or_else(|| "-".into());
+            writeln!(
+                out,
+                "{:>6}  {:<10}  {:<12} {:<44} {}",
+                e.seq,
+                date,
+                e.event.type_name(),
+                e.event.label(),
+                e.hash.short()
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

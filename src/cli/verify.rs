@@ -1,0 +1,33 @@
+//! `pledger verify`: recompute the chain from the stored bytes; exit 1 at the
+//! first break.
+
+use std::process::ExitCode;
+
+use pledger::audit::{self, Verdict};
+use pledger::{Head, OpenMode};
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  pledger verify\n  pledger verify --head 12:3f0a…   # prove the history up to a saved head is unchanged"
+)]
+pub struct Args {
+    /// Also check that the event at SEQ still has HASH.
+    #[arg(long, value_name = "SEQ:HASH")]
+    head: Option<Head>,
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let ledger = ctx.open(OpenMode::Existing)?;
+    match audit::verify(ledger.store(), args.head)? {
+        Verdict::Intact { events, head } => {
+            println!("ok: {events} events, head {head}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Verdict::Broken(at) => {
+            eprintln!("verification failed at {at}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}

@@ -1,0 +1,545 @@
+//! Events: the facts a ledger records, and the JSON Lines interchange format.
+//!
+//! An event is something that happened, named in the past tense by its
+//! `"type"`: an announcement was made, a commitment was given, a meeting was
+//! held, a deadline was revised, an outcome was reached, progress was
+//! reported, an earlier entry was retracted. One event is one JSON object on
+//! one line; unknown fields are refused so that a typo is never silently
+//! dropped.
+//!
+//! This module checks what can be checked of one event alone (field types,
+//! slugs, dates, non-empty text). Whether its references resolve is the
+//! ledger's business, since that needs the rest of the chain.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// One recorded fact. The serialized form is the interchange format: the
+/// `type` tag first, then the variant's fields in declaration order, with
+/// absent optional fields left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Event {
+    Announcement(Announcement),
+    Commitment(Commitment),
+    Meeting(Meeting),
+    Deadline(DeadlineRevision),
+    Outcome(Outcome),
+    Progress(Progress),
+    Retraction(Retraction),
+}
+
+/// A public statement that gives commitments, such as a joint statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Announcement {
+    pub id: Slug,
+    pub date: Date,
+    pub title: Text,
+    pub parties: Parties,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Text>,
+}
+
+/// A specific, future-oriented statement of action by named parties.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commitment {
+    pub id: Slug,
+    /// The announcement that gave it; its date anchors the deadline phrase.
+    pub announcement: Slug,
+    pub title: Text,
+    /// Defaults to the announcement's parties when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parties: Option<Parties>,
+    /// A deadline phrase such as "first half of 2026", kept as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Text>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<Text>,
+}
+
+/// A meeting that took place, possibly meeting or advancing commitments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meeting {
+    pub id: Slug,
+    pub date: Date,
+    pub title: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parties: Option<Parties>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Text>,
+    /// Commitments this meeting met.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fulfils: Vec<Slug>,
+    /// Commitments this meeting advanced without meeting them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub progresses: Vec<Slug>,
+}
+
+/// A deadline set or revised for a commitment on `date`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineRevision {
+    pub commitment: Slug,
+    pub date: Date,
+    /// The new deadline phrase, read relative to `date`.
+    pub deadline: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+/// How a commitment ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    pub commitment: Slug,
+    pub date: Date,
+    pub outcome: OutcomeKind,
+    /// The commitment that replaces this one; required for `superseded`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Slug>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+/// The ways a commitment can end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutcomeKind {
+    Met,
+    Cancelled,
+    Superseded,
+}
+
+/// A note that a commitment advanced on `date`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Progress {
+    pub commitment: Slug,
+    pub date: Date,
+    pub note: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+/// Voids an earlier event. The retracted event stays in the chain; the
+/// projections stop seeing it. Retracting a retraction restores its target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retraction {
+    pub retracts: EventRef,
+    pub reason: Text,
+}
+
+/// Where a fact was reported. Every field is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Text>,
+}
+
+/// A reference to an earlier event: its seq number or its uuid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged, expecting = "a seq number or an event uuid")]
+pub enum EventRef {
+    Seq(u64),
+    Uuid(uuid::Uuid),
+}
+
+impl fmt::Display for EventRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventRef::Seq(seq) => write!(f, "#{seq}"),
+            EventRef::Uuid(uuid) => write!(f, "{uuid}"),
+        }
+    }
+}
+
+/// The namespaces of user-chosen ids: ids are unique per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IdKind {
+    Announcement,
+    Commitment,
+    Meeting,
+}
+
+impl IdKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            IdKind::Announcement => "announcement",
+            IdKind::Commitment => "commitment",
+            IdKind::Meeting => "meeting",
+        }
+    }
+}
+
+impl Event {
+    /// The event's `type` as written in JSON.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Event::Announcement(_) => "announcement",
+            Event::Commitment(_) => "commitment",
+            Event::Meeting(_) => "meeting",
+            Event::Deadline(_) => "deadline",
+            Event::Outcome(_) => "outcome",
+            Event::Progress(_) => "progress",
+            Event::Retraction(_) => "retraction",
+        }
+    }
+
+    /// The user-chosen id, for the kinds that have one.
+    pub fn id(&self) -> Option<(IdKind, &Slug)> {
+        match self {
+            Event::Announcement(a) => Some((IdKind::Announcement, &a.id)),
+            Event::Commitment(c) => Some((IdKind::Commitment, &c.id)),
+            Event::Meeting(m) => Some((IdKind::Meeting, &m.id)),
+            _ => None,
+        }
+    }
+
+    /// The date the event itself carries (a commitment takes its
+    /// announcement's date, a retraction has none).
+    pub fn date(&self) -> Option<Date> {
+        match self {
+            Event::Announcement(a) => Some(a.date),
+            Event::Meeting(m) => Some(m.date),
+            Event::Deadline(d) => Some(d.date),
+            Event::Outcome(o) => Some(o.date),
+            Event::Progress(p) => Some(p.date),
+            Event::Commitment(_) | Event::Retraction(_) => None,
+        }
+    }
+
+    /// The commitments this event is about, in the order written.
+    pub fn commitments(&self) -> Vec<&Slug> {
+        match self {
+            Event::Commitment(c) => vec![&c.id],
+            Event::Meeting(m) => m.fulfils.iter().chain(&m.progresses).collect(),
+            Event::Deadline(d) => vec![&d.commitment],
+            Event::Outcome(o) => o.by.iter().chain([&o.commitment]).collect(),
+            Event::Progress(p) => vec![&p.commitment],
+            Event::Announcement(_) | Event::Retraction(_) => vec![],
+        }
+    }
+
+    /// A short label for listings: the id, or what the event is about.
+    pub fn label(&self) -> String {
+        match self {
+            Event::Announcement(a) => a.id.to_string(),
+            Event::Commitment(c) => c.id.to_string(),
+            Event::Meeting(m) => m.id.to_string(),
+            Event::Deadline(d) => d.commitment.to_string(),
+            Event::Outcome(o) => format!("{} {}", o.commitment, o.outcome.name()),
+            Event::Progress(p) => p.commitment.to_string(),
+            Event::Retraction(r) => format!("retracts {}", r.retracts),
+        }
+    }
+
+    /// The canonical bytes of the event: its serialization by this module.
+    /// Two lines that differ only in key order or white space have the same
+    /// canonical bytes, which is how a re-import recognises them.
+    pub fn canonical_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("events always serialize")
+    }
+
+    /// Checks the rules that a single line must meet on its own and that
+    /// serde's types do not express.
+    pub fn check(&self) -> Result<(), String> {
+        if let Event::Outcome(o) = self {
+            match (o.outcome, &o.by) {
+                (OutcomeKind::Superseded, None) => {
+                    return Err("a superseded outcome needs `by`: the commitment that replaces it".into())
+                }
+                (OutcomeKind::Met | OutcomeKind::Cancelled, Some(_)) => {
+                    return Err(format!(
+                        "`by` is only for a superseded outcome, not for `{}`",
+                        o.outcome.name()
+                    ))
+                }
+                (OutcomeKind::Superseded, Some(by)) if *by == o.commitment => {
+                    return Err(format!("commitment '{by}' cannot supersede itself"))
+                }
+                _ => {}
+            }
+        }
+        if let Event::Retraction(Retraction { retracts: EventRef::Seq(0), .. }) = self {
+            return Err("`retracts` names seq 0, but seqs start at 1".into());
+        }
+        Ok(())
+    }
+}
+
+impl OutcomeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            OutcomeKind::Met => "met",
+            OutcomeKind::Cancelled => "cancelled",
+            OutcomeKind::Superseded => "superseded",
+        }
+    }
+}
+
+/// A user-chosen id: 1 to 100 of lowercase ASCII letters, digits and `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Slug(String);
+
+impl Slug {
+    pub const MAX_LEN: usize = 100;
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Slug {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        if value.is_empty() {
+            Err("expected an id (lowercase letters, digits and '-'), found an empty string".into())
+        } else if value.len() > Slug::MAX_LEN {
+            Err(format!(
+                "expected an id of at most {} characters, found one of {}",
+                Slug::MAX_LEN,
+                value.chars().count()
+            ))
+        } else if let Some(bad) = value.chars().find(|&c| !ok_char(c)) {
+            Err(format!(
+                "expected an id of lowercase letters, digits and '-', found {:?} (character {:?})",
+                value, bad
+            ))
+        } else {
+            Ok(Slug(value))
+        }
+    }
+}
+
+impl std::str::FromStr for Slug {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Slug::try_from(s.to_owned())
+    }
+}
+
+impl From<Slug> for String {
+    fn from(slug: Slug) -> String {
+        slug.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A calendar date written `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Date(pub NaiveDate);
+
+impl TryFrom<String> for Date {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl std::str::FromStr for Date {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let b = s.as_bytes();
+        let shape_ok = b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        if !shape_ok {
+            return Err(format!("expected a date as YYYY-MM-DD, found {s:?}"));
+        }
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Date).map_err(|_| {
+            format!("expected a date as YYYY-MM-DD, found {s:?}, which is not a day of the calendar")
+        })
+    }
+}
+
+impl From<Date> for String {
+    fn from(date: Date) -> String {
+        date.to_string()
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+/// Text that says something: not empty and not only white space.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Text(String);
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Text {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        if value.trim().is_empty() {
+            Err("expected text, found an empty string".into())
+        } else {
+            Ok(Text(value))
+        }
+    }
+}
+
+impl std::str::FromStr for Text {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Text::try_from(s.to_owned())
+    }
+}
+
+impl From<Text> for String {
+    fn from(text: Text) -> String {
+        text.0
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The parties to a statement: a non-empty list of names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "Vec<Text>", into = "Vec<Text>")]
+pub struct Parties(Vec<Text>);
+
+impl Parties {
+    pub fn iter(&self) -> impl Iterator<Item = &Text> {
+        self.0.iter()
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|p| p.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+impl TryFrom<Vec<Text>> for Parties {
+    type Error = String;
+
+    fn try_from(value: Vec<Text>) -> Result<Self, Self::Error> {
+        if value.is_empty() {
+            Err("expected at least one party, found an empty list".into())
+        } else {
+            Ok(Parties(value))
+        }
+    }
+}
+
+impl From<Parties> for Vec<Text> {
+    fn from(parties: Parties) -> Vec<Text> {
+        parties.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(line: &str) -> Result<Event, String> {
+        serde_json::from_str::<Event>(line).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_issue_examples_decode_and_round_trip() {
+        let lines = [
+            r#"{"type":"announcement","id":"in-jp-strategic-dialogue-2026","date":"2026-01-16","title":"18th India-Japan Strategic Dialogue","parties":["India","Japan"],"source":{"publisher":"Hindustan Times"}}"#,
+            r#"{"type":"commitment","id":"economic-security-dialogue","announcement":"in-jp-strategic-dialogue-2026","title":"Hold a formal economic security dialogue","deadline":"first half of 2026","tags":["economic-security"]}"#,
+            r#"{"type":"meeting","id":"esd-tokyo-2026-05","date":"2026-05-20","title":"Economic security dialogue held in Tokyo","fulfils":["economic-security-dialogue"]}"#,
+        ];
+        for line in lines {
+            let event = decode(line).unwrap();
+            assert_eq!(String::from_utf8(event.canonical_json()).unwrap(), line);
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_naming_the_field() {
+        let err = decode(r#"{"type":"progress","commitment":"a","date":"2026-01-01","note":"x","nte":"y"}"#)
+            .unwrap_err();
+        assert!(err.contains("unknown field `nte`"), "{err}");
+    }
+
+    #[test]
+    fn bad_slugs_dates_and_empty_text_are_refused() {
+        let cases = [
+            (
+                r#"{"type":"progress","commitment":"Bad_Id","date":"2026-01-01","note":"x"}"#,
+                "lowercase letters",
+            ),
+            (
+                r#"{"type":"progress","commitment":"a","date":"2026-02-30","note":"x"}"#,
+                "not a day of the calendar",
+            ),
+            (r#"{"type":"progress","commitment":"a","date":"30/01/2026","note":"x"}"#, "YYYY-MM-DD"),
+            (r#"{"type":"progress","commitment":"a","date":"2026-01-01","note":"  "}"#, "empty string"),
+            (
+                r#"{"type":"announcement","id":"a","date":"2026-01-01","title":"t","parties":[]}"#,
+                "at least one party",
+            ),
+            (r#"{"type":"retraction","retracts":"yesterday","reason":"r"}"#, "a seq number or an event uuid"),
+        ];
+        for (line, expected) in cases {
+            let err = decode(line).unwrap_err();
+            assert!(err.contains(expected), "{line}: {err}");
+        }
+    }
+
+    #[test]
+    fn superseded_needs_a_replacement_and_others_refuse_one() {
+        let superseded: Event =
+            decode(r#"{"type":"outcome","commitment":"a","date":"2026-01-01","outcome":"superseded"}"#)
+                .unwrap();
+        assert!(superseded.check().unwrap_err().contains("needs `by`"));
+        let met: Event =
+            decode(r#"{"type":"outcome","commitment":"a","date":"2026-01-01","outcome":"met","by":"b"}"#)
+                .unwrap();
+        assert!(met.check().unwrap_err().contains("only for a superseded"));
+    }
+
+    #[test]
+    fn slug_length_limit_is_100() {
+        assert!(Slug::try_from("a".repeat(100)).is_ok());
+        assert!(Slug::try_from("a".repeat(101)).is_err());
+    }
+}

@@ -1,0 +1,224 @@
+//! Reading events from JSON Lines, with every error placed at `FILE:LINE`.
+//!
+//! A file is read as bytes so that invalid UTF-8 and over-long lines are
+//! reported by line number rather than aborting the read. Blank lines are
+//! skipped; a file with no event at all is refused, since importing it is
+//! almost certainly a mistake (the wrong file, or an empty export).
+
+use std::fmt;
+use std::io::BufRead;
+
+use crate::chain::MAX_RECORD_LEN;
+use crate::event::Event;
+
+/// Where a line came from: a file name (or `<stdin>`) and a 1-based line number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: String,
+    pub line: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// One decoded event and where it came from.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub origin: Origin,
+    pub event: Event,
+}
+
+/// A problem with one line of input, shown as `FILE:LINE: message`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}: {message}")]
+pub struct InputError {
+    pub origin: Origin,
+    pub message: String,
+}
+
+/// Every problem found in an input, in the order found. Nothing is appended
+/// when there is any.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct InputErrors(pub Vec<InputError>);
+
+impl fmt::Display for InputErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Decodes one line of JSON into an event, checking what one line can show
+/// on its own. The message has no position: the caller adds `FILE:LINE`.
+pub fn decode_line(text: &str) -> Result<Event, String> {
+    match serde_json::from_str::<Event>(text) {
+        Ok(event) => {
+            event.check()?;
+            Ok(event)
+        }
+        Err(e) => Err(describe_json_error(text, &e)),
+    }
+}
+
+/// Reads every line of `reader`, decoding each, and returns the events with
+/// all the errors found. `on_line` is called with the byte count of each line
+/// read, for progress reporting.
+pub fn read_lines(
+    file: &str,
+    reader: impl BufRead,
+    mut on_line: impl FnMut(usize),
+) -> (Vec<Line>, Vec<InputError>) {
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
+    let mut saw_event_line = false;
+    let mut line_no = 0;
+    let error =
+        |line: usize, message: String| InputError { origin: Origin { file: file.to_owned(), line }, message };
+    // split() keeps each line in memory once; an over-long line is refused
+    // before any parsing.
+    for chunk in reader.split(b'\n') {
+        line_no += 1;
+        let bytes = match chunk {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                errors.push(error(line_no, format!("cannot read the file: {e}")));
+                break;
+            }
+        };
+        on_line(bytes.len() + 1);
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(&bytes);
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        saw_event_line = true;
+        if bytes.len() >= MAX_RECORD_LEN {
+            errors.push(error(
+                line_no,
+                format!("expected an event under 32 KiB, found a line of {} bytes", bytes.len()),
+            ));
+            continue;
+        }
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                errors.push(error(
+                    line_no,
+                    format!("expected UTF-8 text, found an invalid byte at column {}", e.valid_up_to() + 1),
+                ));
+                continue;
+            }
+        };
+        match decode_line(text) {
+            Ok(event) => lines.push(Line { origin: Origin { file: file.to_owned(), line: line_no }, event }),
+            Err(message) => errors.push(error(line_no, message)),
+        }
+    }
+    if !saw_event_line && errors.is_empty() {
+        let what = if line_no == 0 { "an empty file" } else { "only blank lines" };
+        errors.push(error(line_no.max(1), format!("expected at least one event, found {what}")));
+    }
+    (lines, errors)
+}
+
+/// Turns serde_json's message into one that names the event type (when the
+/// line is an object with a known `type`) and the column, without serde's
+/// "at line 1" suffix, which would contradict the caller's line number.
+fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    if e.is_syntax() || e.is_eof() {
+        return format!(
+            "expected a JSON object, but the JSON is malformed: {message} (column {})",
+            e.column()
+        );
+    }
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(_) => return message.to_owned(),
+    };
+    let Some(object) = value.as_object() else {
+        return format!("expected a JSON object with a \"type\", found {}", json_kind(&value));
+    };
+    match object.get("type") {
+        None => "expected a \"type\" field (announcement, commitment, meeting, deadline, outcome, progress or retraction)".into(),
+        Some(serde_json::Value::String(kind)) if message.starts_with("unknown variant") => format!(
+            "unknown event type {kind:?}; expected announcement, commitment, meeting, deadline, outcome, progress or retraction"
+        ),
+        Some(serde_json::Value::String(kind)) => format!("{kind}: {message}"),
+        Some(other) => format!("expected \"type\" to be a string, found {}", json_kind(other)),
+    }
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors_of(text: &[u8]) -> Vec<String> {
+        read_lines("f.jsonl", text, |_| {}).1.into_iter().map(|e| e.to_string()).collect()
+    }
+
+    #[test]
+    fn each_bad_line_is_reported_at_its_line() {
+        let text = b"{\"type\":\"progress\",\"commitment\":\"a\",\"date\":\"2026-01-01\",\"note\":\"ok\"}\n\
+                     {\"type\":\"progres\"}\n\
+                     \n\
+                     not json\n\
+                     [1,2]\n\
+                     {\"type\":\"progress\",\"commitment\":\"a\",\"date\":\"2026-01-01\"}\n";
+        let errors = errors_of(text);
+        assert_eq!(errors.len(), 4, "{errors:#?}");
+        assert!(errors[0].starts_with("f.jsonl:2: unknown event type \"progres\""), "{}", errors[0]);
+        assert!(
+            errors[1].starts_with("f.jsonl:4: expected a JSON object, but the JSON is malformed"),
+            "{}",
+            errors[1]
+        );
+        assert!(
+            errors[2].starts_with("f.jsonl:5: expected a JSON object with a \"type\", found an array"),
+            "{}",
+            errors[2]
+        );
+        assert_eq!(errors[3], "f.jsonl:6: progress: missing field `note`");
+    }
+
+    #[test]
+    fn empty_and_blank_files_are_refused() {
+        assert_eq!(errors_of(b""), ["f.jsonl:1: expected at least one event, found an empty file"]);
+        assert_eq!(
+            errors_of(b"\n  \n\n"),
+            ["f.jsonl:3: expected at least one event, found only blank lines"]
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_and_oversized_lines_are_refused_without_parsing() {
+        let errors = errors_of(b"{\"type\":\"\xff\"}\n");
+        assert_eq!(errors, ["f.jsonl:1: expected UTF-8 text, found an invalid byte at column 10"]);
+        let long = format!("{{\"type\":\"progress\",\"note\":\"{}\"}}", "x".repeat(40_000));
+        let errors = errors_of(long.as_bytes());
+        assert!(
+            errors[0].contains("expected an event under 32 KiB, found a line of 40029 bytes"),
+            "{errors:?}"
+        );
+    }
+}

@@ -1,0 +1,521 @@
+//! The ledger: appending events to the chain after checking them against it.
+//!
+//! Appending is a command; what it records are facts. A batch of lines is
+//! first checked as a whole (every line's own shape, then its references
+//! against the chain and the lines before it, then duplicates), and every
+//! problem is reported. Only a batch without problems is framed into records
+//! and appended, in one atomic, durable store transaction.
+//!
+//! Re-importing a file is safe: a line whose event is already recorded with
+//! the same content (by id for announcements, commitments and meetings, by
+//! content for the other types) is skipped and counted as already recorded.
+//!
+//! Concurrency is optimistic: [`Ledger::append`] checks the lines against the
+//! head it reads (or the head the caller expects), and the store refuses the
+//! write with [`AppendError::Conflict`] if another writer moved the head in
+//! between. A caller that gets a conflict re-reads the head and tries again;
+//! the lines are re-checked against the new chain.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::chain::{self, Envelope, Head, RawRecord};
+use crate::deadline;
+use crate::event::{Event, EventRef, IdKind, Slug};
+use crate::input::{InputError, InputErrors, Line, Origin};
+use crate::store::{Batch, OpenMode, Store, StoreError};
+
+pub use crate::store::AppendError;
+
+/// An open ledger.
+pub struct Ledger {
+    store: Store,
+}
+
+/// Who records, and when: passed in, never read from a clock inside the core.
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    pub now: DateTime<Utc>,
+    pub by: String,
+}
+
+/// What an append did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The events appended, in chain order.
+    pub new: Vec<AppendedEvent>,
+    /// Lines skipped because their event was already recorded.
+    pub already_recorded: usize,
+    /// The head after the append (unchanged when nothing was new).
+    pub head: Head,
+}
+
+/// One appended event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendedEvent {
+    pub seq: u64,
+    pub hash: chain::Hash,
+    pub origin: Origin,
+    pub event: Event,
+}
+
+/// Why lines were not appended.
+#[derive(Debug, thiserror::Error)]
+pub enum RejectError {
+    /// Some lines are wrong; nothing was appended.
+    #[error(transparent)]
+    Input(#[from] InputErrors),
+    #[error(transparent)]
+    Append(#[from] AppendError),
+}
+
+impl From<StoreError> for RejectError {
+    fn from(e: StoreError) -> Self {
+        RejectError::Append(AppendError::Store(e))
+    }
+}
+
+impl Ledger {
+    /// Opens the ledger at `path`; `mode` says whether it may be created.
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Ledger, StoreError> {
+        Ok(Ledger { store: Store::open(path, mode)? })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The recorded head.
+    pub fn head(&self) -> Result<Head, StoreError> {
+        self.store.head()
+    }
+
+    /// Checks `lines` against the chain and appends the new ones durably.
+    ///
+    /// With `expected`, the append happens only if the head is still that
+    /// one; otherwise it is checked against the current head and refused only
+    /// if another writer appends between the check and the write. Either way
+    /// a moved head is an [`AppendError::Conflict`]: re-read and retry.
+    pub fn append(
+        &self,
+        lines: &[Line],
+        expected: Option<Head>,
+        stamp: &Stamp,
+    ) -> Result<Appended, RejectError> {
+        let head = self.store.head()?;
+        if let Some(expected) = expected {
+            if expected != head {
+                return Err(AppendError::Conflict { expected, current: head }.into());
+            }
+        }
+        let (batch, appended) = self.prepare(lines, head, stamp)?;
+        let head = self.store.append(&batch)?;
+        Ok(Appended { head, ..appended })
+    }
+
+    /// Checks `lines` against the chain ending at `head` without writing:
+    /// what [`Ledger::append`] would append.
+    pub fn check(&self, lines: &[Line], stamp: &Stamp) -> Result<Appended, RejectError> {
+        let head = self.store.head()?;
+        Ok(self.prepare(lines, head, stamp)?.1)
+    }
+
+    fn prepare(&self, lines: &[Line], head: Head, stamp: &Stamp) -> Result<(Batch, Appended), RejectError> {
+        let mut checker = Checker::new(&self.store, head);
+        let mut errors = Vec::new();
+        let mut accepted = Vec::new();
+        let mut already_recorded = 0;
+        for line in lines {
+            match checker.check(line) {
+                Ok(Verdict::New) => accepted.push(line),
+                Ok(Verdict::AlreadyRecorded) => already_recorded += 1,
+                Err(Problem::Line(message)) => {
+                    errors.push(InputError { origin: line.origin.clone(), message })
+                }
+                Err(Problem::Store(e)) => return Err(e.into()),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(InputErrors(errors).into());
+        }
+        let mut batch = Batch::new(head);
+        let mut new = Vec::with_capacity(accepted.len());
+        let mut framer = Framer::new(stamp);
+        for line in accepted {
+            let canonical = line.event.canonical_json();
+            let body = framer.body(&canonical);
+            let record_len = chain::record_len(body.len());
+            if record_len >= chain::MAX_RECORD_LEN {
+                errors.push(InputError {
+                    origin: line.origin.clone(),
+                    message: format!(
+                        "expected an event under 32 KiB when stored, found one of {record_len} bytes"
+                    ),
+                });
+                continue;
+            }
+            let id = line.event.id().map(|(kind, id)| (kind, id.as_str()));
+            let content = if id.is_none() { Some(canonical.as_slice()) } else { None };
+            let Head { seq, hash } = batch.push(&body, id, content);
+            new.push(AppendedEvent { seq, hash, origin: line.origin.clone(), event: line.event.clone() });
+        }
+        if !errors.is_empty() {
+            return Err(InputErrors(errors).into());
+        }
+        let head = batch.head();
+        Ok((batch, Appended { new, already_recorded, head }))
+    }
+
+    /// Every event from `from` on, decoded, in chain order. Reads lazily.
+    pub fn envelopes(&self, from: u64) -> impl Iterator<Item = Result<Envelope, StoreError>> + '_ {
+        let head = self.store.head();
+        let limit = head.as_ref().map(|h| h.seq).unwrap_or(0);
+        let head_error = head.err();
+        let path = self.store.path().to_owned();
+        let unreadable = move |reason: String| StoreError::Unreadable { path: path.clone(), reason };
+        let chunks = self.store.chunks(from.max(1));
+        head_error.map(Err).into_iter().chain(
+            chunks
+                .flat_map(move |chunk| {
+                    let unreadable = unreadable.clone();
+                    let decoded: Vec<Result<Envelope, StoreError>> = match chunk {
+                        Err(e) => vec![Err(e)],
+                        Ok(chunk) => chunk
+                            .records()
+                            .map(|r| {
+                                r.map_err(|e| unreadable(e.to_string())).and_then(|r| {
+                                    r.decode().map_err(|e| {
+                                        unreadable(format!("event {} cannot be decoded: {e}", r.seq()))
+                                    })
+                                })
+                            })
+                            .collect(),
+                    };
+                    decoded
+                })
+                .filter(move |e| e.as_ref().map_or(true, |e| e.seq >= from))
+                .take_while(move |e| e.as_ref().map_or(true, |e| e.seq <= limit)),
+        )
+    }
+
+    /// The event with this seq.
+    pub fn envelope(&self, seq: u64) -> Result<Option<Envelope>, StoreError> {
+        self.store
+            .record(seq)?
+            .map(|bytes| {
+                let (raw, _) = RawRecord::split(&bytes).map_err(|e| self.unreadable(e.to_string()))?;
+                raw.decode().map_err(|e| self.unreadable(format!("event {seq} cannot be decoded: {e}")))
+            })
+            .transpose()
+    }
+
+    /// The event with this user-chosen id.
+    pub fn by_id(&self, kind: IdKind, id: &str) -> Result<Option<Envelope>, StoreError> {
+        match self.store.lookup_id(kind, id)? {
+            Some(seq) => self.envelope(seq),
+            None => Ok(None),
+        }
+    }
+
+    fn unreadable(&self, reason: String) -> StoreError {
+        StoreError::Unreadable { path: self.store.path().to_owned(), reason }
+    }
+}
+
+/// Builds record bodies: `{"uuid","recorded_at","recorded_by","event"}`,
+/// written directly around the event's canonical bytes so they are
+/// serialized once.
+struct Framer {
+    now: DateTime<Utc>,
+    prefix_tail: String,
+}
+
+impl Framer {
+    fn new(stamp: &Stamp) -> Framer {
+        let recorded_at = serde_json::to_string(&stamp.now).expect("timestamps serialize");
+        let recorded_by = serde_json::to_string(&stamp.by).expect("strings serialize");
+        Framer {
+            now: stamp.now,
+            prefix_tail: format!(",\"recorded_at\":{recorded_at},\"recorded_by\":{recorded_by},\"event\":"),
+        }
+    }
+
+    fn body(&mut self, canonical: &[u8]) -> Vec<u8> {
+        let ts = uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            self.now.timestamp().max(0) as u64,
+            self.now.timestamp_subsec_nanos(),
+        );
+        let uuid = uuid::Uuid::new_v7(ts);
+        let mut body = Vec::with_capacity(canonical.len() + self.prefix_tail.len() + 50);
+        body.extend_from_slice(b"{\"uuid\":\"");
+        body.extend_from_slice(uuid.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()).as_bytes());
+        body.push(b'"');
+        body.extend_from_slice(self.prefix_tail.as_bytes());
+        body.extend_from_slice(canonical);
+        body.push(b'}');
+        body
+    }
+}
+
+enum Verdict {
+    New,
+    AlreadyRecorded,
+}
+
+enum Problem {
+    Line(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        Problem::Store(e)
+    }
+}
+
+impl From<String> for Problem {
+    fn from(message: String) -> Self {
+        Problem::Line(message)
+    }
+}
+
+/// Checks lines in order against the chain plus the lines accepted before.
+struct Checker<'a> {
+    store: &'a Store,
+    next_seq: u64,
+    head_seq: u64,
+    /// Ids given by earlier lines of this batch, with their canonical bytes
+    /// and line.
+    pending_ids: HashMap<(IdKind, Slug), (Vec<u8>, usize)>,
+    /// Canonical bytes of id-less events from earlier lines of this batch.
+    pending_content: HashSet<Vec<u8>>,
+    /// Announcement dates, from the chain or this batch.
+    announcement_dates: HashMap<Slug, NaiveDate>,
+    /// Each commitment's announcement date, from the chain or this batch.
+    commitment_dates: HashMap<Slug, NaiveDate>,
+    /// Event uuids in the chain, loaded on first need.
+    uuids: Option<HashMap<uuid::Uuid, u64>>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(store: &'a Store, head: Head) -> Self {
+        Checker {
+            store,
+            next_seq: head.seq + 1,
+            head_seq: head.seq,
+            pending_ids: HashMap::new(),
+            pending_content: HashSet::new(),
+            announcement_dates: HashMap::new(),
+            commitment_dates: HashMap::new(),
+            uuids: None,
+        }
+    }
+
+    fn check(&mut self, line: &Line) -> Result<Verdict, Problem> {
+        let event = &line.event;
+        let canonical = event.canonical_json();
+        match event.id() {
+            Some((kind, id)) => {
+                if let Some((earlier, line_no)) = self.pending_ids.get(&(kind, id.clone())) {
+                    return if *earlier == canonical {
+                        Ok(Verdict::AlreadyRecorded)
+                    } else {
+                        Err(format!(
+                            "{} '{id}' is already given on line {line_no} with different content",
+                            kind.name()
+                        )
+                        .into())
+                    };
+                }
+                if let Some(seq) = self.store.lookup_id(kind, id.as_str())? {
+                    let stored = self.stored_event(seq)?;
+                    return if stored.canonical_json() == canonical {
+                        Ok(Verdict::AlreadyRecorded)
+                    } else {
+                        Err(already_recorded_message(kind, id, seq).into())
+                    };
+                }
+            }
+            None => {
+                if self.pending_content.contains(&canonical)
+                    || self.store.lookup_content(&canonical)?.is_some()
+                {
+                    return Ok(Verdict::AlreadyRecorded);
+                }
+            }
+        }
+        // Register before checking references, so that a line with a bad
+        // reference does not also make every later line that names it fail.
+        match event {
+            Event::Announcement(a) => {
+                self.announcement_dates.insert(a.id.clone(), a.date.0);
+            }
+            Event::Commitment(c) => {
+                if let Ok(date) = self.announcement_date(&c.announcement) {
+                    self.commitment_dates.insert(c.id.clone(), date);
+                }
+            }
+            _ => {}
+        }
+        match event.id() {
+            Some((kind, id)) => {
+                self.pending_ids.insert((kind, id.clone()), (canonical, line.origin.line));
+            }
+            None => {
+                self.pending_content.insert(canonical);
+            }
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.check_references(event, seq)?;
+        Ok(Verdict::New)
+    }
+
+    fn check_references(&mut self, event: &Event, seq: u64) -> Result<(), Problem> {
+        match event {
+            Event::Announcement(_) => Ok(()),
+            Event::Commitment(c) => {
+                let anchor = self.announcement_date(&c.announcement)?;
+                if let Some(phrase) = &c.deadline {
+                    deadline::parse(phrase.as_str(), anchor).map_err(|e| format!("deadline: {e}"))?;
+                }
+                Ok(())
+            }
+            Event::Meeting(m) => {
+                for id in m.fulfils.iter().chain(&m.progresses) {
+                    self.commitment_on(id, m.date.0, "a meeting")?;
+                }
+                Ok(())
+            }
+            Event::Deadline(d) => {
+                self.commitment_on(&d.commitment, d.date.0, "a deadline revision")?;
+                deadline::parse(d.deadline.as_str(), d.date.0).map_err(|e| format!("deadline: {e}"))?;
+                Ok(())
+            }
+            Event::Outcome(o) => {
+                self.commitment_on(&o.commitment, o.date.0, "an outcome")?;
+                if let Some(by) = &o.by {
+                    self.commitment_date(by)?;
+                }
+                Ok(())
+            }
+            Event::Progress(p) => self.commitment_on(&p.commitment, p.date.0, "progress"),
+            Event::Retraction(r) => match r.retracts {
+                EventRef::Seq(target) if target >= seq => Err(format!(
+                    "`retracts` names seq {target}, but a retraction can only retract an earlier event (this one will be seq {seq})"
+                )
+                .into()),
+                EventRef::Seq(_) => Ok(()),
+                EventRef::Uuid(uuid) => {
+                    if self.uuids()?.contains_key(&uuid) {
+                        Ok(())
+                    } else {
+                        Err(format!("`retracts` names event {uuid}, which is not in the ledger").into())
+                    }
+                }
+            },
+        }
+    }
+
+    /// Checks that commitment `id` exists and was announced on or before `date`.
+    fn commitment_on(&mut self, id: &Slug, date: NaiveDate, what: &str) -> Result<(), Problem> {
+        let announced = self.commitment_date(id)?;
+        if date < announced {
+            return Err(format!(
+                "{what} dated {date} cannot concern commitment '{id}', which was announced on {announced}"
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    fn announcement_date(&mut self, id: &Slug) -> Result<NaiveDate, Problem> {
+        if let Some(date) = self.announcement_dates.get(id) {
+            return Ok(*date);
+        }
+        let Some(seq) = self.store.lookup_id(IdKind::Announcement, id.as_str())? else {
+            return Err(format!("unknown announcement '{id}': record the announcement first").into());
+        };
+        let Event::Announcement(a) = self.stored_event(seq)? else {
+            return Err(Problem::Store(
+                self.unreadable(format!("the id index points announcement '{id}' at a different event")),
+            ));
+        };
+        self.announcement_dates.insert(id.clone(), a.date.0);
+        Ok(a.date.0)
+    }
+
+    fn commitment_date(&mut self, id: &Slug) -> Result<NaiveDate, Problem> {
+        if let Some(date) = self.commitment_dates.get(id) {
+            return Ok(*date);
+        }
+        let pending = self.pending_ids.contains_key(&(IdKind::Commitment, id.clone()));
+        let seq = self.store.lookup_id(IdKind::Commitment, id.as_str())?;
+        if pending {
+            // Its own line already failed (unknown announcement); do not
+            // report the same cause again here.
+            return Ok(NaiveDate::MIN);
+        }
+        let Some(seq) = seq else {
+            return Err(format!("unknown commitment '{id}'").into());
+        };
+        let Event::Commitment(c) = self.stored_event(seq)? else {
+            return Err(Problem::Store(
+                self.unreadable(format!("the id index points commitment '{id}' at a different event")),
+            ));
+        };
+        let date = self.announcement_date(&c.announcement)?;
+        self.commitment_dates.insert(id.clone(), date);
+        Ok(date)
+    }
+
+    fn uuids(&mut self) -> Result<&HashMap<uuid::Uuid, u64>, StoreError> {
+        if self.uuids.is_none() {
+            let mut map = HashMap::new();
+            for chunk in self.store.chunks(1) {
+                let chunk = chunk?;
+                for record in chunk.records() {
+                    let record = record.map_err(|e| self.unreadable(e.to_string()))?;
+                    if record.seq() > self.head_seq {
+                        break;
+                    }
+                    let envelope = record.decode().map_err(|e| self.unreadable(e.to_string()))?;
+                    map.insert(envelope.uuid, envelope.seq);
+                }
+            }
+            self.uuids = Some(map);
+        }
+        Ok(self.uuids.as_ref().expect("filled above"))
+    }
+
+    fn stored_event(&self, seq: u64) -> Result<Event, StoreError> {
+        let bytes = self
+            .store
+            .record(seq)?
+            .ok_or_else(|| self.unreadable(format!("an index names seq {seq}, which is not stored")))?;
+        let (raw, _) = RawRecord::split(&bytes).map_err(|e| self.unreadable(e.to_string()))?;
+        let envelope =
+            raw.decode().map_err(|e| self.unreadable(format!("event {seq} cannot be decoded: {e}")))?;
+        Ok(envelope.event)
+    }
+
+    fn unreadable(&self, reason: String) -> StoreError {
+        StoreError::Unreadable { path: self.store.path().to_owned(), reason }
+    }
+}
+
+fn already_recorded_message(kind: IdKind, id: &Slug, seq: u64) -> String {
+    let how = match kind {
+        IdKind::Commitment => "append a `deadline` event to revise its deadline, an `outcome` to close it, or a `retraction` of it and a commitment with a new id",
+        IdKind::Announcement | IdKind::Meeting => {
+            "append a `retraction` of it and record the corrected one under a new id"
+        }
+    };
+    format!(
+        "{} '{id}' is already recorded (seq {seq}) with different content; the ledger is append-only, so to change it {how}",
+        kind.name()
+    )
+}

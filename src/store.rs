@@ -1,0 +1,450 @@
+//! The store: the only module that touches sled.
+//!
+//! Layout (a fixed set of trees, never one tree per commitment):
+//!
+//! | tree        | key                          | value                                   |
+//! |-------------|------------------------------|-----------------------------------------|
+//! | `events`    | first seq of a chunk (u64 BE)| consecutive records, at most 32 KiB      |
+//! | `meta`      | `head`, `tail`               | head seq (u64 BE) ‖ hash; key of the last chunk |
+//! | `ids`       | kind byte ‖ id               | seq (u64 BE) of the event with that id   |
+//! | `content`   | 16 bytes of BLAKE3(event)    | seq of an id-less event with that content |
+//! | `snapshots` | seq (u64 BE)                 | a projection snapshot (derived data)     |
+//!
+//! Events are packed into chunks (as EventStoreDB's chunk files and Kafka's
+//! segments do) because sled's cost is per key: a chunk keeps many events per
+//! key while staying under sled's blob threshold.
+//!
+//! An append is one multi-tree sled transaction that reads the head, checks it
+//! against the head the caller expects, and writes the records, the head, the
+//! tail pointer and the indexes together; a crash cannot split them. After it
+//! commits, the log is flushed and the data file is fsynced, since sled 0.34's
+//! `flush` uses `sync_file_range` on Linux, which is not a durability barrier.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use sled::{IVec, Tree};
+
+use crate::chain::{self, FrameError, Hash, Head, RawRecord};
+use crate::event::IdKind;
+
+/// A chunk grows until adding a record would take it past this size.
+pub const CHUNK_TARGET: usize = chain::MAX_RECORD_LEN;
+
+/// Why the store cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No ledger exists at the path (for commands that only read).
+    #[error("no ledger at {} (create one with `pledger init` or an import)", .path.display())]
+    Missing { path: PathBuf },
+    /// Another process has the ledger open.
+    #[error("the ledger at {} is in use by another process; try again when it has finished", .path.display())]
+    InUse { path: PathBuf },
+    /// The store's files cannot be read as a sled database.
+    #[error("the ledger at {} cannot be read: {reason}", .path.display())]
+    Unreadable { path: PathBuf, reason: String },
+    /// The operating system refused a read or write.
+    #[error("i/o error on the ledger at {}: {source}", .path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// Why an append did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// The head moved since the caller read it: another writer appended first.
+    /// Re-read the head, re-validate, and try again.
+    #[error("the ledger's head moved: expected {expected}, but the head is now {current}")]
+    Conflict { expected: Head, current: Head },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Whether [`Store::open`] may create a new ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the ledger if it does not exist.
+    Create,
+    /// Fail with [`StoreError::Missing`] if it does not exist.
+    Existing,
+}
+
+/// An open ledger store.
+pub struct Store {
+    path: PathBuf,
+    db: sled::Db,
+    events: Tree,
+    meta: Tree,
+    ids: Tree,
+    content: Tree,
+    snapshots: Tree,
+    data_file: File,
+}
+
+/// Records framed for one append, with the index entries they add.
+/// Build it with [`Batch::new`] from the head it will be appended after.
+pub struct Batch {
+    expected: Head,
+    head: Head,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    ids: Vec<(Vec<u8>, u64)>,
+    contents: Vec<([u8; 16], u64)>,
+}
+
+const HEAD_KEY: &[u8] = b"head";
+const TAIL_KEY: &[u8] = b"tail";
+
+impl Store {
+    /// Opens the store at `path`, creating it if `mode` allows.
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
+        let data_path = path.join("db");
+        if mode == OpenMode::Existing && !data_path.exists() {
+            return Err(StoreError::Missing { path: path.to_owned() });
+        }
+        if path.exists() && !path.is_dir() {
+            return Err(StoreError::Unreadable {
+                path: path.to_owned(),
+                reason: "it is a file, not a ledger directory".into(),
+            });
+        }
+        // sled panics on some kinds of damaged files instead of returning an
+        // error; a damaged store must be reported, never crash the program.
+        let opened = std::panic::catch_unwind(|| sled::Config::new().path(path).open()).map_err(|_| {
+            StoreError::Unreadable { path: path.to_owned(), reason: "the store's files are damaged".into() }
+        })?;
+        let db = opened.map_err(|e| store_error(path, e))?;
+        let tree = |name: &str| db.open_tree(name).map_err(|e| store_error(path, e));
+        let store = Store {
+            events: tree("events")?,
+            meta: tree("meta")?,
+            ids: tree("ids")?,
+            content: tree("content")?,
+            snapshots: tree("snapshots")?,
+            data_file: File::open(&data_path)
+                .map_err(|source| StoreError::Io { path: path.to_owned(), source })?,
+            path: path.to_owned(),
+            db,
+        };
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The head as recorded in the store (not verified: see `audit`).
+    pub fn head(&self) -> Result<Head, StoreError> {
+        let raw = self.meta.get(HEAD_KEY).map_err(|e| self.error(e))?;
+        match raw {
+            None => Ok(Head::EMPTY),
+            Some(bytes) => decode_head(&bytes).ok_or_else(|| self.unreadable("the head record is malformed")),
+        }
+    }
+
+    /// The seq of the event with this user-chosen id, if any.
+    pub fn lookup_id(&self, kind: IdKind, id: &str) -> Result<Option<u64>, StoreError> {
+        let value = self.ids.get(id_key(kind, id)).map_err(|e| self.error(e))?;
+        value
+            .map(|v| decode_seq(&v).ok_or_else(|| self.unreadable("an id index entry is malformed")))
+            .transpose()
+    }
+
+    /// The seq of an id-less event with these canonical bytes, if any.
+    pub fn lookup_content(&self, canonical: &[u8]) -> Result<Option<u64>, StoreError> {
+        let value = self.content.get(content_key(canonical)).map_err(|e| self.error(e))?;
+        value
+            .map(|v| decode_seq(&v).ok_or_else(|| self.unreadable("a content index entry is malformed")))
+            .transpose()
+    }
+
+    /// The stored bytes of the record with this seq, if any.
+    pub fn record(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(chunk) = self.chunks(seq).next().transpose()? else {
+            return Ok(None);
+        };
+        for record in chunk.records() {
+            let record = record.map_err(|e| self.unreadable(&format!("chunk at seq {seq}: {e}")))?;
+            if record.seq() == seq {
+                return Ok(Some(record.bytes().to_vec()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The chunks in seq order, starting with the one that holds `from`.
+    /// Records are read lazily, so a scan of any length runs in bounded memory.
+    pub fn chunks(&self, from: u64) -> impl Iterator<Item = Result<Chunk, StoreError>> + '_ {
+        let start = self
+            .events
+            .range(..=from.to_be_bytes())
+            .next_back()
+            .and_then(|r| r.ok())
+            .map(|(k, _)| k)
+            .unwrap_or_else(|| IVec::from(&from.to_be_bytes()));
+        self.events
+            .range(start..)
+            .map(move |item| item.map(|(_, value)| Chunk(value)).map_err(|e| self.error(e)))
+    }
+
+    /// Appends `batch` if the head is still the one it was built on, then
+    /// makes it durable. An empty batch writes nothing, the head included.
+    pub fn append(&self, batch: &Batch) -> Result<Head, AppendError> {
+        if batch.ends.is_empty() {
+            return Ok(batch.expected);
+        }
+        let trees = (&self.events, &self.meta, &self.ids, &self.content);
+        let result = trees.transaction(|(events, meta, ids, content)| {
+            let current = match meta.get(HEAD_KEY)? {
+                None => Head::EMPTY,
+                Some(bytes) => decode_head(&bytes).unwrap_or(Head { seq: u64::MAX, hash: Hash::ZERO }),
+            };
+            if current != batch.expected {
+                return Err(ConflictableTransactionError::Abort(current));
+            }
+            let tail = meta.get(TAIL_KEY)?;
+            let mut chunk_key = tail.as_ref().and_then(|t| decode_seq(t));
+            let mut chunk: Vec<u8> = match chunk_key {
+                Some(key) => events.get(key.to_be_bytes())?.map(|v| v.to_vec()).unwrap_or_default(),
+                None => Vec::new(),
+            };
+            let mut start = 0;
+            for (i, &end) in batch.ends.iter().enumerate() {
+                let record = &batch.bytes[start..end];
+                if chunk_key.is_none() || chunk.len() + record.len() > CHUNK_TARGET {
+                    if let Some(key) = chunk_key {
+                        events.insert(&key.to_be_bytes(), std::mem::take(&mut chunk))?;
+                    }
+                    chunk_key = Some(batch.expected.seq + 1 + i as u64);
+                }
+                chunk.extend_from_slice(record);
+                start = end;
+            }
+            let key = chunk_key.expect("a non-empty batch opens a chunk");
+            events.insert(&key.to_be_bytes(), chunk)?;
+            meta.insert(TAIL_KEY, &key.to_be_bytes())?;
+            meta.insert(HEAD_KEY, encode_head(&batch.head).as_slice())?;
+            for (key, seq) in &batch.ids {
+                ids.insert(key.as_slice(), &seq.to_be_bytes())?;
+            }
+            for (key, seq) in &batch.contents {
+                content.insert(key, &seq.to_be_bytes())?;
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => {}
+            Err(TransactionError::Abort(current)) => {
+                return Err(AppendError::Conflict { expected: batch.expected, current })
+            }
+            Err(TransactionError::Storage(e)) => return Err(self.error(e).into()),
+        }
+        self.sync()?;
+        Ok(batch.head)
+    }
+
+    /// Makes everything written so far durable: sled's flush, then an fsync
+    /// of the data file.
+    fn sync(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(|e| self.error(e))?;
+        self.data_file.sync_all().map_err(|source| StoreError::Io { path: self.path.clone(), source })
+    }
+
+    /// Stores a projection snapshot covering the events up to `seq`.
+    pub fn put_snapshot(&self, seq: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        self.snapshots.insert(seq.to_be_bytes(), bytes).map_err(|e| self.error(e))?;
+        self.sync()
+    }
+
+    /// The snapshots at or below `seq`, newest first.
+    pub fn snapshots_at_or_before(
+        &self,
+        seq: u64,
+    ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
+        self.snapshots.range(..=seq.to_be_bytes()).rev().map(move |item| {
+            let (key, value) = item.map_err(|e| self.error(e))?;
+            let seq = decode_seq(&key).ok_or_else(|| self.unreadable("a snapshot key is malformed"))?;
+            Ok((seq, value.to_vec()))
+        })
+    }
+
+    /// Removes every snapshot (they are derived data and can be rebuilt).
+    pub fn clear_snapshots(&self) -> Result<(), StoreError> {
+        self.snapshots.clear().map_err(|e| self.error(e))?;
+        self.sync()
+    }
+
+    /// Direct access to the stored records, bypassing the chain's checks, as
+    /// an intruder with write access to the files would have. Tamper-evidence
+    /// tests use it; nothing else should.
+    #[doc(hidden)]
+    pub fn intruder(&self) -> Intruder<'_> {
+        Intruder { store: self }
+    }
+
+    fn error(&self, e: sled::Error) -> StoreError {
+        store_error(&self.path, e)
+    }
+
+    fn unreadable(&self, reason: &str) -> StoreError {
+        StoreError::Unreadable { path: self.path.clone(), reason: reason.to_owned() }
+    }
+}
+
+/// One stored chunk: consecutive records.
+pub struct Chunk(IVec);
+
+impl Chunk {
+    pub fn records(&self) -> impl Iterator<Item = Result<RawRecord<'_>, FrameError>> {
+        chain::records(&self.0)
+    }
+}
+
+impl Batch {
+    /// An empty batch to be appended after `expected`.
+    pub fn new(expected: Head) -> Batch {
+        Batch {
+            expected,
+            head: expected,
+            bytes: Vec::new(),
+            ends: Vec::new(),
+            ids: Vec::new(),
+            contents: Vec::new(),
+        }
+    }
+
+    /// The head the batch was built on.
+    pub fn expected(&self) -> Head {
+        self.expected
+    }
+
+    /// The head after the batch is appended.
+    pub fn head(&self) -> Head {
+        self.head
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The seq the next pushed record will get.
+    pub fn next_seq(&self) -> u64 {
+        self.head.seq + 1
+    }
+
+    /// Frames `body` as the next record. `id` indexes a user-chosen id;
+    /// `canonical` indexes an id-less event's content for re-import.
+    /// Returns the new record's seq and hash.
+    pub fn push(&mut self, body: &[u8], id: Option<(IdKind, &str)>, canonical: Option<&[u8]>) -> Head {
+        let seq = self.head.seq + 1;
+        let hash = chain::encode(seq, &self.head.hash, body, &mut self.bytes);
+        self.ends.push(self.bytes.len());
+        if let Some((kind, id)) = id {
+            self.ids.push((id_key(kind, id), seq));
+        }
+        if let Some(canonical) = canonical {
+            self.contents.push((content_key(canonical), seq));
+        }
+        self.head = Head { seq, hash };
+        self.head
+    }
+
+    /// The framed records, in order.
+    pub fn records(&self) -> impl Iterator<Item = RawRecord<'_>> {
+        chain::records(&self.bytes).map(|r| r.expect("batch records are framed by push"))
+    }
+}
+
+/// See [`Store::intruder`].
+#[doc(hidden)]
+pub struct Intruder<'a> {
+    store: &'a Store,
+}
+
+impl Intruder<'_> {
+    /// Every stored record's bytes in storage order, including any beyond the head.
+    pub fn records(&self) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for item in self.store.events.iter() {
+            let (_, value) = item.expect("intruder reads the events tree");
+            for record in chain::records(&value) {
+                out.push(record.expect("intruder reads framed records").bytes().to_vec());
+            }
+        }
+        out
+    }
+
+    /// Replaces all stored records with `records` (one chunk each), leaving
+    /// the head record and the indexes as they were.
+    pub fn replace_records(&self, records: &[Vec<u8>]) {
+        let store = self.store;
+        store.events.clear().unwrap();
+        for (i, record) in records.iter().enumerate() {
+            store.events.insert((i as u64 + 1).to_be_bytes(), record.as_slice()).unwrap();
+        }
+        store.meta.insert(TAIL_KEY, &(records.len() as u64).to_be_bytes()).unwrap();
+        store.sync().unwrap();
+    }
+
+    /// Overwrites the head record.
+    pub fn set_head(&self, head: Head) {
+        self.store.meta.insert(HEAD_KEY, encode_head(&head).as_slice()).unwrap();
+        self.store.sync().unwrap();
+    }
+
+    /// Overwrites a snapshot's bytes.
+    pub fn set_snapshot(&self, seq: u64, bytes: &[u8]) {
+        self.store.snapshots.insert(seq.to_be_bytes(), bytes).unwrap();
+        self.store.sync().unwrap();
+    }
+}
+
+fn store_error(path: &Path, e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Io(source) if source.to_string().contains("could not acquire lock") => {
+            StoreError::InUse { path: path.to_owned() }
+        }
+        sled::Error::Io(source) => StoreError::Io { path: path.to_owned(), source },
+        other => StoreError::Unreadable { path: path.to_owned(), reason: other.to_string() },
+    }
+}
+
+fn id_key(kind: IdKind, id: &str) -> Vec<u8> {
+    let tag = match kind {
+        IdKind::Announcement => b'a',
+        IdKind::Commitment => b'c',
+        IdKind::Meeting => b'm',
+    };
+    let mut key = Vec::with_capacity(1 + id.len());
+    key.push(tag);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+fn content_key(canonical: &[u8]) -> [u8; 16] {
+    let hash = blake3::hash(canonical);
+    hash.as_bytes()[..16].try_into().unwrap()
+}
+
+fn encode_head(head: &Head) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    out[..8].copy_from_slice(&head.seq.to_be_bytes());
+    out[8..].copy_from_slice(&head.hash.0);
+    out
+}
+
+fn decode_head(bytes: &[u8]) -> Option<Head> {
+    let bytes: &[u8; 40] = bytes.try_into().ok()?;
+    Some(Head {
+        seq: u64::from_be_bytes(bytes[..8].try_into().unwrap()),
+        hash: Hash(bytes[8..].try_into().unwrap()),
+    })
+}
+
+fn decode_seq(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
