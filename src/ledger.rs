@@ -25,6 +25,7 @@ use crate::chain::{self, Envelope, Head, RawRecord};
 use crate::deadline;
 use crate::event::{Event, EventRef, IdKind, Slug};
 use crate::input::{InputError, InputErrors, Line, Origin};
+use crate::projection::Projection;
 use crate::store::{Batch, OpenMode, Store, StoreError};
 
 pub use crate::store::AppendError;
@@ -32,7 +33,11 @@ pub use crate::store::AppendError;
 /// An open ledger.
 pub struct Ledger {
     store: Store,
+    snapshot_every: u64,
 }
+
+/// How many events apart projection snapshots are kept, unless configured.
+pub const DEFAULT_SNAPSHOT_EVERY: u64 = 10_000;
 
 /// Who records, and when: passed in, never read from a clock inside the core.
 #[derive(Debug, Clone)]
@@ -80,7 +85,13 @@ impl From<StoreError> for RejectError {
 impl Ledger {
     /// Opens the ledger at `path`; `mode` says whether it may be created.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Ledger, StoreError> {
-        Ok(Ledger { store: Store::open(path, mode)? })
+        Ok(Ledger { store: Store::open(path, mode)?, snapshot_every: DEFAULT_SNAPSHOT_EVERY })
+    }
+
+    /// Keeps a projection snapshot every `n` events (0 turns snapshots off).
+    pub fn with_snapshot_every(mut self, n: u64) -> Ledger {
+        self.snapshot_every = n;
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -111,8 +122,12 @@ impl Ledger {
             }
         }
         let (batch, appended) = self.prepare(lines, head, stamp)?;
-        let head = self.store.append(&batch)?;
-        Ok(Appended { head, ..appended })
+        let new_head = self.store.append(&batch)?;
+        // The append is durable here; snapshots are derived data, so a
+        // failure to write one loses nothing and is not reported as a
+        // failed append.
+        let _ = self.maintain_snapshots(head.seq, new_head.seq);
+        Ok(Appended { head: new_head, ..appended })
     }
 
     /// Checks `lines` against the chain ending at `head` without writing:
@@ -217,6 +232,104 @@ impl Ledger {
             Some(seq) => self.envelope(seq),
             None => Ok(None),
         }
+    }
+
+    /// The projection of the events with seq ≤ `at` (default: the head),
+    /// from the newest snapshot at or before it that still matches the chain,
+    /// plus the events after it.
+    pub fn projection(&self, at: Option<u64>) -> Result<Projection, StoreError> {
+        let head = self.store.head()?;
+        let target = at.unwrap_or(head.seq).min(head.seq);
+        let start = self.newest_snapshot(target)?.unwrap_or_default();
+        self.replay(start, target, |_| Ok(()))
+    }
+
+    /// The projection from a full replay, ignoring snapshots.
+    pub fn projection_replayed(&self, at: Option<u64>) -> Result<Projection, StoreError> {
+        let head = self.store.head()?;
+        self.replay(Projection::default(), at.unwrap_or(head.seq).min(head.seq), |_| Ok(()))
+    }
+
+    /// The newest stored snapshot at or before `seq` whose covered event is
+    /// still in the chain with the same hash.
+    pub fn newest_snapshot(&self, seq: u64) -> Result<Option<Projection>, StoreError> {
+        for snapshot in self.store.snapshots_at_or_before(seq) {
+            let (at, bytes) = snapshot?;
+            let Some(projection) = Projection::from_snapshot(&bytes) else { continue };
+            let stored =
+                self.store.record(at)?.and_then(|r| RawRecord::split(&r).ok().map(|(r, _)| r.stored_hash()));
+            if projection.seq == at && stored == Some(projection.hash) {
+                return Ok(Some(projection));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Writes the snapshots due at multiples of the interval in (`from`, `to`].
+    pub fn maintain_snapshots(&self, from: u64, to: u64) -> Result<(), StoreError> {
+        let every = self.snapshot_every;
+        if every == 0 || to / every == from / every {
+            return Ok(());
+        }
+        let first = (from / every + 1) * every;
+        let start = self.newest_snapshot(first)?.unwrap_or_default();
+        self.replay(start, to / every * every, |projection| {
+            if projection.seq >= first && projection.seq % every == 0 {
+                self.store.put_snapshot(projection.seq, &projection.to_snapshot())?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Folds the events after `projection.seq` up to `to` into it, calling
+    /// `after_each` after each event.
+    fn replay(
+        &self,
+        mut projection: Projection,
+        to: u64,
+        mut after_each: impl FnMut(&Projection) -> Result<(), StoreError>,
+    ) -> Result<Projection, StoreError> {
+        let mut uuids: Option<HashMap<uuid::Uuid, u64>> = None;
+        let mut pending_error = None;
+        for envelope in self.envelopes(projection.seq + 1) {
+            let envelope = envelope?;
+            if envelope.seq > to {
+                break;
+            }
+            let mut resolve = |uuid: uuid::Uuid| {
+                if uuids.is_none() {
+                    match self.uuid_index(envelope.seq) {
+                        Ok(map) => uuids = Some(map),
+                        Err(e) => {
+                            pending_error = Some(e);
+                            return None;
+                        }
+                    }
+                }
+                uuids.as_ref().and_then(|m| m.get(&uuid).copied())
+            };
+            projection.apply(envelope.seq, envelope.hash, &envelope.event, &mut resolve);
+            if let Some(e) = pending_error.take() {
+                return Err(e);
+            }
+            after_each(&projection)?;
+        }
+        Ok(projection)
+    }
+
+    /// Every event's uuid before `before`, for resolving retractions by uuid
+    /// (rare, so a scan on first need rather than an index kept for all).
+    fn uuid_index(&self, before: u64) -> Result<HashMap<uuid::Uuid, u64>, StoreError> {
+        let mut map = HashMap::new();
+        for envelope in self.envelopes(1) {
+            let envelope = envelope?;
+            if envelope.seq >= before {
+                break;
+            }
+            map.insert(envelope.uuid, envelope.seq);
+        }
+        Ok(map)
     }
 
     fn unreadable(&self, reason: String) -> StoreError {

@@ -12,8 +12,11 @@ pub mod audit;
 pub mod chain;
 pub mod deadline;
 pub mod event;
+pub mod history;
 pub mod input;
 pub mod ledger;
+pub mod projection;
+pub mod report;
 pub mod store;
 
 pub use chain::{Envelope, Hash, Head};

@@ -12,14 +12,23 @@ use super::Context;
 #[command(
     after_help = "Example:\n  pledger export > ledger.jsonl && pledger --ledger copy.db import ledger.jsonl"
 )]
-pub struct Args {}
+pub struct Args {
+    /// Stop at this seq [default: the head].
+    #[arg(long, value_name = "SEQ")]
+    to: Option<u64>,
+}
 
-pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
+    let to = super::check_at(&ledger, args.to, "--to")?.unwrap_or(u64::MAX);
     for envelope in ledger.envelopes(1) {
-        out.write_all(&envelope?.event.canonical_json())?;
+        let envelope = envelope?;
+        if envelope.seq > to {
+            break;
+        }
+        out.write_all(&envelope.event.canonical_json())?;
         out.write_all(b"\n")?;
     }
     out.flush()?;

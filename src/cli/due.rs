@@ -1,0 +1,71 @@
+//! `pledger due --within SPAN`: pending commitments whose deadline window
+//! ends within the span, soonest first.
+
+use std::process::ExitCode;
+
+use chrono::{Days, NaiveDate};
+use pledger::projection::Status;
+use pledger::OpenMode;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  pledger due --within 30d\n  pledger due --within 8w --as-of 2026-03-01")]
+pub struct Args {
+    /// The span: a number of days (30d) or weeks (4w).
+    #[arg(long, value_name = "SPAN", value_parser = parse_span)]
+    within: u64,
+
+    /// The date to count from: YYYY-MM-DD, today or yesterday [default: today].
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
+    as_of: Option<NaiveDate>,
+
+    /// Print a JSON array, soonest first.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let ledger = ctx.open(OpenMode::Existing)?;
+    let as_of = args.as_of.unwrap_or_else(|| ctx.today());
+    let until = as_of.checked_add_days(Days::new(args.within)).unwrap_or(NaiveDate::MAX);
+    let mut rows: Vec<_> = ledger
+        .projection(None)?
+        .statuses(as_of)
+        .into_iter()
+        .filter(|c| c.status == Status::Pending)
+        .filter_map(|c| {
+            c.deadline.as_ref().and_then(|d| d.end).filter(|end| *end <= until).map(|end| (end, c))
+        })
+        .collect();
+    rows.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    let rows: Vec<_> = rows.into_iter().map(|(_, c)| c).collect();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = anstream::stdout().lock();
+    if rows.is_empty() {
+        use std::io::Write;
+        writeln!(out, "nothing due between {as_of} and {until}")?;
+    } else {
+        super::status::print_table(&mut out, &rows, as_of)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `30d`, `4w` or a plain number of days.
+fn parse_span(s: &str) -> Result<u64, String> {
+    let (digits, unit) = match s.strip_suffix('d') {
+        Some(d) => (d, 1),
+        None => match s.strip_suffix('w') {
+            Some(w) => (w, 7),
+            None => (s, 1),
+        },
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or_else(|| format!("expected a span such as 30d or 4w, found {s:?}"))
+}

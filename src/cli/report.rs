@@ -1,0 +1,55 @@
+//! `pledger report`: per-party compliance as of a date.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use pledger::report::{compliance, COMPLIANCE_FORMULA};
+use pledger::OpenMode;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = format!("Compliance: {COMPLIANCE_FORMULA}.\n\nExample:\n  pledger report --as-of 2026-11-28"))]
+pub struct Args {
+    /// The date to judge deadlines on: YYYY-MM-DD, today or yesterday [default: today].
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
+    as_of: Option<NaiveDate>,
+
+    /// Read the ledger only up to this seq [default: the head].
+    #[arg(long, value_name = "SEQ")]
+    at: Option<u64>,
+
+    /// Print a JSON array of per-party scores.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let ledger = ctx.open(OpenMode::Existing)?;
+    let at = super::check_at(&ledger, args.at, "--at")?;
+    let as_of = args.as_of.unwrap_or_else(|| ctx.today());
+    let scores = compliance(&ledger.projection(at)?.statuses(as_of));
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &scores)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let width = scores.iter().map(|s| s.party.len()).max().unwrap_or(5).max(5);
+    writeln!(
+        out,
+        "{:<width$}  {:>11}  {:>8}  {:>7}  {:>7}  {:>9}  {:>10}  {:>10}",
+        "PARTY", "MET ON TIME", "MET LATE", "PENDING", "OVERDUE", "CANCELLED", "SUPERSEDED", "COMPLIANCE"
+    )?;
+    for s in &scores {
+        let pct = s.compliance.map(|c| format!("{c:.0}%")).unwrap_or_else(|| "n/a".into());
+        writeln!(
+            out,
+            "{:<width$}  {:>11}  {:>8}  {:>7}  {:>7}  {:>9}  {:>10}  {:>10}",
+            s.party, s.met_on_time, s.met_late, s.pending, s.overdue, s.cancelled, s.superseded, pct
+        )?;
+    }
+    writeln!(out, "as of {as_of}; compliance: {COMPLIANCE_FORMULA}")?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,88 @@
+//! `pledger snapshot`: write a status report to publish, or check that a
+//! published one still matches the ledger.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use pledger::report::{CheckOutcome, StatusReport};
+use pledger::OpenMode;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  pledger snapshot --as-of 2026-11-28 --out status-2026-11-28.json\n  \
+pledger snapshot --check status-2026-11-28.json\n\n\
+A report names the ledger position (seq, head hash) and the content hash (BLAKE3 of\n\
+`pledger export --to SEQ`) it was computed from; --check recomputes it.")]
+pub struct Args {
+    /// The date to judge deadlines on: YYYY-MM-DD, today or yesterday [default: today].
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date, conflicts_with = "check")]
+    as_of: Option<NaiveDate>,
+
+    /// Read the ledger only up to this seq [default: the head].
+    #[arg(long, value_name = "SEQ", conflicts_with = "check")]
+    at: Option<u64>,
+
+    /// Write the report here instead of standard output.
+    #[arg(long, value_name = "FILE", conflicts_with = "check")]
+    out: Option<PathBuf>,
+
+    /// Check a published report against the ledger (exit 1 if it does not match).
+    #[arg(long, value_name = "FILE")]
+    check: Option<PathBuf>,
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let ledger = ctx.open(OpenMode::Existing)?;
+    if let Some(path) = args.check {
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let report: StatusReport = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("{}:{}: expected a pledger status report: {e}", path.display(), e.line())
+        })?;
+        let name = path.display();
+        return Ok(match report.check(&ledger)? {
+            CheckOutcome::Matches { same_head } => {
+                println!(
+                    "ok: {name} matches the ledger at seq {} as of {} (content {})",
+                    report.ledger.seq, report.as_of, report.ledger.content_hash
+                );
+                if !same_head {
+                    println!("note: the head hash differs: the report was computed on another copy of the same events");
+                }
+                ExitCode::SUCCESS
+            }
+            CheckOutcome::LedgerTooShort { seq, head } => {
+                eprintln!("mismatch: {name} was computed at seq {seq}, but this ledger ends at seq {head}");
+                ExitCode::from(1)
+            }
+            CheckOutcome::ContentDiffers { reported, actual } => {
+                eprintln!(
+                    "mismatch: {name} was computed from events with content hash {reported}, but this ledger's events up to seq {} hash to {actual}",
+                    report.ledger.seq
+                );
+                ExitCode::from(1)
+            }
+            CheckOutcome::StatusesDiffer { ids } => {
+                eprintln!(
+                    "mismatch: {name}: the same events now give other statuses for {} (the rules or deadline conventions changed)",
+                    ids.join(", ")
+                );
+                ExitCode::from(1)
+            }
+        });
+    }
+    let at = super::check_at(&ledger, args.at, "--at")?;
+    let report = StatusReport::compute(&ledger, args.as_of.unwrap_or_else(|| ctx.today()), at)?;
+    let mut json = serde_json::to_string_pretty(&report)?;
+    json.push('\n');
+    match args.out {
+        Some(path) => {
+            std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?
+        }
+        None => print!("{json}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,142 @@
+//! `pledger status`: which commitments are pending, met, overdue, cancelled
+//! or superseded as of a date and a ledger position.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use pledger::projection::{CommitmentStatus, Status};
+use pledger::OpenMode;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  pledger status\n  pledger status --as-of 2026-07-01 --status overdue\n  \
+pledger status --at 12 --json   # what the ledger said at seq 12\n\nThe rules are in STATUS.md."
+)]
+pub struct Args {
+    /// The date to judge deadlines on: YYYY-MM-DD, today or yesterday [default: today].
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
+    as_of: Option<NaiveDate>,
+
+    /// Read the ledger only up to this seq [default: the head].
+    #[arg(long, value_name = "SEQ")]
+    at: Option<u64>,
+
+    /// Only these statuses (repeatable).
+    #[arg(long = "status", value_name = "STATUS")]
+    statuses: Vec<Status>,
+
+    /// Only commitments with this party.
+    #[arg(long, value_name = "NAME")]
+    party: Option<String>,
+
+    /// Only commitments with this tag.
+    #[arg(long, value_name = "TAG")]
+    tag: Option<String>,
+
+    /// Print a JSON array sorted by id.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let ledger = ctx.open(OpenMode::Existing)?;
+    let at = super::check_at(&ledger, args.at, "--at")?;
+    let as_of = args.as_of.unwrap_or_else(|| ctx.today());
+    let projection = ledger.projection(at)?;
+    let rows: Vec<CommitmentStatus> = projection
+        .statuses(as_of)
+        .into_iter()
+        .filter(|c| args.statuses.is_empty() || args.statuses.contains(&c.status))
+        .filter(|c| args.party.as_ref().is_none_or(|p| c.parties.iter().any(|q| q.eq_ignore_ascii_case(p))))
+        .filter(|c| args.tag.as_ref().is_none_or(|t| c.tags.contains(t)))
+        .collect();
+    let mut out = anstream::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_table(&mut out, &rows, as_of)?;
+    let mut counts: BTreeMap<Status, usize> = BTreeMap::new();
+    for row in &rows {
+        *counts.entry(row.status).or_default() += 1;
+    }
+    let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    writeln!(
+        out,
+        "{} commitment{} as of {as_of}, ledger at seq {}: {}",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" },
+        projection.seq,
+        if summary.is_empty() { "none".to_owned() } else { summary.join(", ") }
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The table: id, status, deadline, what the status means in days, title.
+pub fn print_table(out: &mut impl Write, rows: &[CommitmentStatus], as_of: NaiveDate) -> std::io::Result<()> {
+    let id_width = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
+    let deadlines: Vec<String> = rows.iter().map(deadline_text).collect();
+    let deadline_width = deadlines.iter().map(|d| d.chars().count()).max().unwrap_or(8).max(8);
+    let whens: Vec<String> = rows.iter().map(|r| when_text(r, as_of)).collect();
+    let when_width = whens.iter().map(|w| w.len()).max().unwrap_or(4).max(4);
+    writeln!(
+        out,
+        "{:<id_width$}  {:<10}  {:<deadline_width$}  {:<when_width$}  TITLE",
+        "ID", "STATUS", "DEADLINE", "WHEN"
+    )?;
+    for ((row, deadline), when) in rows.iter().zip(&deadlines).zip(&whens) {
+        let pad = deadline_width - deadline.chars().count();
+        writeln!(
+            out,
+            "{:<id_width$}  {}  {deadline}{:pad$}  {when:<when_width$}  {}",
+            row.id,
+            super::styled_status(row.status, 10),
+            "",
+            row.title
+        )?;
+    }
+    Ok(())
+}
+
+/// `first half of 2026 (2026-01-16 to 2026-06-30)`, or `-` for none.
+pub fn deadline_text(row: &CommitmentStatus) -> String {
+    match &row.deadline {
+        None => "-".to_owned(),
+        Some(d) => match d.end {
+            Some(end) => format!("{} ({} to {end})", d.phrase, d.start),
+            None => format!("{} (no fixed deadline)", d.phrase),
+        },
+    }
+}
+
+/// What the status means as of the date: met on, days overdue, days left.
+pub fn when_text(row: &CommitmentStatus, as_of: NaiveDate) -> String {
+    let end = row.deadline.as_ref().and_then(|d| d.end);
+    match row.status {
+        Status::Met => {
+            let met = row.met_on.expect("a met commitment has met_on");
+            match row.on_time {
+                Some(false) => format!("met {met}, late"),
+                _ => format!("met {met}"),
+            }
+        }
+        Status::Overdue => {
+            let days = (as_of - end.expect("an overdue commitment has an end")).num_days();
+            format!("{days} day{} overdue", if days == 1 { "" } else { "s" })
+        }
+        Status::Pending => match end {
+            Some(end) => {
+                let days = (end - as_of).num_days();
+                format!("{days} day{} left", if days == 1 { "" } else { "s" })
+            }
+            None => "no fixed deadline".to_owned(),
+        },
+        Status::Cancelled => format!("cancelled {}", row.ended_on.map(|d| d.to_string()).unwrap_or_default()),
+        Status::Superseded => format!("superseded by {}", row.superseded_by.as_deref().unwrap_or("?")),
+    }
+}

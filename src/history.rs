@@ -1,0 +1,81 @@
+//! A commitment's history: every event that concerns it, in chain order,
+//! with the retractions that voided any of them.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use crate::chain::Envelope;
+use crate::event::{Event, EventRef, IdKind};
+use crate::ledger::Ledger;
+use crate::store::StoreError;
+
+/// The events that concern one commitment.
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    pub commitment: String,
+    pub entries: Vec<Entry>,
+}
+
+/// One event of a history, and whether a later retraction voided it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    #[serde(flatten)]
+    pub envelope: Envelope,
+    pub retracted: bool,
+}
+
+impl History {
+    /// Collects the history of commitment `id` from the whole chain: its
+    /// announcement, the commitment, every meeting, revision, outcome and
+    /// progress note that names it (including as a replacement), and every
+    /// retraction of any of those (and of those retractions). `None` if no
+    /// commitment has that id.
+    pub fn of(ledger: &Ledger, id: &str) -> Result<Option<History>, StoreError> {
+        let Some(commitment) = ledger.by_id(IdKind::Commitment, id)? else {
+            return Ok(None);
+        };
+        let Event::Commitment(c) = &commitment.event else {
+            return Ok(None);
+        };
+        let announcement = c.announcement.to_string();
+        let mut seqs = HashSet::new();
+        let mut uuids = HashSet::new();
+        let mut entries = Vec::new();
+        for envelope in ledger.envelopes(1) {
+            let envelope = envelope?;
+            let related = match &envelope.event {
+                Event::Announcement(a) => a.id.as_str() == announcement,
+                Event::Retraction(r) => match r.retracts {
+                    EventRef::Seq(seq) => seqs.contains(&seq),
+                    EventRef::Uuid(uuid) => uuids.contains(&uuid),
+                },
+                event => event.commitments().iter().any(|c| c.as_str() == id),
+            };
+            if related {
+                seqs.insert(envelope.seq);
+                uuids.insert(envelope.uuid);
+                entries.push(Entry { envelope, retracted: false });
+            }
+        }
+        // Newest first, so each retraction is settled before its target.
+        let mut voided = HashSet::new();
+        for entry in entries.iter().rev() {
+            if let Event::Retraction(r) = &entry.envelope.event {
+                if !voided.contains(&entry.envelope.seq) {
+                    let target = match r.retracts {
+                        EventRef::Seq(seq) => Some(seq),
+                        EventRef::Uuid(uuid) => {
+                            entries.iter().find(|e| e.envelope.uuid == uuid).map(|e| e.envelope.seq)
+                        }
+                    };
+                    voided.extend(target);
+                }
+            }
+        }
+        for entry in &mut entries {
+            entry.retracted = voided.contains(&entry.envelope.seq);
+        }
+        Ok(Some(History { commitment: id.to_owned(), entries }))
+    }
+}

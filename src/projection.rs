@@ -1,0 +1,343 @@
+//! The status projection: which commitments are pending, met, overdue,
+//! cancelled or superseded, as of a date and a ledger position.
+//!
+//! Two times are at play. The *ledger position* S (a seq) says how much of
+//! the chain is read: the events with seq ≤ S. The *valid time* D (a date)
+//! says which of those events had happened: events dated after D are
+//! ignored, wherever they sit in the chain. A meeting recorded weeks after it
+//! took place is seen by a status as of its date, and a status as of an
+//! earlier date does not see it.
+//!
+//! The projection is split so that snapshots are possible. [`Projection`]
+//! folds events into facts that do not depend on D (who promised what, every
+//! deadline revision, every fulfilment and ending, every retraction), and
+//! applying an event cannot fail. [`Projection::statuses`] then reads those
+//! facts as of D. A snapshot is a serialized `Projection`, so a status from a
+//! snapshot plus the tail of the chain equals a status from a full replay.
+//!
+//! The rules (the contract; see `STATUS.md`):
+//! - a commitment exists as of D if its announcement's date ≤ D;
+//! - the deadline in force is the latest `deadline` revision dated ≤ D (ties:
+//!   higher seq), else the commitment's own deadline, else none;
+//! - `met_on` is the earliest date ≤ D of a meeting that fulfils it or an
+//!   outcome of `met`; a commitment with `met_on` is met, on time when
+//!   `met_on` ≤ the end of the deadline in force (or when that has no end);
+//! - otherwise an outcome of `cancelled` or `superseded` dated ≤ D ends it;
+//! - otherwise it is overdue if the deadline in force has an end before D,
+//!   else pending;
+//! - a retraction voids the event it names; retracting a retraction restores
+//!   its target; a retracted announcement takes its commitments with it.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::chain::Hash;
+use crate::deadline;
+use crate::event::{Event, EventRef, OutcomeKind};
+
+/// Facts folded from the events with seq ≤ `seq`, independent of any date.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Projection {
+    /// The last event folded in (0 for none).
+    pub seq: u64,
+    /// Its hash: a snapshot is only used while the chain still has it.
+    pub hash: Hash,
+    announcements: BTreeMap<String, AnnouncementFacts>,
+    commitments: BTreeMap<String, CommitmentFacts>,
+    /// Retractions in chain order: (retraction seq, target seq).
+    retractions: Vec<(u64, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct AnnouncementFacts {
+    seq: u64,
+    date: NaiveDate,
+    title: String,
+    parties: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct CommitmentFacts {
+    seq: u64,
+    announcement: String,
+    title: String,
+    parties: Option<Vec<String>>,
+    deadline: Option<String>,
+    tags: Vec<String>,
+    revisions: Vec<Dated<String>>,
+    fulfilments: Vec<Dated<()>>,
+    endings: Vec<Dated<Ending>>,
+}
+
+/// A fact with the seq of the event that stated it and the date it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Dated<T> {
+    seq: u64,
+    date: NaiveDate,
+    what: T,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+enum Ending {
+    Cancelled,
+    Superseded(String),
+}
+
+/// The status of one commitment as of a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Met,
+    Overdue,
+    Cancelled,
+    Superseded,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] =
+        [Status::Pending, Status::Met, Status::Overdue, Status::Cancelled, Status::Superseded];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Met => "met",
+            Status::Overdue => "overdue",
+            Status::Cancelled => "cancelled",
+            Status::Superseded => "superseded",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.name() == s)
+            .ok_or_else(|| format!("expected pending, met, overdue, cancelled or superseded, found {s:?}"))
+    }
+}
+
+/// One commitment's state as of a date: the row of a status report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentStatus {
+    pub id: String,
+    pub title: String,
+    pub parties: Vec<String>,
+    pub tags: Vec<String>,
+    pub announcement: String,
+    pub announced: NaiveDate,
+    pub status: Status,
+    /// The deadline in force, or null for none.
+    pub deadline: Option<DeadlineWindow>,
+    pub met_on: Option<NaiveDate>,
+    /// Whether it was met by the end of the deadline in force; null unless met.
+    pub on_time: Option<bool>,
+    /// When it was cancelled or superseded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+}
+
+/// A deadline phrase with the window it reads as. `end` is null for a vague
+/// phrase ("no fixed deadline").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlineWindow {
+    pub phrase: String,
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+}
+
+impl Projection {
+    /// Folds in the event at `seq`. Events must come in chain order, each
+    /// exactly once. `resolve` finds the seq of an event named by uuid in a
+    /// retraction. Applying never fails: the ledger checked the event when it
+    /// was appended, and anything that still does not fit is ignored.
+    pub fn apply(
+        &mut self,
+        seq: u64,
+        hash: Hash,
+        event: &Event,
+        resolve: &mut dyn FnMut(uuid::Uuid) -> Option<u64>,
+    ) {
+        self.seq = seq;
+        self.hash = hash;
+        match event {
+            Event::Announcement(a) => {
+                self.announcements.insert(
+                    a.id.to_string(),
+                    AnnouncementFacts {
+                        seq,
+                        date: a.date.0,
+                        title: a.title.to_string(),
+                        parties: a.parties.iter().map(|p| p.to_string()).collect(),
+                    },
+                );
+            }
+            Event::Commitment(c) => {
+                self.commitments.insert(
+                    c.id.to_string(),
+                    CommitmentFacts {
+                        seq,
+                        announcement: c.announcement.to_string(),
+                        title: c.title.to_string(),
+                        parties: c.parties.as_ref().map(|ps| ps.iter().map(|p| p.to_string()).collect()),
+                        deadline: c.deadline.as_ref().map(|d| d.to_string()),
+                        tags: c.tags.iter().map(|t| t.to_string()).collect(),
+                        revisions: Vec::new(),
+                        fulfilments: Vec::new(),
+                        endings: Vec::new(),
+                    },
+                );
+            }
+            Event::Meeting(m) => {
+                for id in &m.fulfils {
+                    if let Some(c) = self.commitments.get_mut(id.as_str()) {
+                        c.fulfilments.push(Dated { seq, date: m.date.0, what: () });
+                    }
+                }
+            }
+            Event::Deadline(d) => {
+                if let Some(c) = self.commitments.get_mut(d.commitment.as_str()) {
+                    c.revisions.push(Dated { seq, date: d.date.0, what: d.deadline.to_string() });
+                }
+            }
+            Event::Outcome(o) => {
+                if let Some(c) = self.commitments.get_mut(o.commitment.as_str()) {
+                    let date = o.date.0;
+                    match (o.outcome, &o.by) {
+                        (OutcomeKind::Met, _) => c.fulfilments.push(Dated { seq, date, what: () }),
+                        (OutcomeKind::Cancelled, _) => {
+                            c.endings.push(Dated { seq, date, what: Ending::Cancelled })
+                        }
+                        (OutcomeKind::Superseded, by) => c.endings.push(Dated {
+                            seq,
+                            date,
+                            what: Ending::Superseded(by.as_ref().map(|b| b.to_string()).unwrap_or_default()),
+                        }),
+                    }
+                }
+            }
+            Event::Progress(_) => {}
+            Event::Retraction(r) => {
+                let target = match r.retracts {
+                    EventRef::Seq(target) => Some(target),
+                    EventRef::Uuid(uuid) => resolve(uuid),
+                };
+                if let Some(target) = target.filter(|&t| t < seq) {
+                    self.retractions.push((seq, target));
+                }
+            }
+        }
+    }
+
+    /// The seqs voided by retractions. A retraction counts only while it is
+    /// not itself voided; targets are always earlier, so walking retractions
+    /// from the newest down settles each one before its target.
+    pub fn voided(&self) -> HashSet<u64> {
+        let mut voided = HashSet::new();
+        for &(seq, target) in self.retractions.iter().rev() {
+            if !voided.contains(&seq) {
+                voided.insert(target);
+            }
+        }
+        voided
+    }
+
+    /// Every commitment that exists as of `as_of`, sorted by id.
+    pub fn statuses(&self, as_of: NaiveDate) -> Vec<CommitmentStatus> {
+        let voided = self.voided();
+        let live = |seq: u64| !voided.contains(&seq);
+        let mut out = Vec::new();
+        for (id, c) in &self.commitments {
+            if !live(c.seq) {
+                continue;
+            }
+            let Some(a) = self.announcements.get(&c.announcement).filter(|a| live(a.seq)) else {
+                continue;
+            };
+            if a.date > as_of {
+                continue;
+            }
+            let revision =
+                c.revisions.iter().filter(|r| live(r.seq) && r.date <= as_of).max_by_key(|r| (r.date, r.seq));
+            let deadline = match revision {
+                Some(r) => window(&r.what, r.date),
+                None => c.deadline.as_ref().and_then(|phrase| window(phrase, a.date)),
+            };
+            let end = deadline.as_ref().and_then(|d| d.end);
+            let met_on =
+                c.fulfilments.iter().filter(|f| live(f.seq) && f.date <= as_of).map(|f| f.date).min();
+            let ending =
+                c.endings.iter().filter(|e| live(e.seq) && e.date <= as_of).min_by_key(|e| (e.date, e.seq));
+            let (status, on_time) = match (met_on, ending) {
+                (Some(met), _) => (Status::Met, Some(end.is_none_or(|end| met <= end))),
+                (None, Some(e)) => match e.what {
+                    Ending::Cancelled => (Status::Cancelled, None),
+                    Ending::Superseded(_) => (Status::Superseded, None),
+                },
+                (None, None) if end.is_some_and(|end| as_of > end) => (Status::Overdue, None),
+                (None, None) => (Status::Pending, None),
+            };
+            let ended = ending.filter(|_| met_on.is_none());
+            out.push(CommitmentStatus {
+                id: id.clone(),
+                title: c.title.clone(),
+                parties: c.parties.clone().unwrap_or_else(|| a.parties.clone()),
+                tags: c.tags.clone(),
+                announcement: c.announcement.clone(),
+                announced: a.date,
+                status,
+                deadline,
+                met_on,
+                on_time,
+                ended_on: ended.map(|e| e.date),
+                superseded_by: ended.and_then(|e| match &e.what {
+                    Ending::Superseded(by) => Some(by.clone()),
+                    Ending::Cancelled => None,
+                }),
+            });
+        }
+        out
+    }
+
+    /// Serializes the projection for the snapshot tree.
+    pub fn to_snapshot(&self) -> Vec<u8> {
+        let mut out = SNAPSHOT_MAGIC.to_vec();
+        serde_json::to_writer(&mut out, self).expect("projections serialize");
+        out
+    }
+
+    /// Reads a snapshot written by [`Projection::to_snapshot`]; `None` for
+    /// bytes written by another version or damaged, which are then ignored.
+    pub fn from_snapshot(bytes: &[u8]) -> Option<Projection> {
+        let json = bytes.strip_prefix(SNAPSHOT_MAGIC)?;
+        serde_json::from_slice(json).ok()
+    }
+}
+
+/// Snapshot format marker: bump it when `Projection` changes shape, and old
+/// snapshots are ignored (they are derived data and are rebuilt).
+const SNAPSHOT_MAGIC: &[u8] = b"pledger-projection-v1\n";
+
+/// Reads a phrase as a window. A phrase that no longer parses (a convention
+/// changed after it was recorded) is kept with no end, so it never makes a
+/// commitment overdue on a reading pledger cannot justify.
+fn window(phrase: &str, anchor: NaiveDate) -> Option<DeadlineWindow> {
+    let (start, end) = match deadline::parse(phrase, anchor) {
+        Ok(d) => (d.start, d.end),
+        Err(_) => (anchor, None),
+    };
+    Some(DeadlineWindow { phrase: phrase.to_owned(), start, end })
+}

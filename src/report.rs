@@ -1,0 +1,180 @@
+//! Reports computed from the projection: per-party compliance scores, and
+//! published status reports that anyone holding the ledger can check.
+//!
+//! A published status report names the ledger position it was computed
+//! from (seq and head hash) and a content hash: the BLAKE3 hash of the
+//! `pledger export --to SEQ` output, that is, of the events themselves
+//! without their envelopes. Two copies of a ledger built from the same
+//! events at different times have different head hashes (the envelopes
+//! record when and by whom), but the same content hash, so a report stays
+//! checkable against any faithful copy. Anyone can recompute the content
+//! hash with `pledger export --to SEQ | b3sum`.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::chain::{Hash, Head};
+use crate::ledger::Ledger;
+use crate::projection::{CommitmentStatus, Status};
+use crate::store::StoreError;
+
+/// The first line of a report's JSON says what it is.
+pub const REPORT_FORMAT: &str = "pledger status report v1";
+
+/// A status report as published: the statuses as of a date, computed from a
+/// named ledger position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusReport {
+    pub format: String,
+    pub as_of: NaiveDate,
+    pub ledger: Position,
+    pub counts: BTreeMap<Status, usize>,
+    pub commitments: Vec<CommitmentStatus>,
+}
+
+/// Where in which ledger a report was computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
+    pub seq: u64,
+    pub head: Hash,
+    /// BLAKE3 of the export of events 1..=seq (see the module docs).
+    pub content_hash: Hash,
+}
+
+/// What checking a published report against a ledger found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckOutcome {
+    /// Same events, same statuses. `same_head` is false when the report was
+    /// computed on another copy of the same events.
+    Matches { same_head: bool },
+    /// The ledger is shorter than the report's position.
+    LedgerTooShort { seq: u64, head: u64 },
+    /// The events up to the report's position differ from the report's.
+    ContentDiffers { reported: Hash, actual: Hash },
+    /// Same events, but the rules now give other statuses for these ids.
+    StatusesDiffer { ids: Vec<String> },
+}
+
+/// Per-party scores in the manner of the G7/G20 Research Group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartyScore {
+    pub party: String,
+    pub met_on_time: usize,
+    pub met_late: usize,
+    pub pending: usize,
+    pub overdue: usize,
+    pub cancelled: usize,
+    pub superseded: usize,
+    pub total: usize,
+    /// 0–100, or null with no commitments.
+    pub compliance: Option<f64>,
+}
+
+/// How the compliance percentage is computed, for help texts and reports.
+pub const COMPLIANCE_FORMULA: &str = "each commitment scores +1 if met (on time or late), 0 if pending or \
+superseded, -1 if overdue or cancelled; a party's compliance is (mean score + 1) / 2 x 100%";
+
+impl StatusReport {
+    /// Computes the report as of `as_of` from the events with seq ≤ `at`
+    /// (default: the head).
+    pub fn compute(ledger: &Ledger, as_of: NaiveDate, at: Option<u64>) -> Result<StatusReport, StoreError> {
+        let projection = ledger.projection(at)?;
+        let commitments = projection.statuses(as_of);
+        let mut counts = BTreeMap::new();
+        for c in &commitments {
+            *counts.entry(c.status).or_insert(0) += 1;
+        }
+        Ok(StatusReport {
+            format: REPORT_FORMAT.to_owned(),
+            as_of,
+            ledger: Position {
+                seq: projection.seq,
+                head: projection.hash,
+                content_hash: content_hash(ledger, projection.seq)?,
+            },
+            counts,
+            commitments,
+        })
+    }
+
+    /// Recomputes this report from `ledger` and compares.
+    pub fn check(&self, ledger: &Ledger) -> Result<CheckOutcome, StoreError> {
+        let head: Head = ledger.head()?;
+        if head.seq < self.ledger.seq {
+            return Ok(CheckOutcome::LedgerTooShort { seq: self.ledger.seq, head: head.seq });
+        }
+        let now = StatusReport::compute(ledger, self.as_of, Some(self.ledger.seq))?;
+        if now.ledger.content_hash != self.ledger.content_hash {
+            return Ok(CheckOutcome::ContentDiffers {
+                reported: self.ledger.content_hash,
+                actual: now.ledger.content_hash,
+            });
+        }
+        if now.commitments != self.commitments || now.counts != self.counts {
+            let mut ids: Vec<String> = Vec::new();
+            let old: BTreeMap<_, _> = self.commitments.iter().map(|c| (&c.id, c)).collect();
+            let new: BTreeMap<_, _> = now.commitments.iter().map(|c| (&c.id, c)).collect();
+            for id in old.keys().chain(new.keys()) {
+                if old.get(id) != new.get(id) && !ids.contains(id) {
+                    ids.push((*id).clone());
+                }
+            }
+            return Ok(CheckOutcome::StatusesDiffer { ids });
+        }
+        Ok(CheckOutcome::Matches { same_head: now.ledger.head == self.ledger.head })
+    }
+}
+
+/// BLAKE3 of the export of events 1..=seq: each event's canonical JSON
+/// followed by a newline.
+pub fn content_hash(ledger: &Ledger, seq: u64) -> Result<Hash, StoreError> {
+    let mut hasher = blake3::Hasher::new();
+    for envelope in ledger.envelopes(1) {
+        let envelope = envelope?;
+        if envelope.seq > seq {
+            break;
+        }
+        hasher.update(&envelope.event.canonical_json());
+        hasher.update(b"\n");
+    }
+    Ok(Hash(*hasher.finalize().as_bytes()))
+}
+
+/// Scores every party named by the commitments, sorted by party name.
+pub fn compliance(statuses: &[CommitmentStatus]) -> Vec<PartyScore> {
+    let mut by_party: BTreeMap<&str, PartyScore> = BTreeMap::new();
+    for c in statuses {
+        for party in &c.parties {
+            let score = by_party.entry(party).or_insert_with(|| PartyScore {
+                party: party.clone(),
+                met_on_time: 0,
+                met_late: 0,
+                pending: 0,
+                overdue: 0,
+                cancelled: 0,
+                superseded: 0,
+                total: 0,
+                compliance: None,
+            });
+            score.total += 1;
+            match (c.status, c.on_time) {
+                (Status::Met, Some(false)) => score.met_late += 1,
+                (Status::Met, _) => score.met_on_time += 1,
+                (Status::Pending, _) => score.pending += 1,
+                (Status::Overdue, _) => score.overdue += 1,
+                (Status::Cancelled, _) => score.cancelled += 1,
+                (Status::Superseded, _) => score.superseded += 1,
+            }
+        }
+    }
+    let mut out: Vec<PartyScore> = by_party.into_values().collect();
+    for s in &mut out {
+        let points = (s.met_on_time + s.met_late) as f64 - (s.overdue + s.cancelled) as f64;
+        s.compliance = (s.total > 0).then(|| (points / s.total as f64 + 1.0) / 2.0 * 100.0);
+    }
+    out
+}
