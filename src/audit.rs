@@ -13,16 +13,21 @@
 //! ([`Verdict::Broken`]), not an error; errors are for a store that cannot
 //! be read at all.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::chain::{Hash, Head};
+use crate::projection::Projection;
 use crate::store::{Store, StoreError};
 
 /// The result of a verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Every record checks out; the chain holds `events` events up to `head`.
-    Intact { events: u64, head: Head },
+    /// `stale_snapshots` lists projection snapshots that do not match the
+    /// chain (or cannot be read): queries ignore them, so they change no
+    /// answer, but their presence is worth knowing.
+    Intact { events: u64, head: Head, stale_snapshots: Vec<u64> },
     /// The first problem found.
     Broken(Break),
 }
@@ -96,6 +101,14 @@ impl fmt::Display for Break {
 /// holds that head. Memory stays bounded: records are streamed.
 pub fn verify(store: &Store, saved: Option<Head>) -> Result<Verdict, StoreError> {
     let recorded = store.head()?;
+    // Snapshots are few; note what each claims to cover, check it on the walk.
+    let mut snapshots: BTreeMap<u64, Option<Hash>> = BTreeMap::new();
+    for snapshot in store.snapshots_at_or_before(u64::MAX) {
+        let (seq, bytes) = snapshot?;
+        let claimed = Projection::from_snapshot(&bytes).filter(|p| p.seq == seq).map(|p| p.hash);
+        snapshots.insert(seq, claimed);
+    }
+    let mut stale_snapshots = Vec::new();
     let mut last = Head::EMPTY;
     let mut at_saved = None;
     for chunk in store.chunks(1) {
@@ -122,6 +135,11 @@ pub fn verify(store: &Store, saved: Option<Head>) -> Result<Verdict, StoreError>
                 }));
             }
             last = Head { seq: expected, hash: record.stored_hash() };
+            if let Some(claimed) = snapshots.remove(&expected) {
+                if claimed != Some(last.hash) {
+                    stale_snapshots.push(expected);
+                }
+            }
             if saved.is_some_and(|s| s.seq == expected) {
                 at_saved = Some(last);
             }
@@ -136,5 +154,8 @@ pub fn verify(store: &Store, saved: Option<Head>) -> Result<Verdict, StoreError>
             return Ok(Verdict::Broken(Break::SavedHeadMismatch { saved, actual: at_saved }));
         }
     }
-    Ok(Verdict::Intact { events: last.seq, head: last })
+    // Snapshots beyond the end of the chain cover events that do not exist.
+    stale_snapshots.extend(snapshots.keys());
+    stale_snapshots.sort_unstable();
+    Ok(Verdict::Intact { events: last.seq, head: last, stale_snapshots })
 }

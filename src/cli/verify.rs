@@ -21,8 +21,11 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     match audit::verify(ledger.store(), args.head)? {
-        Verdict::Intact { events, head } => {
+        Verdict::Intact { events, head, stale_snapshots } => {
             println!("ok: {events} events, head {head}");
+            for seq in stale_snapshots {
+                eprintln!("warning: the projection snapshot at seq {seq} does not match the chain; queries ignore it");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Verdict::Broken(at) => {

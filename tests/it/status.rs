@@ -1,0 +1,371 @@
+//! The status rules of STATUS.md, each shown on a small ledger built here.
+//!
+//! Every scenario is given as JSON Lines (one import per blank-line-separated
+//! group), then a table of (as of, at, id, expected status, met on, on time)
+//! rows. The library computes statuses through the same path `pledger
+//! status` uses; a few rows are also checked through the binary.
+
+use chrono::NaiveDate;
+use pledger::input::read_lines;
+use pledger::ledger::Ledger;
+use pledger::projection::{CommitmentStatus, Status};
+use pledger::{OpenMode, Stamp};
+
+const ANNOUNCEMENT: &str = r#"{"type":"announcement","id":"summit","date":"2026-01-16","title":"Summit","parties":["India","Japan"]}"#;
+const H1: &str = r#"{"type":"commitment","id":"esd","announcement":"summit","title":"Hold a dialogue","deadline":"first half of 2026"}"#;
+
+/// A ledger built from `groups` of lines, each group one import.
+fn ledger_from(dir: &std::path::Path, groups: &[&[&str]], snapshot_every: u64) -> Ledger {
+    let ledger = Ledger::open(&dir.join("l.db"), OpenMode::Create).unwrap().with_snapshot_every(snapshot_every);
+    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };
+    for group in groups {
+        let text = group.join("\n");
+        let (lines, errors) = read_lines("t.jsonl", text.as_bytes(), |_| {});
+        assert!(errors.is_empty(), "{errors:?}");
+        ledger.append(&lines, None, &stamp).unwrap();
+    }
+    ledger
+}
+
+fn date(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn status_of(ledger: &Ledger, id: &str, as_of: &str, at: Option<u64>) -> Option<CommitmentStatus> {
+    ledger.projection(at).unwrap().statuses(date(as_of)).into_iter().find(|c| c.id == id)
+}
+
+/// Expected: (as of, at, status or None for "not listed", met_on, on_time).
+type Row<'a> = (&'a str, Option<u64>, Option<Status>, Option<&'a str>, Option<bool>);
+
+fn check(name: &str, groups: &[&[&str]], id: &str, rows: &[Row]) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_from(dir.path(), groups, 10_000);
+    let mut failures = Vec::new();
+    for (as_of, at, status, met_on, on_time) in rows {
+        let got = status_of(&ledger, id, as_of, *at);
+        let got_tuple = got.as_ref().map(|c| (c.status, c.met_on, c.on_time));
+        let want = status.map(|s| (s, met_on.map(date), *on_time));
+        if got_tuple != want {
+            failures.push(format!("{name}: {id} as of {as_of} at {at:?}: expected {want:?}, got {got_tuple:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+use Status::*;
+
+#[test]
+fn met_on_time_and_met_late() {
+    let on_time = r#"{"type":"meeting","id":"m1","date":"2026-05-20","title":"Held","fulfils":["esd"]}"#;
+    check(
+        "on time",
+        &[&[ANNOUNCEMENT, H1, on_time]],
+        "esd",
+        &[
+            ("2026-05-19", None, Some(Pending), None, None),
+            ("2026-05-20", None, Some(Met), Some("2026-05-20"), Some(true)),
+            ("2026-11-28", None, Some(Met), Some("2026-05-20"), Some(true)),
+        ],
+    );
+    let late = r#"{"type":"meeting","id":"m1","date":"2026-07-15","title":"Held late","fulfils":["esd"]}"#;
+    check(
+        "late",
+        &[&[ANNOUNCEMENT, H1, late]],
+        "esd",
+        &[
+            ("2026-07-01", None, Some(Overdue), None, None),
+            ("2026-07-15", None, Some(Met), Some("2026-07-15"), Some(false)),
+        ],
+    );
+}
+
+#[test]
+fn overdue_starts_the_day_after_the_window_ends() {
+    check(
+        "overdue",
+        &[&[ANNOUNCEMENT, H1]],
+        "esd",
+        &[("2026-06-30", None, Some(Pending), None, None), ("2026-07-01", None, Some(Overdue), None, None)],
+    );
+}
+
+#[test]
+fn a_revision_that_extends_the_deadline_counts_only_from_its_date() {
+    let revision = r#"{"type":"deadline","commitment":"esd","date":"2026-08-01","deadline":"by the end of 2026","reason":"postponed"}"#;
+    check(
+        "extension",
+        &[&[ANNOUNCEMENT, H1, revision]],
+        "esd",
+        &[
+            // before the revision's date it is not yet in force
+            ("2026-07-15", None, Some(Overdue), None, None),
+            // from its date, overdue becomes pending
+            ("2026-08-01", None, Some(Pending), None, None),
+            ("2027-01-01", None, Some(Overdue), None, None),
+        ],
+    );
+}
+
+#[test]
+fn of_two_revisions_on_one_date_the_later_in_the_chain_wins() {
+    let first = r#"{"type":"deadline","commitment":"esd","date":"2026-06-01","deadline":"by the end of 2026"}"#;
+    let second = r#"{"type":"deadline","commitment":"esd","date":"2026-06-01","deadline":"by September 2026"}"#;
+    check(
+        "tie",
+        &[&[ANNOUNCEMENT, H1, first, second]],
+        "esd",
+        &[("2026-10-01", None, Some(Overdue), None, None)],
+    );
+}
+
+#[test]
+fn a_meeting_recorded_late_is_seen_as_of_its_own_date() {
+    let progress = r#"{"type":"progress","commitment":"esd","date":"2026-05-01","note":"agenda agreed"}"#;
+    let meeting = r#"{"type":"meeting","id":"m1","date":"2026-04-01","title":"Held","fulfils":["esd"]}"#;
+    check(
+        "recorded late",
+        &[&[ANNOUNCEMENT, H1, progress], &[meeting]],
+        "esd",
+        &[
+            ("2026-03-31", None, Some(Pending), None, None),
+            ("2026-04-15", None, Some(Met), Some("2026-04-01"), Some(true)),
+            // before the meeting was recorded, the ledger did not know of it
+            ("2026-04-15", Some(3), Some(Pending), None, None),
+        ],
+    );
+}
+
+#[test]
+fn the_earliest_fulfilment_is_the_met_date() {
+    let m1 = r#"{"type":"meeting","id":"m1","date":"2026-05-20","title":"Second","fulfils":["esd"]}"#;
+    let m2 = r#"{"type":"outcome","commitment":"esd","date":"2026-03-10","outcome":"met"}"#;
+    check("earliest", &[&[ANNOUNCEMENT, H1, m1, m2]], "esd", &[("2026-11-28", None, Some(Met), Some("2026-03-10"), Some(true))]);
+}
+
+#[test]
+fn retracting_the_fulfilling_meeting_makes_met_overdue_and_retracting_that_restores_it() {
+    let meeting = r#"{"type":"meeting","id":"m1","date":"2026-05-20","title":"Held","fulfils":["esd"]}"#;
+    let retraction = r#"{"type":"retraction","retracts":3,"reason":"the meeting was postponed"}"#;
+    let restore = r#"{"type":"retraction","retracts":4,"reason":"the postponement report was wrong"}"#;
+    check(
+        "retractions",
+        &[&[ANNOUNCEMENT, H1, meeting], &[retraction], &[restore]],
+        "esd",
+        &[
+            ("2026-07-01", Some(3), Some(Met), Some("2026-05-20"), Some(true)),
+            ("2026-07-01", Some(4), Some(Overdue), None, None),
+            ("2026-07-01", Some(5), Some(Met), Some("2026-05-20"), Some(true)),
+        ],
+    );
+}
+
+#[test]
+fn cancelled_and_superseded_end_a_commitment_from_their_date() {
+    let cancelled = r#"{"type":"outcome","commitment":"esd","date":"2026-03-01","outcome":"cancelled","note":"dropped"}"#;
+    check(
+        "cancelled",
+        &[&[ANNOUNCEMENT, H1, cancelled]],
+        "esd",
+        &[("2026-02-28", None, Some(Pending), None, None), ("2026-03-01", None, Some(Cancelled), None, None)],
+    );
+    let replacement = r#"{"type":"commitment","id":"esd-2","announcement":"summit","title":"Hold a broader dialogue"}"#;
+    let superseded = r#"{"type":"outcome","commitment":"esd","date":"2026-04-01","outcome":"superseded","by":"esd-2"}"#;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_from(dir.path(), &[&[ANNOUNCEMENT, H1, replacement, superseded]], 10_000);
+    let row = status_of(&ledger, "esd", "2026-11-28", None).unwrap();
+    assert_eq!((row.status, row.superseded_by.as_deref()), (Superseded, Some("esd-2")));
+    // superseding does not make it overdue later either
+    assert_eq!(status_of(&ledger, "esd", "2030-01-01", None).unwrap().status, Superseded);
+}
+
+#[test]
+fn a_vague_deadline_or_none_is_never_overdue() {
+    let vague = r#"{"type":"commitment","id":"soon","announcement":"summit","title":"Talk soon","deadline":"soon"}"#;
+    let none = r#"{"type":"commitment","id":"none","announcement":"summit","title":"Cooperate"}"#;
+    check("vague", &[&[ANNOUNCEMENT, vague]], "soon", &[("2040-01-01", None, Some(Pending), None, None)]);
+    check("none", &[&[ANNOUNCEMENT, none]], "none", &[("2040-01-01", None, Some(Pending), None, None)]);
+    let met = r#"{"type":"outcome","commitment":"soon","date":"2030-01-01","outcome":"met"}"#;
+    check("vague met", &[&[ANNOUNCEMENT, vague, met]], "soon", &[("2040-01-01", None, Some(Met), Some("2030-01-01"), Some(true))]);
+}
+
+#[test]
+fn a_commitment_announced_after_the_date_is_not_listed() {
+    check(
+        "later",
+        &[&[ANNOUNCEMENT, H1]],
+        "esd",
+        &[("2026-01-15", None, None, None, None), ("2026-01-16", None, Some(Pending), None, None)],
+    );
+}
+
+#[test]
+fn retracted_commitments_and_announcements_drop_out() {
+    let retract_commitment = r#"{"type":"retraction","retracts":2,"reason":"not a commitment"}"#;
+    check("commitment", &[&[ANNOUNCEMENT, H1, retract_commitment]], "esd", &[("2026-03-01", None, None, None, None)]);
+    let retract_announcement = r#"{"type":"retraction","retracts":1,"reason":"wrong report"}"#;
+    check("announcement", &[&[ANNOUNCEMENT, H1, retract_announcement]], "esd", &[("2026-03-01", None, None, None, None)]);
+}
+
+#[test]
+fn a_retraction_by_uuid_voids_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let meeting = r#"{"type":"meeting","id":"m1","date":"2026-05-20","title":"Held","fulfils":["esd"]}"#;
+    let ledger = ledger_from(dir.path(), &[&[ANNOUNCEMENT, H1, meeting]], 10_000);
+    let uuid = ledger.envelope(3).unwrap().unwrap().uuid;
+    let line = format!(r#"{{"type":"retraction","retracts":"{uuid}","reason":"duplicate"}}"#);
+    let (lines, _) = read_lines("t.jsonl", line.as_bytes(), |_| {});
+    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: String::new() };
+    ledger.append(&lines, None, &stamp).unwrap();
+    assert_eq!(status_of(&ledger, "esd", "2026-07-01", None).unwrap().status, Overdue);
+}
+
+#[test]
+fn met_takes_precedence_over_a_later_cancellation() {
+    let met = r#"{"type":"outcome","commitment":"esd","date":"2026-02-01","outcome":"met"}"#;
+    let cancelled = r#"{"type":"outcome","commitment":"esd","date":"2026-03-01","outcome":"cancelled"}"#;
+    check("precedence", &[&[ANNOUNCEMENT, H1, met, cancelled]], "esd", &[("2026-11-28", None, Some(Met), Some("2026-02-01"), Some(true))]);
+}
+
+#[test]
+fn status_cli_filters_and_prints_json_sorted_by_id() {
+    // Given a ledger with one overdue and one met commitment
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.jsonl");
+    let other = r#"{"type":"commitment","id":"ai","announcement":"summit","title":"Launch AI dialogue","tags":["ai"]}"#;
+    let met = r#"{"type":"outcome","commitment":"ai","date":"2026-01-16","outcome":"met"}"#;
+    std::fs::write(&file, [ANNOUNCEMENT, H1, other, met].join("\n")).unwrap();
+    let ledger = dir.path().join("l.db");
+    let pledger = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("pledger")
+            .unwrap()
+            .arg("--ledger")
+            .arg(&ledger)
+            .args(args)
+            .env_remove("PLEDGER_LEDGER")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    pledger(&["import", file.to_str().unwrap()]);
+    // When asking for all statuses as JSON
+    let all: serde_json::Value = serde_json::from_str(&pledger(&["status", "--as-of", "2026-11-28", "--json"])).unwrap();
+    // Then both are listed, sorted by id, with the documented fields
+    let ids: Vec<&str> = all.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["ai", "esd"]);
+    assert_eq!(all[0]["status"], "met");
+    assert_eq!(all[0]["on_time"], true);
+    assert_eq!(all[0]["deadline"], serde_json::Value::Null);
+    assert_eq!(all[1]["status"], "overdue");
+    assert_eq!(all[1]["deadline"]["phrase"], "first half of 2026");
+    assert_eq!(all[1]["deadline"]["end"], "2026-06-30");
+    assert_eq!(all[1]["met_on"], serde_json::Value::Null);
+    // And filters narrow the list
+    let overdue: serde_json::Value =
+        serde_json::from_str(&pledger(&["status", "--as-of", "2026-11-28", "--status", "overdue", "--json"])).unwrap();
+    assert_eq!(overdue.as_array().unwrap().len(), 1);
+    let tagged: serde_json::Value =
+        serde_json::from_str(&pledger(&["status", "--as-of", "2026-11-28", "--tag", "ai", "--json"])).unwrap();
+    assert_eq!(tagged[0]["id"], "ai");
+    // And the table says how overdue, with a summary line
+    let table = pledger(&["status", "--as-of", "2026-11-28"]);
+    assert!(table.contains("151 days overdue"), "{table}");
+    assert!(table.contains("2 commitments as of 2026-11-28, ledger at seq 4: 1 met, 1 overdue"), "{table}");
+    // And --at shows what the ledger said before the outcome was recorded
+    let before: serde_json::Value =
+        serde_json::from_str(&pledger(&["status", "--as-of", "2026-11-28", "--at", "3", "--json"])).unwrap();
+    assert_eq!(before[0]["status"], "pending");
+}
+
+mod snapshots {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A random but valid ledger: commitments under two announcements, and
+    /// meetings, revisions, outcomes and retractions about them.
+    fn arb_ledger() -> impl Strategy<Value = Vec<String>> {
+        let op = prop_oneof![
+            (0u8..6, 0u32..400).prop_map(|(c, d)| format!("meet {c} {d}")),
+            (0u8..6, 0u32..400, 0u8..4).prop_map(|(c, d, p)| format!("revise {c} {d} {p}")),
+            (0u8..6, 0u32..400, 0u8..3).prop_map(|(c, d, k)| format!("outcome {c} {d} {k}")),
+            (1u64..40).prop_map(|s| format!("retract {s}")),
+        ];
+        proptest::collection::vec(op, 0..40)
+    }
+
+    fn lines_for(ops: &[String]) -> Vec<String> {
+        let phrases = ["first half of 2026", "by the end of 2026", "early 2026", "soon"];
+        let day = |d: u32| (date("2026-01-16") + chrono::Days::new(d as u64)).to_string();
+        let mut lines = vec![
+            ANNOUNCEMENT.to_owned(),
+            r#"{"type":"announcement","id":"later","date":"2026-06-01","title":"Later","parties":["Japan"]}"#.to_owned(),
+        ];
+        for c in 0..6 {
+            let ann = if c < 4 { "summit" } else { "later" };
+            lines.push(format!(
+                r#"{{"type":"commitment","id":"c{c}","announcement":"{ann}","title":"C{c}","deadline":"{}"}}"#,
+                phrases[c % 4]
+            ));
+        }
+        // Dates are offset past the later announcement so every reference is valid.
+        for (i, op) in ops.iter().enumerate() {
+            let parts: Vec<&str> = op.split(' ').collect();
+            let n = |k: usize| parts[k].parse::<u32>().unwrap();
+            let line = match parts[0] {
+                "meet" => format!(
+                    r#"{{"type":"meeting","id":"m{i}","date":"{}","title":"M","fulfils":["c{}"]}}"#,
+                    day(140 + n(2)),
+                    n(1)
+                ),
+                "revise" => format!(
+                    r#"{{"type":"deadline","commitment":"c{}","date":"{}","deadline":"{}","reason":"r{i}"}}"#,
+                    n(1),
+                    day(140 + n(2)),
+                    ["by the end of 2027", "within 90 days", "soon", "early 2028"][n(3) as usize]
+                ),
+                "outcome" => {
+                    let kind = ["met", "cancelled", "superseded"][n(3) as usize];
+                    let by = if kind == "superseded" { format!(r#","by":"c{}""#, (n(1) + 1) % 6) } else { String::new() };
+                    format!(
+                        r#"{{"type":"outcome","commitment":"c{}","date":"{}","outcome":"{kind}"{by},"note":"n{i}"}}"#,
+                        n(1),
+                        day(140 + n(2))
+                    )
+                }
+                _ => {
+                    let target = (n(1) as usize).min(lines.len());
+                    format!(r#"{{"type":"retraction","retracts":{target},"reason":"r{i}"}}"#)
+                }
+            };
+            lines.push(line);
+        }
+        lines
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Given a ledger with snapshots every few events, when asking for
+        /// status at any position and date, then the snapshot-plus-tail
+        /// answer equals the full-replay answer.
+        #[test]
+        fn snapshot_plus_tail_equals_full_replay(ops in arb_ledger(), every in 2u64..7, at_frac in 0.0f64..=1.0, day in 0u32..800) {
+            let lines = lines_for(&ops);
+            let groups: Vec<Vec<&str>> = lines.chunks(5).map(|c| c.iter().map(String::as_str).collect()).collect();
+            let group_refs: Vec<&[&str]> = groups.iter().map(Vec::as_slice).collect();
+            let dir = tempfile::tempdir().unwrap();
+            let ledger = ledger_from(dir.path(), &group_refs, every);
+            let head = ledger.head().unwrap().seq;
+            let at = ((head as f64) * at_frac).round() as u64;
+            let as_of = date("2026-01-01") + chrono::Days::new(day as u64);
+            let from_snapshot = ledger.projection(Some(at)).unwrap();
+            let replayed = ledger.projection_replayed(Some(at)).unwrap();
+            prop_assert_eq!(&from_snapshot, &replayed);
+            prop_assert_eq!(from_snapshot.statuses(as_of), replayed.statuses(as_of));
+            if head >= every {
+                prop_assert!(ledger.newest_snapshot(head).unwrap().is_some(), "a snapshot was kept");
+            }
+        }
+    }
+}
