@@ -15,6 +15,7 @@ use pledger::{Ledger, OpenMode, Stamp};
 
 mod append;
 mod deadline;
+mod demo;
 mod due;
 mod export;
 mod head;
@@ -31,9 +32,9 @@ mod verify;
 #[derive(Debug, Parser)]
 #[command(name = "pledger", version, about, long_about = None)]
 pub struct Args {
-    /// The ledger directory.
-    #[arg(long, global = true, env = "PLEDGER_LEDGER", default_value = "pledger.db", value_name = "DIR")]
-    ledger: PathBuf,
+    /// The ledger directory [default: pledger.db; for `demo`, a new temporary directory].
+    #[arg(long, global = true, env = "PLEDGER_LEDGER", value_name = "DIR")]
+    ledger: Option<PathBuf>,
 
     /// Who is recording (stored with each appended event).
     #[arg(long, global = true, env = "PLEDGER_AUTHOR", default_value = "", value_name = "NAME")]
@@ -80,6 +81,8 @@ enum Command {
     Snapshot(snapshot::Args),
     /// Read a deadline phrase as a window of dates.
     Deadline(deadline::Args),
+    /// Build the sample ledger of the India-Japan strategic dialogue and tell its story.
+    Demo(demo::Args),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -93,6 +96,8 @@ enum ColorWhen {
 /// What every command may need besides its own arguments.
 pub struct Context {
     pub ledger: PathBuf,
+    /// Whether `--ledger` (or `PLEDGER_LEDGER`) was given.
+    pub ledger_given: bool,
     pub by: String,
     pub snapshot_every: u64,
 }
@@ -115,7 +120,12 @@ impl Context {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let ctx = Context { ledger: args.ledger, by: args.by, snapshot_every: args.snapshot_every };
+    let ctx = Context {
+        ledger_given: args.ledger.is_some(),
+        ledger: args.ledger.unwrap_or_else(|| PathBuf::from("pledger.db")),
+        by: args.by,
+        snapshot_every: args.snapshot_every,
+    };
     let choice = match args.color {
         ColorWhen::Auto => anstream::ColorChoice::Auto,
         ColorWhen::Always => anstream::ColorChoice::Always,
@@ -136,6 +146,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Report(a) => report::run(a, &ctx),
         Command::Snapshot(a) => snapshot::run(a, &ctx),
         Command::Deadline(a) => deadline::run(a, &ctx),
+        Command::Demo(a) => demo::run(a, &ctx),
     }
 }
 

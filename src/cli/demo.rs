@@ -1,0 +1,82 @@
+//! `pledger demo`: build the sample ledger from `events/` in a fresh
+//! directory, verify it, and show what pledger says about it on the dates
+//! that tell its story.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use pledger::audit::{self, Verdict};
+use pledger::input;
+use pledger::OpenMode;
+
+use super::Context;
+
+/// The sample ledger, built into the binary so the demo needs no files.
+const SAMPLE_NAME: &str = "events/india-japan-strategic-dialogue-2026-01-16.jsonl";
+const SAMPLE: &str = include_str!("../../events/india-japan-strategic-dialogue-2026-01-16.jsonl");
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  cargo run --release -- demo\n  pledger --ledger demo.db demo")]
+pub struct Args {}
+
+pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let dir = if ctx.ledger_given {
+        ctx.ledger.clone()
+    } else {
+        tempfile::Builder::new()
+            .prefix("pledger-demo-")
+            .tempdir()
+            .context("cannot create a temporary directory for the demo ledger")?
+            .keep()
+    };
+    let ledger = pledger::Ledger::open(&dir, OpenMode::Create)?;
+    let existing = ledger.head()?;
+    if existing.seq > 0 {
+        anyhow::bail!(
+            "the demo builds a fresh ledger, but {} already holds {} events; name an empty directory",
+            dir.display(),
+            existing.seq
+        );
+    }
+    let today = ctx.today();
+    let mut out = anstream::stdout().lock();
+    writeln!(out, "pledger demo: the 18th India-Japan Strategic Dialogue, New Delhi, 16 January 2026")?;
+    writeln!(out, "(reported by the Hindustan Times; source text in ../shared/sources/)\n")?;
+
+    let (lines, errors) = input::read_lines(SAMPLE_NAME, SAMPLE.as_bytes(), |_| {});
+    if !errors.is_empty() {
+        return Err(input::InputErrors(errors).into());
+    }
+    let appended = ledger.append(&lines, None, &ctx.stamp())?;
+    writeln!(out, "1. Imported {SAMPLE_NAME}")?;
+    writeln!(out, "   into a fresh ledger at {}: {} events\n", dir.display(), appended.new.len())?;
+
+    match audit::verify(ledger.store(), None)? {
+        Verdict::Intact { events, head, .. } => {
+            writeln!(out, "2. Verified the hash chain: ok, {events} events, head {head}\n")?
+        }
+        Verdict::Broken(at) => anyhow::bail!("the fresh demo ledger failed verification at {at}"),
+    }
+
+    let projection = ledger.projection(None)?;
+    let day = |s: &str| s.parse::<NaiveDate>().expect("demo dates are valid");
+    let chapters = [
+        (day("2026-01-16"), "3. Right after the announcement: the AI Dialogue is launched, everything else is pending"),
+        (day("2026-07-01"), "4. On 1 July 2026: 'early 2026' and 'the first half of 2026' have both run out"),
+        (today, "5. Today"),
+    ];
+    for (as_of, title) in chapters {
+        writeln!(out, "{title} (as of {as_of}):")?;
+        super::status::print_table(&mut out, &projection.statuses(as_of), as_of)?;
+        writeln!(out)?;
+    }
+    let head = ledger.head()?;
+    writeln!(out, "Head of the chain: {head}")?;
+    writeln!(out, "Save it, and anyone holding this ledger can prove it was not rewritten:")?;
+    writeln!(out, "  pledger --ledger {} verify --head {head}", dir.display())?;
+    writeln!(out, "Inspect one commitment's story:")?;
+    writeln!(out, "  pledger --ledger {} show economic-security-dialogue", dir.display())?;
+    Ok(ExitCode::SUCCESS)
+}
