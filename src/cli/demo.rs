@@ -63,7 +63,10 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let projection = ledger.projection(None)?;
     let day = |s: &str| s.parse::<NaiveDate>().expect("demo dates are valid");
     let chapters = [
-        (day("2026-01-16"), "3. Right after the announcement: the AI Dialogue is launched, everything else is pending"),
+        (
+            day("2026-01-16"),
+            "3. Right after the announcement: the AI Dialogue is launched, everything else is pending",
+        ),
         (day("2026-07-01"), "4. On 1 July 2026: 'early 2026' and 'the first half of 2026' have both run out"),
         (today, "5. Today"),
     ];

@@ -16,7 +16,8 @@ const H1: &str = r#"{"type":"commitment","id":"esd","announcement":"summit","tit
 
 /// A ledger built from `groups` of lines, each group one import.
 fn ledger_from(dir: &std::path::Path, groups: &[&[&str]], snapshot_every: u64) -> Ledger {
-    let ledger = Ledger::open(&dir.join("l.db"), OpenMode::Create).unwrap().with_snapshot_every(snapshot_every);
+    let ledger =
+        Ledger::open(&dir.join("l.db"), OpenMode::Create).unwrap().with_snapshot_every(snapshot_every);
     let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };
     for group in groups {
         let text = group.join("\n");
@@ -47,7 +48,8 @@ fn check(name: &str, groups: &[&[&str]], id: &str, rows: &[Row]) {
         let got_tuple = got.as_ref().map(|c| (c.status, c.met_on, c.on_time));
         let want = status.map(|s| (s, met_on.map(date), *on_time));
         if got_tuple != want {
-            failures.push(format!("{name}: {id} as of {as_of} at {at:?}: expected {want:?}, got {got_tuple:?}"));
+            failures
+                .push(format!("{name}: {id} as of {as_of} at {at:?}: expected {want:?}, got {got_tuple:?}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -109,8 +111,10 @@ fn a_revision_that_extends_the_deadline_counts_only_from_its_date() {
 
 #[test]
 fn of_two_revisions_on_one_date_the_later_in_the_chain_wins() {
-    let first = r#"{"type":"deadline","commitment":"esd","date":"2026-06-01","deadline":"by the end of 2026"}"#;
-    let second = r#"{"type":"deadline","commitment":"esd","date":"2026-06-01","deadline":"by September 2026"}"#;
+    let first =
+        r#"{"type":"deadline","commitment":"esd","date":"2026-06-01","deadline":"by the end of 2026"}"#;
+    let second =
+        r#"{"type":"deadline","commitment":"esd","date":"2026-06-01","deadline":"by September 2026"}"#;
     check(
         "tie",
         &[&[ANNOUNCEMENT, H1, first, second]],
@@ -140,7 +144,12 @@ fn a_meeting_recorded_late_is_seen_as_of_its_own_date() {
 fn the_earliest_fulfilment_is_the_met_date() {
     let m1 = r#"{"type":"meeting","id":"m1","date":"2026-05-20","title":"Second","fulfils":["esd"]}"#;
     let m2 = r#"{"type":"outcome","commitment":"esd","date":"2026-03-10","outcome":"met"}"#;
-    check("earliest", &[&[ANNOUNCEMENT, H1, m1, m2]], "esd", &[("2026-11-28", None, Some(Met), Some("2026-03-10"), Some(true))]);
+    check(
+        "earliest",
+        &[&[ANNOUNCEMENT, H1, m1, m2]],
+        "esd",
+        &[("2026-11-28", None, Some(Met), Some("2026-03-10"), Some(true))],
+    );
 }
 
 #[test]
@@ -162,15 +171,18 @@ fn retracting_the_fulfilling_meeting_makes_met_overdue_and_retracting_that_resto
 
 #[test]
 fn cancelled_and_superseded_end_a_commitment_from_their_date() {
-    let cancelled = r#"{"type":"outcome","commitment":"esd","date":"2026-03-01","outcome":"cancelled","note":"dropped"}"#;
+    let cancelled =
+        r#"{"type":"outcome","commitment":"esd","date":"2026-03-01","outcome":"cancelled","note":"dropped"}"#;
     check(
         "cancelled",
         &[&[ANNOUNCEMENT, H1, cancelled]],
         "esd",
         &[("2026-02-28", None, Some(Pending), None, None), ("2026-03-01", None, Some(Cancelled), None, None)],
     );
-    let replacement = r#"{"type":"commitment","id":"esd-2","announcement":"summit","title":"Hold a broader dialogue"}"#;
-    let superseded = r#"{"type":"outcome","commitment":"esd","date":"2026-04-01","outcome":"superseded","by":"esd-2"}"#;
+    let replacement =
+        r#"{"type":"commitment","id":"esd-2","announcement":"summit","title":"Hold a broader dialogue"}"#;
+    let superseded =
+        r#"{"type":"outcome","commitment":"esd","date":"2026-04-01","outcome":"superseded","by":"esd-2"}"#;
     let dir = tempfile::tempdir().unwrap();
     let ledger = ledger_from(dir.path(), &[&[ANNOUNCEMENT, H1, replacement, superseded]], 10_000);
     let row = status_of(&ledger, "esd", "2026-11-28", None).unwrap();
@@ -181,12 +193,18 @@ fn cancelled_and_superseded_end_a_commitment_from_their_date() {
 
 #[test]
 fn a_vague_deadline_or_none_is_never_overdue() {
-    let vague = r#"{"type":"commitment","id":"soon","announcement":"summit","title":"Talk soon","deadline":"soon"}"#;
+    let vague =
+        r#"{"type":"commitment","id":"soon","announcement":"summit","title":"Talk soon","deadline":"soon"}"#;
     let none = r#"{"type":"commitment","id":"none","announcement":"summit","title":"Cooperate"}"#;
     check("vague", &[&[ANNOUNCEMENT, vague]], "soon", &[("2040-01-01", None, Some(Pending), None, None)]);
     check("none", &[&[ANNOUNCEMENT, none]], "none", &[("2040-01-01", None, Some(Pending), None, None)]);
     let met = r#"{"type":"outcome","commitment":"soon","date":"2030-01-01","outcome":"met"}"#;
-    check("vague met", &[&[ANNOUNCEMENT, vague, met]], "soon", &[("2040-01-01", None, Some(Met), Some("2030-01-01"), Some(true))]);
+    check(
+        "vague met",
+        &[&[ANNOUNCEMENT, vague, met]],
+        "soon",
+        &[("2040-01-01", None, Some(Met), Some("2030-01-01"), Some(true))],
+    );
 }
 
 #[test]
@@ -202,9 +220,19 @@ fn a_commitment_announced_after_the_date_is_not_listed() {
 #[test]
 fn retracted_commitments_and_announcements_drop_out() {
     let retract_commitment = r#"{"type":"retraction","retracts":2,"reason":"not a commitment"}"#;
-    check("commitment", &[&[ANNOUNCEMENT, H1, retract_commitment]], "esd", &[("2026-03-01", None, None, None, None)]);
+    check(
+        "commitment",
+        &[&[ANNOUNCEMENT, H1, retract_commitment]],
+        "esd",
+        &[("2026-03-01", None, None, None, None)],
+    );
     let retract_announcement = r#"{"type":"retraction","retracts":1,"reason":"wrong report"}"#;
-    check("announcement", &[&[ANNOUNCEMENT, H1, retract_announcement]], "esd", &[("2026-03-01", None, None, None, None)]);
+    check(
+        "announcement",
+        &[&[ANNOUNCEMENT, H1, retract_announcement]],
+        "esd",
+        &[("2026-03-01", None, None, None, None)],
+    );
 }
 
 #[test]
@@ -224,7 +252,12 @@ fn a_retraction_by_uuid_voids_its_target() {
 fn met_takes_precedence_over_a_later_cancellation() {
     let met = r#"{"type":"outcome","commitment":"esd","date":"2026-02-01","outcome":"met"}"#;
     let cancelled = r#"{"type":"outcome","commitment":"esd","date":"2026-03-01","outcome":"cancelled"}"#;
-    check("precedence", &[&[ANNOUNCEMENT, H1, met, cancelled]], "esd", &[("2026-11-28", None, Some(Met), Some("2026-02-01"), Some(true))]);
+    check(
+        "precedence",
+        &[&[ANNOUNCEMENT, H1, met, cancelled]],
+        "esd",
+        &[("2026-11-28", None, Some(Met), Some("2026-02-01"), Some(true))],
+    );
 }
 
 #[test]
@@ -250,7 +283,8 @@ fn status_cli_filters_and_prints_json_sorted_by_id() {
     };
     pledger(&["import", file.to_str().unwrap()]);
     // When asking for all statuses as JSON
-    let all: serde_json::Value = serde_json::from_str(&pledger(&["status", "--as-of", "2026-11-28", "--json"])).unwrap();
+    let all: serde_json::Value =
+        serde_json::from_str(&pledger(&["status", "--as-of", "2026-11-28", "--json"])).unwrap();
     // Then both are listed, sorted by id, with the documented fields
     let ids: Vec<&str> = all.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["ai", "esd"]);
@@ -263,10 +297,12 @@ fn status_cli_filters_and_prints_json_sorted_by_id() {
     assert_eq!(all[1]["met_on"], serde_json::Value::Null);
     // And filters narrow the list
     let overdue: serde_json::Value =
-        serde_json::from_str(&pledger(&["status", "--as-of", "2026-11-28", "--status", "overdue", "--json"])).unwrap();
+        serde_json::from_str(&pledger(&["status", "--as-of", "2026-11-28", "--status", "overdue", "--json"]))
+            .unwrap();
     assert_eq!(overdue.as_array().unwrap().len(), 1);
     let tagged: serde_json::Value =
-        serde_json::from_str(&pledger(&["status", "--as-of", "2026-11-28", "--tag", "ai", "--json"])).unwrap();
+        serde_json::from_str(&pledger(&["status", "--as-of", "2026-11-28", "--tag", "ai", "--json"]))
+            .unwrap();
     assert_eq!(tagged[0]["id"], "ai");
     // And the table says how overdue, with a summary line
     let table = pledger(&["status", "--as-of", "2026-11-28"]);
@@ -299,7 +335,8 @@ mod snapshots {
         let day = |d: u32| (date("2026-01-16") + chrono::Days::new(d as u64)).to_string();
         let mut lines = vec![
             ANNOUNCEMENT.to_owned(),
-            r#"{"type":"announcement","id":"later","date":"2026-06-01","title":"Later","parties":["Japan"]}"#.to_owned(),
+            r#"{"type":"announcement","id":"later","date":"2026-06-01","title":"Later","parties":["Japan"]}"#
+                .to_owned(),
         ];
         for c in 0..6 {
             let ann = if c < 4 { "summit" } else { "later" };
@@ -326,7 +363,11 @@ mod snapshots {
                 ),
                 "outcome" => {
                     let kind = ["met", "cancelled", "superseded"][n(3) as usize];
-                    let by = if kind == "superseded" { format!(r#","by":"c{}""#, (n(1) + 1) % 6) } else { String::new() };
+                    let by = if kind == "superseded" {
+                        format!(r#","by":"c{}""#, (n(1) + 1) % 6)
+                    } else {
+                        String::new()
+                    };
                     format!(
                         r#"{{"type":"outcome","commitment":"c{}","date":"{}","outcome":"{kind}"{by},"note":"n{i}"}}"#,
                         n(1),
