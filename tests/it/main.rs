@@ -1,2 +1,3 @@
 //! The one integration-test binary: each module is a concern a user would notice.
 mod status;
+mod golden;
