@@ -138,7 +138,7 @@ impl Ledger {
     }
 
     fn prepare(&self, lines: &[Line], head: Head, stamp: &Stamp) -> Result<(Batch, Appended), RejectError> {
-        let mut checker = Checker::new(&self.store, head);
+        let mut checker = Checker::new(self, head);
         let mut errors = Vec::new();
         let mut accepted = Vec::new();
         let mut already_recorded = 0;
@@ -397,6 +397,7 @@ impl From<String> for Problem {
 
 /// Checks lines in order against the chain plus the lines accepted before.
 struct Checker<'a> {
+    ledger: &'a Ledger,
     store: &'a Store,
     next_seq: u64,
     head_seq: u64,
@@ -414,9 +415,10 @@ struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn new(store: &'a Store, head: Head) -> Self {
+    fn new(ledger: &'a Ledger, head: Head) -> Self {
         Checker {
-            store,
+            ledger,
+            store: &ledger.store,
             next_seq: head.seq + 1,
             head_seq: head.seq,
             pending_ids: HashMap::new(),
@@ -565,14 +567,12 @@ impl<'a> Checker<'a> {
         if let Some(date) = self.commitment_dates.get(id) {
             return Ok(*date);
         }
-        let pending = self.pending_ids.contains_key(&(IdKind::Commitment, id.clone()));
-        let seq = self.store.lookup_id(IdKind::Commitment, id.as_str())?;
-        if pending {
-            // Its own line already failed (unknown announcement); do not
-            // report the same cause again here.
+        if self.pending_ids.contains_key(&(IdKind::Commitment, id.clone())) {
+            // Given by an earlier line whose announcement is unknown: that
+            // line's error says so; do not report the same cause again here.
             return Ok(NaiveDate::MIN);
         }
-        let Some(seq) = seq else {
+        let Some(seq) = self.store.lookup_id(IdKind::Commitment, id.as_str())? else {
             return Err(format!("unknown commitment '{id}'").into());
         };
         let Event::Commitment(c) = self.stored_event(seq)? else {
@@ -587,19 +587,7 @@ impl<'a> Checker<'a> {
 
     fn uuids(&mut self) -> Result<&HashMap<uuid::Uuid, u64>, StoreError> {
         if self.uuids.is_none() {
-            let mut map = HashMap::new();
-            for chunk in self.store.chunks(1) {
-                let chunk = chunk?;
-                for record in chunk.records() {
-                    let record = record.map_err(|e| self.unreadable(e.to_string()))?;
-                    if record.seq() > self.head_seq {
-                        break;
-                    }
-                    let envelope = record.decode().map_err(|e| self.unreadable(e.to_string()))?;
-                    map.insert(envelope.uuid, envelope.seq);
-                }
-            }
-            self.uuids = Some(map);
+            self.uuids = Some(self.ledger.uuid_index(self.head_seq + 1)?);
         }
         Ok(self.uuids.as_ref().expect("filled above"))
     }
