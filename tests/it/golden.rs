@@ -77,7 +77,12 @@ fn the_sample_ledger_reads_as_the_article_says_on_2026_11_28() {
     let out = pledger(&ledger, &["status", "--as-of", "2026-11-28", "--json"]);
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let status = |id: &str| {
-        rows.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("{id} is listed")).clone()
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id} is listed"))
+            .clone()
     };
     // Then the two dated commitments are overdue
     assert_eq!(status("economic-security-dialogue")["status"], "overdue");

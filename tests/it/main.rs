@@ -1,3 +1,5 @@
 //! The one integration-test binary: each module is a concern a user would notice.
-mod status;
+
+mod deadline;
 mod golden;
+mod status;
