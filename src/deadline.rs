@@ -27,8 +27,9 @@
 //! count     = DIGITS | "one" | "two" | … | "twenty" | "a" | "an"
 //! unit      = "day[s]" | "week[s]" | "month[s]" | "year[s]"
 //! by        = ( "by" | "no" "later" "than" | "not" "later" "than" | "on" "or" "before" )
-//!             ( end-of target | period )
+//!             ( end-of target | start-of target | period )
 //!           | "before" end-of target
+//! start-of  = [ "the" ] ( "start" | "beginning" ) "of"     (due on the target's first day)
 //! before    = "before" period
 //! end-of    = [ "the" ] "end" [ "of" | "-" ]
 //! period    = [ "the" ] ( part | target )
