@@ -4,12 +4,13 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 mod cli;
 
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
+    // A shell asking for completions (the scripts of `pledger completions`
+    // set COMPLETE) is answered here, before anything else is printed.
+    clap_complete::CompleteEnv::with_factory(cli::command).complete();
+    let args = cli::parse();
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => cli::report(&err),

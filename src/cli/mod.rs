@@ -7,13 +7,14 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use pledger::input::InputErrors;
 use pledger::ledger::{AppendError, RejectError};
 use pledger::store::StoreError;
 use pledger::{Ledger, OpenMode, Stamp};
 
 mod append;
+mod completions;
 mod deadline;
 mod demo;
 mod due;
@@ -22,7 +23,10 @@ mod head;
 mod import;
 mod init;
 mod log;
+mod manpage;
+mod record;
 mod report;
+mod retract;
 mod show;
 mod snapshot;
 mod status;
@@ -30,7 +34,16 @@ mod verify;
 
 /// A tamper-evident ledger of commitments with fuzzy deadlines.
 #[derive(Debug, Parser)]
-#[command(name = "pledger", version, about, long_about = None)]
+#[command(
+    name = "pledger",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:\n  pledger record announcement quad-fm-2026-07 --date 2026-07-01 \\\n      \
+--title \"Quad foreign ministers' meeting\" --party Australia --party India\n  \
+pledger status --as-of 2026-11-28\n  pledger verify\n\n\
+Each command's --help has its options and examples; `pledger manpage DIR` writes them as man pages."
+)]
 pub struct Args {
     /// The ledger directory [default: pledger.db; for `demo`, a new temporary directory].
     #[arg(long, global = true, env = "PLEDGER_LEDGER", value_name = "DIR")]
@@ -53,22 +66,20 @@ pub struct Args {
     command: Command,
 }
 
+/// The commands, in the order of the groups that `pledger --help` shows
+/// ([`GROUPS`]).
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Create an empty ledger.
     Init(init::Args),
+    /// Record an announcement, commitment, meeting, deadline, outcome or progress.
+    Record(record::Args),
+    /// Void an earlier event, keeping it in the chain.
+    Retract(retract::Args),
     /// Append the events of JSON Lines files, all or nothing.
     Import(import::Args),
     /// Append one event given as JSON.
     Append(append::Args),
-    /// List the recorded events.
-    Log(log::Args),
-    /// Print the seq and hash of the last event.
-    Head(head::Args),
-    /// Recompute the whole chain from the stored bytes.
-    Verify(verify::Args),
-    /// Write the events as JSON Lines that `import` reproduces.
-    Export(export::Args),
     /// Which commitments are pending, met, overdue, cancelled or superseded.
     Status(status::Args),
     /// One commitment's whole story, then its status.
@@ -77,13 +88,33 @@ enum Command {
     Due(due::Args),
     /// Per-party compliance scores.
     Report(report::Args),
-    /// Write a status report to publish, or check a published one.
-    Snapshot(snapshot::Args),
+    /// List the recorded events.
+    Log(log::Args),
     /// Read a deadline phrase as a window of dates.
     Deadline(deadline::Args),
+    /// Recompute the whole chain from the stored bytes.
+    Verify(verify::Args),
+    /// Print the seq and hash of the last event.
+    Head(head::Args),
+    /// Write a status report to publish, or check a published one.
+    Snapshot(snapshot::Args),
+    /// Write the events as JSON Lines that `import` reproduces.
+    Export(export::Args),
     /// Build the sample ledger of the India-Japan strategic dialogue and tell its story.
     Demo(demo::Args),
+    /// Print a shell completion script (bash, zsh or fish).
+    Completions(completions::Args),
+    /// Write man pages: pledger.1 and one per command.
+    Manpage(manpage::Args),
 }
+
+/// How `pledger --help` groups the commands. A command missing here is
+/// still listed, under "Other commands".
+const GROUPS: &[(&str, &[&str])] = &[
+    ("Recording", &["init", "record", "retract", "import", "append"]),
+    ("Querying", &["status", "show", "due", "report", "log", "deadline"]),
+    ("Auditing", &["verify", "head", "snapshot", "export"]),
+];
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum ColorWhen {
@@ -119,6 +150,83 @@ impl Context {
     }
 }
 
+/// The command-line definition, with the root help grouping the commands as
+/// recording, querying and auditing. Parsing, completions and man pages all
+/// use this.
+pub fn command() -> clap::Command {
+    let cmd = Args::command();
+    let template = root_help_template(&cmd);
+    cmd.help_template(template)
+}
+
+/// Parses the process's arguments, exiting with clap's message (exit 2) on a
+/// usage error. Help follows `--color` too.
+pub fn parse() -> Args {
+    let mut cmd = command();
+    if let Some(when) = color_flag(std::env::args_os().skip(1)) {
+        cmd = cmd.color(when);
+    }
+    let mut matches = cmd.clone().get_matches();
+    Args::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
+}
+
+/// The value of `--color` among raw arguments, read before parsing so that
+/// clap's own help and errors follow it.
+fn color_flag(args: impl Iterator<Item = std::ffi::OsString>) -> Option<clap::ColorChoice> {
+    let mut args = args.map(|a| a.to_string_lossy().into_owned());
+    let mut found = None;
+    while let Some(arg) = args.next() {
+        let value = match arg.as_str() {
+            "--" => break,
+            "--color" => args.next(),
+            other => other.strip_prefix("--color=").map(str::to_owned),
+        };
+        match value.as_deref() {
+            Some("always") => found = Some(clap::ColorChoice::Always),
+            Some("never") => found = Some(clap::ColorChoice::Never),
+            Some("auto") => found = Some(clap::ColorChoice::Auto),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The root help: clap's usual layout, with the command list split into the
+/// [`GROUPS`]. Built from the command definitions, so every command appears
+/// with its about line; the styles are clap's, so colour follows `--color`.
+fn root_help_template(cmd: &clap::Command) -> String {
+    use std::fmt::Write as _;
+    let mut built = cmd.clone();
+    built.build();
+    let styles = built.get_styles();
+    let (header, literal) = (styles.get_header(), styles.get_literal());
+    let commands: Vec<(String, String)> = built
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| (c.get_name().to_owned(), c.get_about().map(|a| a.to_string()).unwrap_or_default()))
+        .collect();
+    let width = commands.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    let group_of = |name: &str| GROUPS.iter().position(|(_, names)| names.contains(&name));
+    let mut list = String::new();
+    for group in 0..=GROUPS.len() {
+        let title = GROUPS.get(group).map_or("Other", |(title, _)| title);
+        let members: Vec<&(String, String)> =
+            commands.iter().filter(|(name, _)| group_of(name).unwrap_or(GROUPS.len()) == group).collect();
+        if members.is_empty() {
+            continue;
+        }
+        let _ = writeln!(list, "{header}{title} commands:{header:#}");
+        for (name, about) in members {
+            let _ = writeln!(list, "  {literal}{name:<width$}{literal:#}  {about}");
+        }
+        list.push('\n');
+    }
+    format!(
+        "{{before-help}}{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{list}\
+         {header}Options:{header:#}\n{{options}}{{after-help}}"
+    )
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ctx = Context {
         ledger_given: args.ledger.is_some(),
@@ -134,6 +242,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     choice.write_global();
     match args.command {
         Command::Init(a) => init::run(a, &ctx),
+        Command::Record(a) => record::run(a, &ctx),
+        Command::Retract(a) => retract::run(a, &ctx),
         Command::Import(a) => import::run(a, &ctx),
         Command::Append(a) => append::run(a, &ctx),
         Command::Log(a) => log::run(a, &ctx),
@@ -147,6 +257,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Snapshot(a) => snapshot::run(a, &ctx),
         Command::Deadline(a) => deadline::run(a, &ctx),
         Command::Demo(a) => demo::run(a, &ctx),
+        Command::Completions(a) => completions::run(a, &ctx),
+        Command::Manpage(a) => manpage::run(a, &ctx),
     }
 }
 
@@ -160,9 +272,11 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
     }
     let code = exit_code(err);
     if let Some(RejectError::Input(errors)) = err.downcast_ref::<RejectError>() {
-        print_input_errors(errors);
+        print_problems(errors.0.iter().map(|e| e.to_string()));
     } else if let Some(errors) = err.downcast_ref::<InputErrors>() {
-        print_input_errors(errors);
+        print_problems(errors.0.iter().map(|e| e.to_string()));
+    } else if let Some(refused) = err.downcast_ref::<Refused>() {
+        print_problems(refused.0.iter().cloned());
     } else {
         eprintln!("error: {err:#}");
     }
@@ -180,13 +294,22 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     }
 }
 
-fn print_input_errors(errors: &InputErrors) {
+/// Problems with what a recording command was asked to record, each placed
+/// like an input line's (`--date: expected a date …`, `commitment x: unknown
+/// announcement …`). Nothing was appended.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.join("; "))]
+pub struct Refused(pub Vec<String>);
+
+/// Prints each placed problem on its own line, then the count.
+fn print_problems(problems: impl Iterator<Item = String>) {
     let stderr = io::stderr();
     let mut out = stderr.lock();
-    for e in &errors.0 {
-        let _ = writeln!(out, "{e}");
+    let mut n = 0;
+    for problem in problems {
+        let _ = writeln!(out, "{problem}");
+        n += 1;
     }
-    let n = errors.0.len();
     let _ = writeln!(out, "error: {n} problem{} found; nothing was appended", if n == 1 { "" } else { "s" });
 }
 
@@ -199,11 +322,19 @@ pub fn open_input(path: &std::path::Path) -> anyhow::Result<io::BufReader<std::f
 /// A date argument: `YYYY-MM-DD`, `today` or `yesterday`, the last two read
 /// from the clock here in the binary.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    match relative_date(s) {
+        Some(date) => Ok(date),
+        None => s.parse::<pledger::event::Date>().map(|d| d.0),
+    }
+}
+
+/// `today` or `yesterday` read from the clock; `None` for anything else.
+pub fn relative_date(s: &str) -> Option<NaiveDate> {
     let today = Utc::now().date_naive();
     match s {
-        "today" => Ok(today),
-        "yesterday" => Ok(today.pred_opt().expect("today has a yesterday")),
-        _ => s.parse::<pledger::event::Date>().map(|d| d.0),
+        "today" => Some(today),
+        "yesterday" => today.pred_opt(),
+        _ => None,
     }
 }
 
@@ -229,4 +360,72 @@ pub fn styled_status(status: pledger::projection::Status, width: usize) -> Strin
         Status::Cancelled | Status::Superseded => Style::new().dimmed(),
     };
     format!("{style}{:<width$}{style:#}", status.name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_definitions_pass_clap_checks() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn root_help_lists_every_command_once_under_a_group() {
+        let help = command().render_long_help().to_string();
+        let mut built = command();
+        built.build();
+        for sub in built.get_subcommands() {
+            let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+            let lines: Vec<&str> = help
+                .lines()
+                .filter(|l| l.trim_start().strip_prefix(sub.get_name()).is_some_and(|r| r.starts_with("  ")))
+                .collect();
+            assert_eq!(lines.len(), 1, "{} listed {} times in\n{help}", sub.get_name(), lines.len());
+            assert!(lines[0].ends_with(&about), "{:?} lacks its about line {about:?}", lines[0]);
+        }
+        for heading in ["Recording commands:", "Querying commands:", "Auditing commands:", "Options:"] {
+            assert!(help.contains(heading), "no {heading:?} in\n{help}");
+        }
+        for (_, names) in GROUPS {
+            for name in *names {
+                assert!(built.find_subcommand(name).is_some(), "GROUPS names unknown command {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_command_has_an_about_line_and_an_example() {
+        fn check(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name()).trim().to_owned();
+            if cmd.get_name() == "help" {
+                return; // clap's own
+            }
+            let example = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+            if !example.contains("Example") || !example.contains("pledger ") {
+                missing.push(format!("{path}: no example in after_help"));
+            }
+            if path != "pledger" && cmd.get_about().is_none() {
+                missing.push(format!("{path}: no about line"));
+            }
+            for sub in cmd.get_subcommands() {
+                check(sub, &path, missing);
+            }
+        }
+        let mut built = command();
+        built.build();
+        let mut missing = Vec::new();
+        check(&built, "", &mut missing);
+        assert!(missing.is_empty(), "{}", missing.join("\n"));
+    }
+
+    #[test]
+    fn color_flag_is_read_before_parsing() {
+        let args = |s: &str| s.split(' ').map(std::ffi::OsString::from).collect::<Vec<_>>().into_iter();
+        assert_eq!(color_flag(args("--color never status")), Some(clap::ColorChoice::Never));
+        assert_eq!(color_flag(args("status --color=always")), Some(clap::ColorChoice::Always));
+        assert_eq!(color_flag(args("status -- --color never")), None);
+        assert_eq!(color_flag(args("status --color")), None);
+    }
 }

@@ -15,6 +15,7 @@ use super::Context;
 #[command(after_help = "Example:\n  pledger show economic-security-dialogue --as-of 2026-07-01")]
 pub struct Args {
     /// The commitment's id.
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::commitment_ids))]
     id: String,
 
     /// The date to judge its status on: YYYY-MM-DD, today or yesterday [default: today].
