@@ -2,4 +2,6 @@
 
 mod deadline;
 mod golden;
+mod record;
 mod status;
+mod terminal;

@@ -1,0 +1,466 @@
+//! `pledger record` and `pledger retract`: each stores exactly the event that
+//! the same JSON line would, refuses bad input with exit 2 and nothing
+//! appended, and `--dry-run` appends nothing.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// `pledger --ledger DIR`, with a fixed author and none of the caller's
+/// PLEDGER_* settings.
+fn pledger(ledger: &Path) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("pledger"));
+    cmd.arg("--ledger").arg(ledger);
+    cmd.env("PLEDGER_AUTHOR", "test").env_remove("PLEDGER_LEDGER").env_remove("PLEDGER_SNAPSHOT_EVERY");
+    cmd.env_remove("COMPLETE").env("NO_COLOR", "1");
+    cmd
+}
+
+fn run_ok(ledger: &Path, args: &[&str]) -> String {
+    let out = pledger(ledger).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "pledger {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn export(ledger: &Path) -> String {
+    run_ok(ledger, &["export"])
+}
+
+/// Runs a command expected to be refused: exit 2, and the ledger unchanged.
+/// Returns stderr.
+fn refused(ledger: &Path, args: &[&str]) -> String {
+    let before = ledger.exists().then(|| export(ledger));
+    let out = pledger(ledger).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "pledger {args:?}: expected exit 2, stderr: {stderr}");
+    match before {
+        Some(before) => assert_eq!(export(ledger), before, "pledger {args:?} changed the ledger"),
+        None => assert!(!ledger.exists(), "pledger {args:?} created a ledger"),
+    }
+    stderr
+}
+
+/// Commands and the JSON line each should store, in an order the ledger
+/// accepts.
+const PAIRS: &[(&[&str], &str)] = &[
+    (
+        &[
+            "record",
+            "announcement",
+            "in-jp-2026",
+            "--date",
+            "2026-01-16",
+            "--title",
+            "Strategic dialogue",
+            "--party",
+            "India",
+            "--party",
+            "Japan",
+            "--publisher",
+            "Hindustan Times",
+            "--source-url",
+            "https://example.org/a",
+            "--source-title",
+            "India, Japan unveil initiatives",
+            "--summary",
+            "Minerals, AI and defence",
+        ],
+        r#"{"type":"announcement","id":"in-jp-2026","date":"2026-01-16","title":"Strategic dialogue","parties":["India","Japan"],"source":{"url":"https://example.org/a","publisher":"Hindustan Times","title":"India, Japan unveil initiatives"},"summary":"Minerals, AI and defence"}"#,
+    ),
+    (
+        // Several values after one flag are the same as the flag repeated.
+        &[
+            "record",
+            "announcement",
+            "quad-2026",
+            "--date",
+            "2026-07-01",
+            "--title",
+            "Quad",
+            "--party",
+            "Australia",
+            "India",
+        ],
+        r#"{"type":"announcement","id":"quad-2026","date":"2026-07-01","title":"Quad","parties":["Australia","India"]}"#,
+    ),
+    (
+        &[
+            "record",
+            "commitment",
+            "jwg-minerals",
+            "--announcement",
+            "in-jp-2026",
+            "--title",
+            "Joint working group on critical minerals",
+            "--deadline",
+            "early 2026",
+            "--tag",
+            "minerals",
+            "--tag",
+            "economic-security",
+            "--quote",
+            "will set up a joint working group",
+        ],
+        r#"{"type":"commitment","id":"jwg-minerals","announcement":"in-jp-2026","title":"Joint working group on critical minerals","deadline":"early 2026","tags":["minerals","economic-security"],"quote":"will set up a joint working group"}"#,
+    ),
+    (
+        &[
+            "record",
+            "commitment",
+            "ai-dialogue",
+            "--announcement",
+            "in-jp-2026",
+            "--title",
+            "AI dialogue",
+            "--party",
+            "Japan",
+        ],
+        r#"{"type":"commitment","id":"ai-dialogue","announcement":"in-jp-2026","title":"AI dialogue","parties":["Japan"]}"#,
+    ),
+    (
+        &[
+            "record",
+            "commitment",
+            "ai-partnership",
+            "--announcement",
+            "in-jp-2026",
+            "--title",
+            "AI partnership",
+            "--deadline",
+            "soon",
+        ],
+        r#"{"type":"commitment","id":"ai-partnership","announcement":"in-jp-2026","title":"AI partnership","deadline":"soon"}"#,
+    ),
+    (
+        &[
+            "record",
+            "meeting",
+            "jwg-first",
+            "--date",
+            "2026-04-08",
+            "--title",
+            "First JWG meeting",
+            "--fulfils",
+            "jwg-minerals",
+            "--progresses",
+            "ai-dialogue",
+            "ai-partnership",
+            "--party",
+            "India",
+            "--source-url",
+            "https://example.org/m",
+            "--summary",
+            "Met in Tokyo",
+        ],
+        r#"{"type":"meeting","id":"jwg-first","date":"2026-04-08","title":"First JWG meeting","parties":["India"],"source":{"url":"https://example.org/m"},"summary":"Met in Tokyo","fulfils":["jwg-minerals"],"progresses":["ai-dialogue","ai-partnership"]}"#,
+    ),
+    (
+        &[
+            "record",
+            "deadline",
+            "ai-partnership",
+            "--date",
+            "2026-05-01",
+            "--deadline",
+            "by the end of 2026",
+            "--reason",
+            "Clarified",
+            "--publisher",
+            "MEA",
+        ],
+        r#"{"type":"deadline","commitment":"ai-partnership","date":"2026-05-01","deadline":"by the end of 2026","reason":"Clarified","source":{"publisher":"MEA"}}"#,
+    ),
+    (
+        &["record", "progress", "ai-partnership", "--date", "2026-05-02", "--note", "Terms agreed"],
+        r#"{"type":"progress","commitment":"ai-partnership","date":"2026-05-02","note":"Terms agreed"}"#,
+    ),
+    (
+        &[
+            "record",
+            "outcome",
+            "ai-dialogue",
+            "--date",
+            "2026-06-01",
+            "--superseded-by",
+            "ai-partnership",
+            "--note",
+            "Folded in",
+        ],
+        r#"{"type":"outcome","commitment":"ai-dialogue","date":"2026-06-01","outcome":"superseded","by":"ai-partnership","note":"Folded in"}"#,
+    ),
+    (
+        &[
+            "record",
+            "outcome",
+            "ai-partnership",
+            "--date",
+            "2026-09-01",
+            "--met",
+            "--source-url",
+            "https://example.org/o",
+        ],
+        r#"{"type":"outcome","commitment":"ai-partnership","date":"2026-09-01","outcome":"met","source":{"url":"https://example.org/o"}}"#,
+    ),
+    (
+        &["record", "outcome", "jwg-minerals", "--date", "2026-09-02", "--cancelled"],
+        r#"{"type":"outcome","commitment":"jwg-minerals","date":"2026-09-02","outcome":"cancelled"}"#,
+    ),
+    (
+        &["retract", "#11", "--reason", "Recorded twice"],
+        r#"{"type":"retraction","retracts":11,"reason":"Recorded twice"}"#,
+    ),
+];
+
+#[test]
+fn each_record_command_stores_the_event_of_its_json_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (recorded, imported) = (dir.path().join("recorded.db"), dir.path().join("imported.db"));
+    for (args, _) in PAIRS {
+        run_ok(&recorded, args);
+    }
+    let jsonl = dir.path().join("events.jsonl");
+    let lines: Vec<&str> = PAIRS.iter().map(|(_, line)| *line).collect();
+    std::fs::write(&jsonl, lines.join("\n") + "\n").unwrap();
+    run_ok(&imported, &["import", jsonl.to_str().unwrap()]);
+    assert_eq!(export(&recorded), export(&imported));
+    // And each is the line as written (the lines above are canonical).
+    assert_eq!(export(&recorded), lines.join("\n") + "\n");
+    // Re-recording the same announcement is recognised, like a re-import.
+    let again = run_ok(&recorded, PAIRS[0].0);
+    assert!(again.starts_with("already recorded: announcement in-jp-2026; head 12:"), "{again}");
+}
+
+#[test]
+fn the_output_line_names_seq_hash_and_the_deadline_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.db");
+    let outputs: Vec<String> = PAIRS[..7].iter().map(|(args, _)| run_ok(&ledger, args)).collect();
+    let head = run_ok(&ledger, &["head"]);
+    let (seq, hash) = head.trim().split_once(':').unwrap();
+    assert_eq!(seq, "7");
+    let short = &hash[..8];
+    let expect = [
+        "#1 ######## announcement in-jp-2026 on 2026-01-16: Strategic dialogue",
+        "#3 ######## commitment jwg-minerals: deadline \"early 2026\" = 2026-01-16 to 2026-04-30",
+        "#4 ######## commitment ai-dialogue: no deadline given",
+        "#5 ######## commitment ai-partnership: deadline \"soon\" = no fixed deadline",
+        "#6 ######## meeting jwg-first on 2026-04-08: fulfils jwg-minerals; progresses ai-dialogue, ai-partnership",
+    ];
+    let normalized: Vec<String> = outputs.iter().map(|o| mask_hash(o.trim())).collect();
+    for line in expect {
+        assert!(normalized.iter().any(|o| o == line), "no {line:?} in {normalized:#?}");
+    }
+    assert_eq!(
+        outputs[6].trim(),
+        format!(
+            "#7 {short} deadline ai-partnership: revised on 2026-05-01 to \"by the end of 2026\" = 2026-05-01 to 2026-12-31"
+        )
+    );
+}
+
+/// `#N 0123abcd rest` with the hash masked.
+fn mask_hash(line: &str) -> String {
+    let mut words: Vec<&str> = line.splitn(3, ' ').collect();
+    if words.len() == 3 && words[1].len() == 8 && words[1].bytes().all(|b| b.is_ascii_hexdigit()) {
+        words[1] = "########";
+    }
+    words.join(" ")
+}
+
+#[test]
+fn dates_may_be_today_or_yesterday() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.db");
+    let today = chrono::Utc::now().date_naive();
+    let yesterday = today.pred_opt().unwrap();
+    run_ok(&ledger, &["record", "announcement", "a", "--date", "yesterday", "--title", "A", "--party", "P"]);
+    run_ok(&ledger, &["record", "meeting", "m", "--date", "today", "--title", "M"]);
+    let exported = export(&ledger);
+    // The clock may pass midnight between the two commands; allow it.
+    assert!(
+        exported.contains(&format!("\"date\":\"{yesterday}\""))
+            || exported.contains(&format!("\"date\":\"{today}\"")),
+        "{exported}"
+    );
+    assert!(!exported.contains("\"today\"") && !exported.contains("\"yesterday\""), "{exported}");
+}
+
+#[test]
+fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.db");
+    for (args, _) in &PAIRS[..3] {
+        run_ok(&ledger, args);
+    }
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["record", "progress", "jwg-minerals", "--date", "2026-02-30", "--note", "x"],
+            &["--date: expected a date as YYYY-MM-DD, found \"2026-02-30\", which is not a day of the calendar"],
+        ),
+        (&["record", "progress", "jwg-minerals", "--date", "16/01/2026", "--note", "x"], &["--date: expected a date as YYYY-MM-DD"]),
+        (
+            // Every problem is reported, each at its place.
+            &["record", "commitment", "Bad_Id", "--announcement", "in-jp-2026", "--title", " ", "--tag", ""],
+            &[
+                "ID: expected an id of lowercase letters, digits and '-', found \"Bad_Id\"",
+                "--title: expected text, found an empty string",
+                "--tag: expected text, found an empty string",
+                "error: 3 problems found; nothing was appended",
+            ],
+        ),
+        (
+            &["record", "commitment", "x", "--announcement", "nope", "--title", "X"],
+            &["commitment x: unknown announcement 'nope': record the announcement first"],
+        ),
+        (
+            &["record", "commitment", "x", "--announcement", "in-jp-2026", "--title", "X", "--deadline", "by tuesday-ish"],
+            &["--deadline: invalid deadline 'by tuesday-ish'"],
+        ),
+        (
+            &["record", "deadline", "jwg-minerals", "--date", "2026-03-01", "--deadline", "whenever"],
+            &["--deadline: unknown deadline 'whenever'"],
+        ),
+        (&["record", "progress", "nope", "--date", "2026-03-01", "--note", "x"], &["progress nope: unknown commitment 'nope'"]),
+        (
+            &["record", "progress", "jwg-minerals", "--date", "2026-01-01", "--note", "x"],
+            &["progress dated 2026-01-01 cannot concern commitment 'jwg-minerals', which was announced on 2026-01-16"],
+        ),
+        (
+            &["record", "outcome", "jwg-minerals", "--date", "2026-03-01", "--superseded-by", "jwg-minerals"],
+            &["outcome: commitment 'jwg-minerals' cannot supersede itself"],
+        ),
+        (&["record", "outcome", "jwg-minerals", "--date", "2026-03-01", "--met", "--cancelled"], &["cannot be used with"]),
+        (&["record", "outcome", "jwg-minerals", "--date", "2026-03-01"], &["--met|--cancelled|--superseded-by"]),
+        (&["record", "announcement", "b", "--date", "2026-03-01", "--title", "B"], &["--party <NAME>"]),
+        (
+            &["record", "announcement", "in-jp-2026", "--date", "2026-01-17", "--title", "Other", "--party", "India"],
+            &["announcement in-jp-2026: announcement 'in-jp-2026' is already recorded (seq 1) with different content"],
+        ),
+        (&["retract", "yesterday", "--reason", "x"], &["SEQ|UUID: expected a seq number or an event uuid, found \"yesterday\""]),
+        (&["retract", "0", "--reason", "x"], &["retraction: `retracts` names seq 0, but seqs start at 1"]),
+        (&["retract", "9", "--reason", "x"], &["retraction of #9: `retracts` names seq 9, but a retraction can only retract an earlier event"]),
+        (
+            &["retract", "0190f3a2-7c4e-7d2b-9a1e-3f5c6b7d8e9f", "--reason", "x"],
+            &["`retracts` names event 0190f3a2-7c4e-7d2b-9a1e-3f5c6b7d8e9f, which is not in the ledger"],
+        ),
+        (&["retract", "1", "--reason", ""], &["--reason: expected text, found an empty string"]),
+    ];
+    for (args, expected) in cases {
+        let stderr = refused(&ledger, args);
+        for e in *expected {
+            assert!(stderr.contains(e), "pledger {args:?}: no {e:?} in:\n{stderr}");
+        }
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // Flag problems are found before the ledger is opened: none is created.
+    let fresh = dir.path().join("fresh.db");
+    refused(&fresh, &["record", "announcement", "a", "--date", "2026-13-01", "--title", "A", "--party", "P"]);
+}
+
+#[test]
+fn dry_run_prints_the_line_checks_it_and_appends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.db");
+    // Without a ledger, a dry run checks against an empty one and creates none.
+    let out = pledger(&ledger).args(PAIRS[0].0).arg("--dry-run").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("{}\n", PAIRS[0].1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dry run: would append #1 announcement in-jp-2026"));
+    assert!(!ledger.exists(), "a dry run created the ledger");
+    refused(
+        &ledger,
+        &["record", "commitment", "x", "--announcement", "in-jp-2026", "--title", "X", "--dry-run"],
+    );
+
+    run_ok(&ledger, PAIRS[0].0);
+    let before = export(&ledger);
+    for (args, line) in &PAIRS[1..3] {
+        let mut args = args.to_vec();
+        args.push("--dry-run");
+        assert_eq!(run_ok(&ledger, &args), format!("{line}\n"));
+        assert_eq!(export(&ledger), before);
+    }
+    // The flag is accepted before the kind too, and a dry run refuses what
+    // a real run would.
+    refused(&ledger, &["record", "--dry-run", "progress", "nope", "--date", "2026-03-01", "--note", "x"]);
+    let stderr = refused(&ledger, &["retract", "5", "--reason", "x", "--dry-run"]);
+    assert!(stderr.contains("can only retract an earlier event (this one will be seq 2)"), "{stderr}");
+    // A dry run's line imports as the event the command would record.
+    let jsonl = dir.path().join("dry.jsonl");
+    std::fs::write(
+        &jsonl,
+        run_ok(&ledger, &{
+            let mut a = PAIRS[2].0.to_vec();
+            a.push("--dry-run");
+            a
+        }),
+    )
+    .unwrap();
+    run_ok(&ledger, &["import", jsonl.to_str().unwrap()]);
+    assert_eq!(export(&ledger), format!("{before}{}\n", PAIRS[2].1));
+}
+
+#[test]
+fn expect_head_refuses_when_the_head_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.db");
+    run_ok(&ledger, PAIRS[0].0);
+    let seen = run_ok(&ledger, &["head"]).trim().to_owned();
+    run_ok(&ledger, PAIRS[1].0);
+    let now = run_ok(&ledger, &["head"]).trim().to_owned();
+    let commitment = PAIRS[2].0;
+    for dry in [true, false] {
+        let mut args = commitment.to_vec();
+        args.extend(["--expect-head", &seen]);
+        if dry {
+            args.push("--dry-run");
+        }
+        let stderr = refused(&ledger, &args);
+        assert!(
+            stderr.contains(&format!("the ledger's head moved: expected {seen}, but the head is now {now}")),
+            "{stderr}"
+        );
+    }
+    let mut args = commitment.to_vec();
+    args.extend(["--expect-head", &now]);
+    assert!(run_ok(&ledger, &args).starts_with("#3 "));
+    let stderr = refused(&ledger, &["retract", "3", "--reason", "x", "--expect-head", &now]);
+    assert!(stderr.contains("head moved"), "{stderr}");
+}
+
+#[test]
+fn retract_takes_a_seq_or_a_uuid_and_names_what_it_voids() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.db");
+    for (args, _) in &PAIRS[..3] {
+        run_ok(&ledger, args);
+    }
+    let out = run_ok(&ledger, &["retract", "3", "--reason", "Wrong announcement"]);
+    assert_eq!(
+        mask_hash(out.trim()),
+        "#4 ######## retraction of #3: Wrong announcement (was commitment jwg-minerals)"
+    );
+    let log = run_ok(&ledger, &["log", "--json"]);
+    let second: serde_json::Value = serde_json::from_str(log.lines().nth(1).unwrap()).unwrap();
+    let uuid = second["uuid"].as_str().unwrap().to_owned();
+    let out = run_ok(&ledger, &["retract", &uuid, "--reason", "Duplicate"]);
+    assert_eq!(mask_hash(out.trim()), format!("#5 ######## retraction of {uuid}: Duplicate"));
+    let status = run_ok(&ledger, &["status", "--as-of", "2026-02-01"]);
+    assert!(status.contains("0 commitments"), "{status}");
+}
+
+/// The recording commands never need a path other than `--ledger`: a
+/// relative ledger in the working directory works as for other commands.
+#[test]
+fn the_default_ledger_is_pledger_db_in_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("pledger"));
+    cmd.current_dir(dir.path()).env_remove("PLEDGER_LEDGER").env("PLEDGER_AUTHOR", "test");
+    cmd.args(PAIRS[0].0).assert().success();
+    assert!(PathBuf::from(dir.path()).join("pledger.db").is_dir());
+}

@@ -1,0 +1,232 @@
+//! What a person at a terminal meets besides the data: colour that follows
+//! the usual conventions, grouped help, shell completions and man pages.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("pledger")
+}
+
+/// `pledger` with none of the caller's settings that change its output.
+fn pledger() -> Command {
+    let mut cmd = Command::new(bin());
+    for var in
+        ["PLEDGER_LEDGER", "PLEDGER_SNAPSHOT_EVERY", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "COMPLETE"]
+    {
+        cmd.env_remove(var);
+    }
+    cmd.env("PLEDGER_AUTHOR", "test");
+    cmd
+}
+
+/// A ledger with one pending and one overdue commitment.
+fn small_ledger(dir: &Path) -> PathBuf {
+    let ledger = dir.join("l.db");
+    let lines = [
+        r#"{"type":"announcement","id":"summit","date":"2026-01-16","title":"Summit","parties":["India","Japan"]}"#,
+        r#"{"type":"commitment","id":"esd","announcement":"summit","title":"Hold a dialogue","deadline":"first half of 2026"}"#,
+        r#"{"type":"commitment","id":"ai-dialogue","announcement":"summit","title":"Launch an AI dialogue","deadline":"by the end of 2027"}"#,
+    ];
+    let file = dir.join("events.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    pledger().arg("--ledger").arg(&ledger).arg("import").arg(&file).assert().success();
+    ledger
+}
+
+fn has_escapes(out: &Output) -> bool {
+    out.stdout.contains(&0x1b)
+}
+
+#[test]
+fn colour_is_off_with_no_color_or_never_and_on_with_always() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = small_ledger(dir.path());
+    let status = |color: Option<&str>, env: &[(&str, &str)]| {
+        let mut cmd = pledger();
+        cmd.arg("--ledger").arg(&ledger);
+        if let Some(color) = color {
+            cmd.args(["--color", color]);
+        }
+        cmd.envs(env.iter().copied()).args(["status", "--as-of", "2026-07-01"]);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("overdue"));
+        out
+    };
+    // Not a terminal: no colour unless asked for.
+    assert!(!has_escapes(&status(None, &[])));
+    // CLICOLOR_FORCE asks for it (so the checks below are not vacuous) ...
+    assert!(has_escapes(&status(None, &[("CLICOLOR_FORCE", "1")])));
+    // ... and NO_COLOR and --color never turn it off all the same.
+    assert!(!has_escapes(&status(None, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])));
+    assert!(!has_escapes(&status(Some("never"), &[("CLICOLOR_FORCE", "1")])));
+    // --color always colours even into a pipe; an explicit flag beats NO_COLOR.
+    let always = status(Some("always"), &[]);
+    assert!(has_escapes(&always));
+    assert!(String::from_utf8_lossy(&always.stdout).contains("moverdue"), "the status word itself is styled");
+    assert!(has_escapes(&status(Some("always"), &[("NO_COLOR", "1")])));
+
+    // The same for what `record` prints, and for clap's own help.
+    let record = |color: &str, env: &[(&str, &str)]| {
+        let mut cmd = pledger();
+        cmd.arg("--ledger").arg(&ledger).args(["--color", color]).envs(env.iter().copied());
+        cmd.args([
+            "record",
+            "progress",
+            "esd",
+            "--date",
+            "2026-03-01",
+            "--note",
+            "Agenda agreed",
+            "--dry-run",
+        ]);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    assert!(!has_escapes(&record("never", &[("CLICOLOR_FORCE", "1")])));
+    let help = |args: &[&str], env: &[(&str, &str)]| {
+        pledger().args(args).envs(env.iter().copied()).output().unwrap()
+    };
+    assert!(has_escapes(&help(&["--color", "always", "--help"], &[])));
+    assert!(has_escapes(&help(&["record", "commitment", "--help", "--color=always"], &[])));
+    assert!(!has_escapes(&help(&["--color", "never", "--help"], &[("CLICOLOR_FORCE", "1")])));
+    assert!(!has_escapes(&help(&["--help"], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])));
+    assert!(!has_escapes(&help(&["--help"], &[])));
+}
+
+#[test]
+fn root_help_groups_the_commands() {
+    let out = pledger().arg("--help").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    let position = |s: &str| help.find(s).unwrap_or_else(|| panic!("no {s:?} in\n{help}"));
+    assert!(position("Recording commands:") < position("  record   "));
+    assert!(position("  record   ") < position("Querying commands:"));
+    assert!(position("Querying commands:") < position("  status   "));
+    assert!(position("  status   ") < position("Auditing commands:"));
+    assert!(position("Auditing commands:") < position("  verify   "));
+    assert!(position("  verify   ") < position("Options:"));
+    // `-h` shows the same grouping.
+    let short = pledger().arg("-h").output().unwrap();
+    assert!(String::from_utf8(short.stdout).unwrap().contains("Auditing commands:"));
+}
+
+#[test]
+fn every_command_help_has_an_example() {
+    let mut commands: Vec<Vec<&str>> = [
+        "init",
+        "record",
+        "retract",
+        "import",
+        "append",
+        "status",
+        "show",
+        "due",
+        "report",
+        "log",
+        "deadline",
+        "verify",
+        "head",
+        "snapshot",
+        "export",
+        "demo",
+        "completions",
+        "manpage",
+    ]
+    .iter()
+    .map(|c| vec![*c])
+    .collect();
+    for kind in ["announcement", "commitment", "meeting", "deadline", "outcome", "progress"] {
+        commands.push(vec!["record", kind]);
+    }
+    for command in commands {
+        let out = pledger().args(&command).arg("--help").output().unwrap();
+        assert!(out.status.success());
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            help.contains("Example") && help.contains("\n  pledger "),
+            "no example in `pledger {command:?} --help`:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn bash_completions_load_and_complete_commitment_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = small_ledger(dir.path());
+    let bin_dir = bin().parent().unwrap().to_owned();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let bash = |script: &str| {
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", script])
+            .env("PATH", &path)
+            .env("PLEDGER_LEDGER", &ledger)
+            .env_remove("COMPLETE")
+            .output()
+            .expect("bash runs");
+        assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let registered = bash("source <(pledger completions bash) && complete -p pledger");
+    assert!(registered.contains("-F _clap_complete_pledger pledger"), "{registered}");
+
+    // What bash would offer on TAB, by calling the completion function as
+    // bash does: words, the index of the word being completed, and it.
+    let complete = |words: &[&str]| {
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        let script = format!(
+            "source <(pledger completions bash)\nCOMP_WORDS=({})\nCOMP_CWORD={}\n\
+             _clap_complete_pledger pledger '{}' '{}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            quoted.join(" "),
+            words.len() - 1,
+            words[words.len() - 1],
+            words.get(words.len().wrapping_sub(2)).unwrap_or(&"")
+        );
+        bash(&script).lines().filter(|l| !l.is_empty()).map(str::to_owned).collect::<Vec<_>>()
+    };
+    assert!(complete(&["pledger", "rec"]).contains(&"record".to_owned()));
+    assert_eq!(complete(&["pledger", "record", "comm"]), ["commitment"]);
+    assert_eq!(complete(&["pledger", "show", "e"]), ["esd"]);
+    let ids = complete(&["pledger", "record", "progress", ""]);
+    assert!(ids.contains(&"esd".to_owned()) && ids.contains(&"ai-dialogue".to_owned()), "{ids:?}");
+    assert_eq!(complete(&["pledger", "record", "meeting", "m", "--fulfils", "a"]), ["ai-dialogue"]);
+    assert_eq!(complete(&["pledger", "record", "commitment", "x", "--announcement", ""]), ["summit"]);
+    // --ledger on the line being completed wins over PLEDGER_LEDGER.
+    let elsewhere = dir.path().join("none.db");
+    assert!(complete(&["pledger", "--ledger", elsewhere.to_str().unwrap(), "show", "e"]).is_empty());
+}
+
+#[test]
+fn zsh_and_fish_scripts_are_printed() {
+    let zsh = pledger().args(["completions", "zsh"]).output().unwrap();
+    assert!(String::from_utf8(zsh.stdout).unwrap().starts_with("#compdef pledger"));
+    let fish = pledger().args(["completions", "fish"]).output().unwrap();
+    assert!(String::from_utf8(fish.stdout)
+        .unwrap()
+        .contains("complete --keep-order --exclusive --command pledger"));
+    let bad = pledger().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn manpage_writes_a_page_per_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let man = dir.path().join("man/man1");
+    let out = pledger().arg("manpage").arg(&man).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for page in [
+        "pledger.1",
+        "pledger-record.1",
+        "pledger-record-commitment.1",
+        "pledger-retract.1",
+        "pledger-status.1",
+    ] {
+        let text = std::fs::read_to_string(man.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(text.contains(".TH"), "{page} is not a man page");
+    }
+    let commitment = std::fs::read_to_string(man.join("pledger-record-commitment.1")).unwrap();
+    assert!(commitment.contains("\\-\\-deadline") && commitment.contains("Example"), "{commitment}");
+}
