@@ -2,6 +2,7 @@
 
 mod deadline;
 mod golden;
+mod readme;
 mod record;
 mod status;
 mod terminal;
