@@ -8,8 +8,8 @@ mod cli;
 
 fn main() -> ExitCode {
     // A shell asking for completions (the scripts of `pledger completions`
-    // set COMPLETE) is answered here, before anything else is printed.
-    clap_complete::CompleteEnv::with_factory(cli::command).complete();
+    // set PLEDGER_COMPLETE) is answered here, before anything is printed.
+    clap_complete::CompleteEnv::with_factory(cli::command).var(cli::COMPLETE_VAR).complete();
     let args = cli::parse();
     match cli::run(args) {
         Ok(code) => code,

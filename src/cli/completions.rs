@@ -2,7 +2,7 @@
 //! lists that completion offers for ids.
 //!
 //! The scripts are clap_complete's dynamic ones: on TAB the shell runs
-//! `COMPLETE=SHELL pledger -- WORDS…`, which `main` answers from the same
+//! `PLEDGER_COMPLETE=SHELL pledger -- WORDS…`, which `main` answers from the same
 //! command definitions that parse arguments, so completions never go stale
 //! and can offer the ids recorded in the ledger. (clap_complete ships this
 //! behind its `unstable-dynamic` feature; Cargo.lock pins the version, and a
@@ -40,8 +40,10 @@ enum Shell {
     Fish,
 }
 
-/// The environment variable the scripts set to ask for completions.
-const VAR: &str = "COMPLETE";
+/// The environment variable the scripts set to ask for completions: not
+/// clap's generic `COMPLETE`, so that a variable of that name set for
+/// something else cannot turn every `pledger` command into a completer.
+pub const VAR: &str = "PLEDGER_COMPLETE";
 
 pub fn run(args: Args, _ctx: &Context) -> anyhow::Result<ExitCode> {
     let shell: &dyn EnvCompleter = match args.shell {
@@ -58,8 +60,8 @@ pub fn run(args: Args, _ctx: &Context) -> anyhow::Result<ExitCode> {
 }
 
 /// The program the script runs to complete: this one as it was invoked, made
-/// absolute if given as a path (as clap_complete's own `COMPLETE=bash
-/// pledger` does), so a script printed by `./target/release/pledger` works
+/// absolute if given as a path (as clap_complete's own registration
+/// does), so a script printed by `./target/release/pledger` works
 /// from any directory and one printed by `pledger` uses the one on PATH.
 fn completer() -> String {
     let arg0 = PathBuf::from(std::env::args_os().next().unwrap_or_else(|| OsString::from("pledger")));

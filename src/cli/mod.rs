@@ -32,6 +32,8 @@ mod snapshot;
 mod status;
 mod verify;
 
+pub use completions::VAR as COMPLETE_VAR;
+
 /// A tamper-evident ledger of commitments with fuzzy deadlines.
 #[derive(Debug, Parser)]
 #[command(

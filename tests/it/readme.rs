@@ -127,7 +127,7 @@ fn the_readme_runs_as_written() {
         "PLEDGER_SNAPSHOT_EVERY",
         "NO_COLOR",
         "CLICOLOR_FORCE",
-        "COMPLETE",
+        "PLEDGER_COMPLETE",
         "BASH_ENV",
     ] {
         cmd.env_remove(var);

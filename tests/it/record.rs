@@ -12,7 +12,7 @@ fn pledger(ledger: &Path) -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("pledger"));
     cmd.arg("--ledger").arg(ledger);
     cmd.env("PLEDGER_AUTHOR", "test").env_remove("PLEDGER_LEDGER").env_remove("PLEDGER_SNAPSHOT_EVERY");
-    cmd.env_remove("COMPLETE").env("NO_COLOR", "1");
+    cmd.env_remove("PLEDGER_COMPLETE").env("NO_COLOR", "1");
     cmd
 }
 

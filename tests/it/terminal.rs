@@ -13,9 +13,14 @@ fn bin() -> PathBuf {
 /// `pledger` with none of the caller's settings that change its output.
 fn pledger() -> Command {
     let mut cmd = Command::new(bin());
-    for var in
-        ["PLEDGER_LEDGER", "PLEDGER_SNAPSHOT_EVERY", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "COMPLETE"]
-    {
+    for var in [
+        "PLEDGER_LEDGER",
+        "PLEDGER_SNAPSHOT_EVERY",
+        "NO_COLOR",
+        "CLICOLOR",
+        "CLICOLOR_FORCE",
+        "PLEDGER_COMPLETE",
+    ] {
         cmd.env_remove(var);
     }
     cmd.env("PLEDGER_AUTHOR", "test");
@@ -164,7 +169,7 @@ fn bash_completions_load_and_complete_commitment_ids() {
             .args(["--norc", "--noprofile", "-c", script])
             .env("PATH", &path)
             .env("PLEDGER_LEDGER", &ledger)
-            .env_remove("COMPLETE")
+            .env_remove("PLEDGER_COMPLETE")
             .output()
             .expect("bash runs");
         assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
@@ -209,6 +214,8 @@ fn zsh_and_fish_scripts_are_printed() {
         .contains("complete --keep-order --exclusive --command pledger"));
     let bad = pledger().args(["completions", "tcsh"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
+    // clap's generic COMPLETE variable, set for something else, changes nothing.
+    pledger().env("COMPLETE", "1").args(["deadline", "soon", "--anchor", "2026-01-16"]).assert().success();
 }
 
 #[test]
