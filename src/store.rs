@@ -29,6 +29,11 @@ use sled::{IVec, Tree};
 use crate::chain::{self, FrameError, Hash, Head, RawRecord};
 use crate::event::IdKind;
 
+/// sled segment size: sled stores a log message larger than a quarter of a
+/// segment as a separate blob file. A leaf node holds up to 17 chunks of at
+/// most 32 KiB, so 8 MiB segments keep every node in the log itself.
+const SEGMENT_SIZE: usize = 8 << 20;
+
 /// A chunk grows until adding a record would take it past this size.
 pub const CHUNK_TARGET: usize = chain::MAX_RECORD_LEN;
 
@@ -110,9 +115,12 @@ impl Store {
         }
         // sled panics on some kinds of damaged files instead of returning an
         // error; a damaged store must be reported, never crash the program.
-        let opened = std::panic::catch_unwind(|| sled::Config::new().path(path).open()).map_err(|_| {
-            StoreError::Unreadable { path: path.to_owned(), reason: "the store's files are damaged".into() }
-        })?;
+        let opened =
+            std::panic::catch_unwind(|| sled::Config::new().path(path).segment_size(SEGMENT_SIZE).open())
+                .map_err(|_| StoreError::Unreadable {
+                    path: path.to_owned(),
+                    reason: "the store's files are damaged".into(),
+                })?;
         let db = opened.map_err(|e| store_error(path, e))?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| store_error(path, e));
         let store = Store {
