@@ -1,5 +1,6 @@
 //! `pledger export`: the events, without envelopes, as JSON Lines that
-//! `import` into a new ledger reproduces.
+//! `import` into a new ledger reproduces (a retraction by uuid is written
+//! by seq, since a new ledger gives the events new uuids).
 
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
@@ -18,8 +19,8 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    for envelope in ledger.envelopes(1) {
-        out.write_all(&envelope?.event.canonical_json())?;
+    for event in ledger.exported_events() {
+        out.write_all(&event?.canonical_json())?;
         out.write_all(b"\n")?;
     }
     out.flush()?;
