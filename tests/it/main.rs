@@ -1,1 +1,5 @@
 //! The one integration-test binary: each module is a concern a user would notice.
+
+mod core;
+mod generate;
+mod support;
