@@ -19,29 +19,10 @@ use std::time::{Duration, Instant};
 
 use pledger::audit::{self, Verdict};
 use pledger::event::IdKind;
+use pledger::{Ledger, OpenMode};
 
 use crate::generate::{generate, Spec};
-use crate::support::{announcement, TestLedger};
-
-pub fn env_u64(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Ok(text) => text.parse().unwrap_or_else(|_| panic!("{name} must be a number, found {text:?}")),
-        Err(_) => default,
-    }
-}
-
-/// SplitMix64, for the random moments.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % n.max(1)
-    }
-}
+use crate::support::{announcement, clock_seed, env_u64, Rng, TestLedger};
 
 /// A loop of one kind of child process, shared with the thread that kills:
 /// the child in flight, whether to stop, and what the children reported.
@@ -144,6 +125,14 @@ fn ids_of(text: &str) -> Vec<(IdKind, String)> {
         .collect()
 }
 
+/// Copies a failing ledger out of the temporary directory for inspection.
+fn keep_copy(t: &TestLedger, seed: u64, round: u64) -> String {
+    let to = std::env::temp_dir().join(format!("pledger-crash-{seed}-{round}"));
+    let status = std::process::Command::new("cp").arg("-a").arg(t.path()).arg(&to).status();
+    assert!(status.is_ok_and(|s| s.success()), "copy the failing ledger to {}", to.display());
+    to.display().to_string()
+}
+
 /// Writes a generated file for `round`, valid on a ledger at `head_seq`.
 fn generated(t: &TestLedger, round: u64, events: u64, head_seq: u64) -> (std::path::PathBuf, String) {
     let spec = Spec {
@@ -163,10 +152,7 @@ fn generated(t: &TestLedger, round: u64, events: u64, head_seq: u64) -> (std::pa
 fn killed_imports_and_appends_lose_nothing_acknowledged() {
     let kills_wanted = env_u64("PLEDGER_CRASH_KILLS", 20);
     let events = env_u64("PLEDGER_CRASH_EVENTS", 3000);
-    let seed = env_u64(
-        "PLEDGER_CRASH_SEED",
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64,
-    );
+    let seed = env_u64("PLEDGER_CRASH_SEED", clock_seed());
     println!("crash harness: PLEDGER_CRASH_SEED={seed}");
     let mut rng = Rng(seed);
     let mut t = TestLedger::new();
@@ -208,10 +194,18 @@ fn killed_imports_and_appends_lose_nothing_acknowledged() {
         assert!(imports.unexpected.is_empty(), "round {round}: {:#?}", imports.unexpected);
         assert!(appends.unexpected.is_empty(), "round {round}: {:#?}", appends.unexpected);
         // then the ledger opens and verifies
-        let ledger = t.open();
+        let ledger = match Ledger::open(&t.path(), OpenMode::Existing) {
+            Ok(ledger) => ledger,
+            Err(e) => {
+                let kept = keep_copy(&t, seed, round);
+                panic!("round {round} (seed {seed}): the ledger does not open: {e} (a copy is at {kept})");
+            }
+        };
         let verdict = audit::verify(ledger.store(), None).unwrap();
         let Verdict::Intact { events: total, .. } = verdict else {
-            panic!("round {round} (seed {seed}): {verdict:?}");
+            drop(ledger);
+            let kept = keep_copy(&t, seed, round);
+            panic!("round {round} (seed {seed}): {verdict:?} (a copy is at {kept})");
         };
         // and every acknowledged append is present
         let present = |id: &String| ledger.by_id(IdKind::Announcement, id).unwrap().is_some();

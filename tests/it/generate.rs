@@ -32,6 +32,8 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// `events` lines for an empty ledger, seed 1, no prefix.
+    #[allow(dead_code)] // used by examples/genledger
     pub fn new(events: u64) -> Spec {
         Spec { events, seed: 1, prefix: String::new(), first_seq: 1, retractions: true }
     }

@@ -4,3 +4,4 @@ mod core;
 mod crash;
 mod generate;
 mod support;
+mod tamper;

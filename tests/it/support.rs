@@ -139,3 +139,30 @@ pub fn announcement(id: &str) -> String {
         r#"{{"type":"announcement","id":"{id}","date":"2026-02-01","title":"Statement {id}","parties":["India"]}}"#
     )
 }
+
+/// A number from the environment, or `default` when the variable is unset.
+pub fn env_u64(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(text) => text.parse().unwrap_or_else(|_| panic!("{name} must be a number, found {text:?}")),
+        Err(_) => default,
+    }
+}
+
+/// A seed from the clock, for tests that print theirs so a failure can be replayed.
+pub fn clock_seed() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+}
+
+/// SplitMix64: small random choices (moments, offsets) from a seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n.max(1)
+    }
+}
