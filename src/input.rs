@@ -150,13 +150,21 @@ fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
     };
     match object.get("type") {
         None => "expected a \"type\" field (announcement, commitment, meeting, deadline, outcome, progress or retraction)".into(),
-        Some(serde_json::Value::String(kind)) if message.starts_with("unknown variant") => format!(
-            "unknown event type {kind:?}; expected announcement, commitment, meeting, deadline, outcome, progress or retraction"
-        ),
+        Some(serde_json::Value::String(kind))
+            if message.starts_with("unknown variant") && !EVENT_TYPES.contains(&kind.as_str()) =>
+        {
+            format!(
+                "unknown event type {kind:?}; expected announcement, commitment, meeting, deadline, outcome, progress or retraction"
+            )
+        }
         Some(serde_json::Value::String(kind)) => format!("{kind}: {message}"),
         Some(other) => format!("expected \"type\" to be a string, found {}", json_kind(other)),
     }
 }
+
+/// The values of `"type"`.
+const EVENT_TYPES: [&str; 7] =
+    ["announcement", "commitment", "meeting", "deadline", "outcome", "progress", "retraction"];
 
 fn json_kind(value: &serde_json::Value) -> &'static str {
     match value {
@@ -199,6 +207,17 @@ mod tests {
             errors[2]
         );
         assert_eq!(errors[3], "f.jsonl:6: progress: missing field `note`");
+    }
+
+    #[test]
+    fn an_unknown_value_of_a_known_type_is_not_an_unknown_type() {
+        let errors = errors_of(
+            b"{\"type\":\"outcome\",\"commitment\":\"a\",\"date\":\"2026-03-01\",\"outcome\":\"done\"}\n",
+        );
+        assert_eq!(
+            errors,
+            ["f.jsonl:1: outcome: unknown variant `done`, expected one of `met`, `cancelled`, `superseded`"]
+        );
     }
 
     #[test]
