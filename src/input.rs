@@ -95,6 +95,9 @@ pub fn read_lines(
         };
         on_line(bytes.len() + 1);
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(&bytes);
+        // Some editors start UTF-8 files with a byte order mark; JSON
+        // parsers may ignore it (RFC 8259, section 8.1), and so does pledger.
+        let bytes = if line_no == 1 { bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes) } else { bytes };
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -162,6 +165,8 @@ fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
     }
 }
 
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// The values of `"type"`.
 const EVENT_TYPES: [&str; 7] =
     ["announcement", "commitment", "meeting", "deadline", "outcome", "progress", "retraction"];
@@ -218,6 +223,14 @@ mod tests {
             errors,
             ["f.jsonl:1: outcome: unknown variant `done`, expected one of `met`, `cancelled`, `superseded`"]
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_at_the_start_is_ignored() {
+        let text = b"\xEF\xBB\xBF{\"type\":\"progress\",\"commitment\":\"a\",\"date\":\"2026-01-01\",\"note\":\"ok\"}\n";
+        let (lines, errors) = read_lines("f.jsonl", &text[..], |_| {});
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(lines.len(), 1);
     }
 
     #[test]
