@@ -108,6 +108,9 @@ impl Store {
                 reason: "it is a file, not a ledger directory".into(),
             });
         }
+        if data_path.exists() {
+            remove_unfinished_snapshots(path, &data_path)?;
+        }
         // sled panics on some kinds of damaged files instead of returning an
         // error; a damaged store must be reported, never crash the program.
         let opened = std::panic::catch_unwind(|| sled::Config::new().path(path).open()).map_err(|_| {
@@ -401,6 +404,49 @@ impl Intruder<'_> {
         self.store.snapshots.insert(seq.to_be_bytes(), bytes).unwrap();
         self.store.sync().unwrap();
     }
+}
+
+/// Removes the snapshot files that a process killed while writing one left
+/// behind.
+///
+/// sled 0.34 writes a snapshot to `snap.LSN.generating`, fsyncs it and
+/// renames it to `snap.LSN`, but when it opens it reads the newest `snap.*`
+/// file, `.generating` ones included. A process killed in between (sled
+/// writes snapshots when it opens and closes a store) leaves a file that
+/// makes every later open fail with "Read corrupted data", although the
+/// store itself is intact. A `.generating` file is never a finished
+/// snapshot, so it is removed, while holding the store's lock (the same
+/// `flock` sled takes) so that no live process is writing it.
+fn remove_unfinished_snapshots(path: &Path, data_path: &Path) -> Result<(), StoreError> {
+    let io = |source| StoreError::Io { path: path.to_owned(), source };
+    let unfinished: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(io)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("snap.") && n.ends_with(".generating"))
+        })
+        .collect();
+    if unfinished.is_empty() {
+        return Ok(());
+    }
+    let data = File::open(data_path).map_err(io)?;
+    match data.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::InUse { path: path.to_owned() }),
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    }
+    for file in unfinished {
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    // Closing `data` releases the lock before sled takes it.
+    drop(data);
+    Ok(())
 }
 
 fn store_error(path: &Path, e: sled::Error) -> StoreError {
