@@ -243,3 +243,39 @@ fn killed_imports_and_appends_lose_nothing_acknowledged() {
          {imports_whole} imports landed whole, {acked} acknowledged appends all present"
     );
 }
+
+#[test]
+fn a_snapshot_left_unfinished_by_a_killed_process_does_not_make_the_ledger_unreadable() {
+    // given a ledger, and the empty and the half-written snapshot files that
+    // a process killed while sled wrote a snapshot leaves behind
+    for leftover in [&b""[..], &[7u8; 100][..]] {
+        let t = TestLedger::new();
+        t.import("events.jsonl", &crate::support::sample(3));
+        let head = t.head();
+        let unfinished = t.path().join("snap.FFFFFFFFFFFFFFF0.generating");
+        std::fs::write(&unfinished, leftover).unwrap();
+        // when it is verified
+        let out = t.pledger().arg("verify").output().unwrap();
+        // then it opens and verifies as before
+        assert!(out.status.success(), "{}", crate::support::stderr(&out));
+        assert_eq!(crate::support::stdout(&out), format!("ok: 9 events, head {head}\n"));
+    }
+}
+
+#[test]
+fn an_unfinished_snapshot_is_not_touched_while_another_process_holds_the_ledger() {
+    // given a ledger held open by this process, with an unfinished snapshot
+    let t = TestLedger::new();
+    t.import("events.jsonl", &crate::support::sample(2));
+    let held = t.open();
+    let unfinished = t.path().join("snap.FFFFFFFFFFFFFFF0.generating");
+    std::fs::write(&unfinished, b"").unwrap();
+    // when the binary opens it
+    let out = t.pledger().arg("verify").output().unwrap();
+    // then it is told the ledger is in use, and the file (which a live
+    // process could be writing) is left alone
+    assert_eq!(out.status.code(), Some(3), "{}", crate::support::stderr(&out));
+    assert!(crate::support::stderr(&out).contains("is in use by another process"));
+    assert!(unfinished.exists());
+    drop(held);
+}
