@@ -3,5 +3,6 @@
 mod core;
 mod crash;
 mod generate;
+mod hostile;
 mod support;
 mod tamper;
