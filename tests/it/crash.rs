@@ -125,6 +125,20 @@ fn ids_of(text: &str) -> Vec<(IdKind, String)> {
         .collect()
 }
 
+/// Opens the ledger after a round, retrying while the lock of the ledger
+/// this process dropped is still being released (see `TestLedger::open`).
+fn reopen(t: &TestLedger) -> Result<Ledger, pledger::store::StoreError> {
+    let started = Instant::now();
+    loop {
+        match Ledger::open(&t.path(), OpenMode::Existing) {
+            Err(pledger::store::StoreError::InUse { .. }) if started.elapsed() < Duration::from_secs(5) => {
+                thread::sleep(Duration::from_millis(5))
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Copies a failing ledger out of the temporary directory for inspection.
 fn keep_copy(t: &TestLedger, seed: u64, round: u64) -> String {
     let to = std::env::temp_dir().join(format!("pledger-crash-{seed}-{round}"));
@@ -194,7 +208,7 @@ fn killed_imports_and_appends_lose_nothing_acknowledged() {
         assert!(imports.unexpected.is_empty(), "round {round}: {:#?}", imports.unexpected);
         assert!(appends.unexpected.is_empty(), "round {round}: {:#?}", appends.unexpected);
         // then the ledger opens and verifies
-        let ledger = match Ledger::open(&t.path(), OpenMode::Existing) {
+        let ledger = match reopen(&t) {
             Ok(ledger) => ledger,
             Err(e) => {
                 let kept = keep_copy(&t, seed, round);
