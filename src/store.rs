@@ -10,6 +10,11 @@
 //! | `content`   | 16 bytes of BLAKE3(event)    | seq of an id-less event with that content |
 //! | `snapshots` | seq (u64 BE)                 | a projection snapshot (derived data)     |
 //!
+//! Beside sled's files, a small `head` file keeps the last durable head
+//! (`SEQ:HASH`), written after each append; a store that opens with fewer
+//! events than it names is refused as damaged (see
+//! [`Store::check_recorded_head`]).
+//!
 //! Events are packed into chunks (as EventStoreDB's chunk files and Kafka's
 //! segments do) because sled's cost is per key: a chunk keeps many events per
 //! key while staying under sled's blob threshold.
@@ -82,6 +87,8 @@ pub struct Store {
     /// When the last sync started (the epoch before the first): blob files
     /// modified before then are already durable.
     synced_at: std::sync::Mutex<std::time::SystemTime>,
+    /// The seq last written to the head file by this process.
+    recorded_seq: std::sync::Mutex<u64>,
 }
 
 /// Records framed for one append, with the index entries they add.
@@ -96,6 +103,10 @@ pub struct Batch {
 }
 
 const HEAD_KEY: &[u8] = b"head";
+
+/// The file beside sled's files that keeps the last durable head, as
+/// `SEQ:HASH`: see [`Store::check_recorded_head`].
+pub const HEAD_FILE: &str = "head";
 const TAIL_KEY: &[u8] = b"tail";
 
 impl Store {
@@ -130,9 +141,11 @@ impl Store {
             data_file: File::open(&data_path)
                 .map_err(|source| StoreError::Io { path: path.to_owned(), source })?,
             synced_at: std::sync::Mutex::new(std::time::UNIX_EPOCH),
+            recorded_seq: std::sync::Mutex::new(0),
             path: path.to_owned(),
             db,
         };
+        store.check_recorded_head()?;
         Ok(store)
     }
 
@@ -247,6 +260,7 @@ impl Store {
             Err(TransactionError::Storage(e)) => return Err(self.error(e).into()),
         }
         self.sync()?;
+        self.record_head(batch.head)?;
         Ok(batch.head)
     }
 
@@ -285,6 +299,56 @@ impl Store {
         }
         self.data_file.sync_all().map_err(io)?;
         *self.synced_at.lock().unwrap_or_else(|e| e.into_inner()) = started;
+        Ok(())
+    }
+
+    /// Writes `head` to the head file beside the store, once the append
+    /// that made it is durable (write, fsync, rename, fsync the directory,
+    /// so the file is always whole). A head older than one already written
+    /// by this process is not written back.
+    fn record_head(&self, head: Head) -> Result<(), StoreError> {
+        let io = |source| StoreError::Io { path: self.path.clone(), source };
+        let mut recorded = self.recorded_seq.lock().unwrap_or_else(|e| e.into_inner());
+        if head.seq <= *recorded && *recorded != 0 {
+            return Ok(());
+        }
+        let temp = self.path.join(format!("{HEAD_FILE}.{}.tmp", std::process::id()));
+        let mut file = File::create(&temp).map_err(io)?;
+        std::io::Write::write_all(&mut file, format!("{head}\n").as_bytes()).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&temp, self.path.join(HEAD_FILE)).map_err(io)?;
+        File::open(&self.path).and_then(|dir| dir.sync_all()).map_err(io)?;
+        *recorded = head.seq;
+        Ok(())
+    }
+
+    /// Refuses a store that holds fewer events than the head file says were
+    /// appended.
+    ///
+    /// sled cannot tell a damaged log from a write torn by a crash, so when
+    /// it meets a bad checksum while recovering it takes the log to end
+    /// there: one flipped bit in a store written by a single process made
+    /// sled open it as empty, and `verify` said "ok: 0 events". The head
+    /// file, written after each durable append, keeps the seq that must at
+    /// least be there. (A store ahead of it is normal: a crash can land
+    /// between the append and the head file.)
+    fn check_recorded_head(&self) -> Result<(), StoreError> {
+        let bytes = match std::fs::read(self.path.join(HEAD_FILE)) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(StoreError::Io { path: self.path.clone(), source }),
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let recorded: Head =
+            text.trim().parse().map_err(|e| self.unreadable(&format!("its head file is malformed ({e})")))?;
+        let head = self.head()?;
+        if head.seq < recorded.seq {
+            return Err(self.unreadable(&format!(
+                "the store ends at seq {}, but events up to seq {} were appended (see its head file): \
+                 its files are damaged or were replaced by older ones; restore it from a backup",
+                head.seq, recorded.seq
+            )));
+        }
         Ok(())
     }
 
@@ -429,9 +493,12 @@ impl Intruder<'_> {
     }
 
     /// Overwrites the head record.
+    /// Overwrites the head record, and the head file beside the store.
     pub fn set_head(&self, head: Head) {
         self.store.meta.insert(HEAD_KEY, encode_head(&head).as_slice()).unwrap();
         self.store.sync().unwrap();
+        *self.store.recorded_seq.lock().unwrap() = 0;
+        self.store.record_head(head).unwrap();
     }
 
     /// Overwrites a snapshot's bytes.
