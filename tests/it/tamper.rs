@@ -197,7 +197,13 @@ proptest! {
     }
 }
 
-/// sled's files in a ledger directory, with their sizes.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    let status = std::process::Command::new("cp").arg("-a").arg(from).arg(to).status();
+    assert!(status.unwrap().success(), "copy {} to {}", from.display(), to.display());
+}
+
+/// The store's files in a ledger directory (sled's and the head file), with
+/// their sizes.
 fn store_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64)> {
     let mut files = Vec::new();
     let mut dirs = vec![dir.to_owned()];
@@ -237,20 +243,23 @@ fn flipped_bytes_in_sleds_files_are_reported_never_passed_or_panicked() {
     let seed = env_u64("PLEDGER_DISK_SEED", clock_seed());
     println!("disk flips: PLEDGER_DISK_SEED={seed}");
     let mut rng = Rng(seed);
-    // given a ledger, its export and head as the reference
+    // given a ledger as its first writer left it (sled has no snapshot yet)
+    // and as it is after a reopen, with its export and head as the reference
+    let fresh = TestLedger::new();
+    fresh.import("events.jsonl", &sample(40));
     let original = TestLedger::new();
-    original.import("events.jsonl", &sample(40));
+    copy_dir(&fresh.path(), &original.path());
     let export = stdout(&original.pledger().arg("export").output().unwrap());
     let head = original.head();
-    let files = store_files(&original.path());
     let (mut refused, mut broken, mut unchanged) = (0, 0, 0);
     for copy in 0..copies {
         // when a copy of it has random bytes of one of sled's files flipped
         let t = TestLedger::new();
-        let status = std::process::Command::new("cp").arg("-a").arg(original.path()).arg(t.path()).status();
-        assert!(status.unwrap().success());
+        let source = if copy % 2 == 0 { &fresh } else { &original };
+        copy_dir(&source.path(), &t.path());
+        let files = store_files(&source.path());
         let (name, len) = &files[rng.below(files.len() as u64) as usize];
-        let path = t.path().join(name.strip_prefix(original.path()).unwrap());
+        let path = t.path().join(name.strip_prefix(source.path()).unwrap());
         let mut bytes = std::fs::read(&path).unwrap();
         let flips = 1 + rng.below(4);
         for _ in 0..flips {
@@ -291,4 +300,75 @@ fn flipped_bytes_in_sleds_files_are_reported_never_passed_or_panicked() {
         "disk flips: {copies} damaged copies: {refused} unreadable (exit 3), {broken} broken (exit 1), \
          {unchanged} verified with the original content"
     );
+}
+
+#[test]
+fn a_flipped_bit_in_a_store_written_by_one_process_is_never_read_as_a_shorter_chain() {
+    // given a ledger written by one import (sled has not taken a snapshot)
+    let mut text = Vec::new();
+    crate::generate::generate(&crate::generate::Spec::new(2000), &mut text).unwrap();
+    let fresh = TestLedger::new();
+    fresh.import("events.jsonl", std::str::from_utf8(&text).unwrap());
+    for offset in [100, 5_000, 100_000] {
+        // when one bit of sled's data file is flipped
+        let t = TestLedger::new();
+        copy_dir(&fresh.path(), &t.path());
+        let db = t.path().join("db");
+        let mut bytes = std::fs::read(&db).unwrap();
+        bytes[offset] ^= 0x10;
+        std::fs::write(&db, bytes).unwrap();
+        // then the store is refused, not verified as an empty or shorter chain
+        let out = t.pledger().arg("verify").output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "offset {offset}: {}{}", stdout(&out), stderr(&out));
+        assert!(
+            stderr(&out).contains("the store ends at seq 0, but events up to seq 2000 were appended"),
+            "offset {offset}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_store_whose_files_were_replaced_by_older_ones_is_refused() {
+    // given a copy of sled's files taken after a first import, and a second import since
+    let t = TestLedger::new();
+    t.import("first.jsonl", &sample(2));
+    let older = TestLedger::new();
+    copy_dir(&t.path(), &older.path());
+    t.pledger().args(["append", "--json", &crate::support::announcement("later")]).assert().success();
+    // when sled's files are replaced by the older copy (the head file stays)
+    for name in ["db", "conf", "blobs"] {
+        let path = t.path().join(name);
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+    for entry in std::fs::read_dir(t.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_str().unwrap().starts_with("snap.") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    for entry in std::fs::read_dir(older.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != pledger::store::HEAD_FILE {
+            copy_dir(&path, &t.path().join(path.file_name().unwrap()));
+        }
+    }
+    // then reading and appending are both refused, so the chain cannot fork
+    let n = sample_len(2);
+    for args in [vec!["verify"], vec!["append", "--json", &crate::support::announcement("fork")]] {
+        let out = t.pledger().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!(
+                "the store ends at seq {n}, but events up to seq {} were appended",
+                n + 1
+            )),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
 }
