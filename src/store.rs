@@ -13,7 +13,7 @@
 //! Beside sled's files, a small `head` file keeps the last durable head
 //! (`SEQ:HASH`), written after each append; a store that opens with fewer
 //! events than it names is refused as damaged (see
-//! [`Store::check_recorded_head`]).
+//! `Store::check_recorded_head`).
 //!
 //! Events are packed into chunks (as EventStoreDB's chunk files and Kafka's
 //! segments do) because sled's cost is per key: a chunk keeps many events per
@@ -105,7 +105,7 @@ pub struct Batch {
 const HEAD_KEY: &[u8] = b"head";
 
 /// The file beside sled's files that keeps the last durable head, as
-/// `SEQ:HASH`: see [`Store::check_recorded_head`].
+/// `SEQ:HASH`: see `Store::check_recorded_head`.
 pub const HEAD_FILE: &str = "head";
 const TAIL_KEY: &[u8] = b"tail";
 
