@@ -159,7 +159,7 @@ pub struct Source {
 
 /// A reference to an earlier event: its seq number or its uuid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(untagged, expecting = "a seq number or an event uuid")]
+#[serde(untagged, expecting = "expected `retracts` to be a seq number or an event uuid")]
 pub enum EventRef {
     Seq(u64),
     Uuid(uuid::Uuid),

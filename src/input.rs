@@ -82,30 +82,41 @@ pub fn read_lines(
     let mut line_no = 0;
     let error =
         |line: usize, message: String| InputError { origin: Origin { file: file.to_owned(), line }, message };
-    // split() keeps each line in memory once; an over-long line is refused
-    // before any parsing.
-    for chunk in reader.split(b'\n') {
-        line_no += 1;
-        let bytes = match chunk {
-            Ok(bytes) => bytes,
+    // A line is kept in memory only up to the largest event there can be:
+    // an over-long line is measured and refused, never held whole, so a
+    // hostile file (a gigabyte without a newline) cannot exhaust memory.
+    let mut reader = reader;
+    let mut buf = Vec::new();
+    loop {
+        let line = match next_line(&mut reader, &mut buf, MAX_RECORD_LEN) {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
             Err(e) => {
-                errors.push(error(line_no, format!("cannot read the file: {e}")));
+                errors.push(error(line_no + 1, format!("cannot read the file: {e}")));
                 break;
             }
         };
-        on_line(bytes.len() + 1);
-        let bytes = bytes.strip_suffix(b"\r").unwrap_or(&bytes);
+        line_no += 1;
+        on_line(line.len + 1);
+        if line.blank {
+            continue;
+        }
+        if line.len >= MAX_RECORD_LEN {
+            saw_event_line = true;
+            errors.push(error(
+                line_no,
+                format!("expected an event under 32 KiB, found a line of {} bytes", line.len),
+            ));
+            continue;
+        }
+        let bytes = buf.strip_suffix(b"\r").unwrap_or(&buf);
+        // Some editors start UTF-8 files with a byte order mark; JSON
+        // parsers may ignore it (RFC 8259, section 8.1), and so does pledger.
+        let bytes = if line_no == 1 { bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes) } else { bytes };
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         saw_event_line = true;
-        if bytes.len() >= MAX_RECORD_LEN {
-            errors.push(error(
-                line_no,
-                format!("expected an event under 32 KiB, found a line of {} bytes", bytes.len()),
-            ));
-            continue;
-        }
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
@@ -126,6 +137,55 @@ pub fn read_lines(
         errors.push(error(line_no.max(1), format!("expected at least one event, found {what}")));
     }
     (lines, errors)
+}
+
+/// What [`next_line`] read.
+struct LineRead {
+    /// The line's length in bytes, without its `\n` (or `\r\n`).
+    len: usize,
+    /// Whether it is empty or only white space.
+    blank: bool,
+}
+
+/// Reads the next line into `buf` (without its `\n`), keeping at most
+/// `limit` bytes of it while measuring all of it. `None` at the end.
+fn next_line(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> std::io::Result<Option<LineRead>> {
+    buf.clear();
+    let (mut len, mut blank, mut started, mut last) = (0, true, false, None);
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            break;
+        }
+        started = true;
+        let newline = available.iter().position(|&b| b == b'\n');
+        let part = &available[..newline.unwrap_or(available.len())];
+        let room = limit.saturating_sub(buf.len());
+        buf.extend_from_slice(&part[..part.len().min(room)]);
+        blank &= part.iter().all(u8::is_ascii_whitespace);
+        len += part.len();
+        last = part.last().copied().or(last);
+        let used = newline.map_or(available.len(), |at| at + 1);
+        reader.consume(used);
+        if newline.is_some() {
+            break;
+        }
+    }
+    if !started {
+        return Ok(None);
+    }
+    if last == Some(b'\r') {
+        len -= 1;
+    }
+    Ok(Some(LineRead { len, blank }))
 }
 
 /// Turns serde_json's message into one that names the event type (when the
@@ -150,13 +210,23 @@ fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
     };
     match object.get("type") {
         None => "expected a \"type\" field (announcement, commitment, meeting, deadline, outcome, progress or retraction)".into(),
-        Some(serde_json::Value::String(kind)) if message.starts_with("unknown variant") => format!(
-            "unknown event type {kind:?}; expected announcement, commitment, meeting, deadline, outcome, progress or retraction"
-        ),
+        Some(serde_json::Value::String(kind))
+            if message.starts_with("unknown variant") && !EVENT_TYPES.contains(&kind.as_str()) =>
+        {
+            format!(
+                "unknown event type {kind:?}; expected announcement, commitment, meeting, deadline, outcome, progress or retraction"
+            )
+        }
         Some(serde_json::Value::String(kind)) => format!("{kind}: {message}"),
         Some(other) => format!("expected \"type\" to be a string, found {}", json_kind(other)),
     }
 }
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The values of `"type"`.
+const EVENT_TYPES: [&str; 7] =
+    ["announcement", "commitment", "meeting", "deadline", "outcome", "progress", "retraction"];
 
 fn json_kind(value: &serde_json::Value) -> &'static str {
     match value {
@@ -199,6 +269,44 @@ mod tests {
             errors[2]
         );
         assert_eq!(errors[3], "f.jsonl:6: progress: missing field `note`");
+    }
+
+    #[test]
+    fn an_unknown_value_of_a_known_type_is_not_an_unknown_type() {
+        let errors = errors_of(
+            b"{\"type\":\"outcome\",\"commitment\":\"a\",\"date\":\"2026-03-01\",\"outcome\":\"done\"}\n",
+        );
+        assert_eq!(
+            errors,
+            ["f.jsonl:1: outcome: unknown variant `done`, expected one of `met`, `cancelled`, `superseded`"]
+        );
+    }
+
+    #[test]
+    fn an_over_long_line_is_measured_not_kept_and_the_next_line_is_read() {
+        let mut text = vec![b' '; 10];
+        text.extend(std::iter::repeat_n(b'x', 3 * MAX_RECORD_LEN));
+        text.extend_from_slice(b"\r\n{\"type\":\"progres\"}\n");
+        let mut reader = std::io::BufReader::with_capacity(64, &text[..]);
+        let mut buf = Vec::new();
+        let first = next_line(&mut reader, &mut buf, MAX_RECORD_LEN).unwrap().unwrap();
+        assert_eq!((first.len, first.blank, buf.len()), (10 + 3 * MAX_RECORD_LEN, false, MAX_RECORD_LEN));
+        let errors = errors_of(&text);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        let expected = format!(
+            "f.jsonl:1: expected an event under 32 KiB, found a line of {} bytes",
+            10 + 3 * MAX_RECORD_LEN
+        );
+        assert_eq!(errors[0], expected);
+        assert!(errors[1].starts_with("f.jsonl:2: unknown event type"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_at_the_start_is_ignored() {
+        let text = b"\xEF\xBB\xBF{\"type\":\"progress\",\"commitment\":\"a\",\"date\":\"2026-01-01\",\"note\":\"ok\"}\n";
+        let (lines, errors) = read_lines("f.jsonl", &text[..], |_| {});
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(lines.len(), 1);
     }
 
     #[test]

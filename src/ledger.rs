@@ -215,6 +215,40 @@ impl Ledger {
         )
     }
 
+    /// Every event in chain order as the interchange format: what `export`
+    /// writes, so that importing it into a fresh ledger reproduces the chain.
+    ///
+    /// A fresh ledger gives each event a new uuid but the same seq, so a
+    /// retraction that names its target by uuid is written with the
+    /// target's seq instead. The uuid map is built only once such a
+    /// retraction is met, so a ledger without one is exported in bounded
+    /// memory.
+    pub fn exported_events(&self, to: Option<u64>) -> impl Iterator<Item = Result<Event, StoreError>> + '_ {
+        let to = to.unwrap_or(u64::MAX);
+        let mut seqs: Option<HashMap<uuid::Uuid, u64>> = None;
+        self.envelopes(1).take_while(move |e| e.as_ref().map_or(true, |e| e.seq <= to)).map(move |envelope| {
+            let mut envelope = envelope?;
+            if let Event::Retraction(r) = &mut envelope.event {
+                if let EventRef::Uuid(target) = r.retracts {
+                    if seqs.is_none() {
+                        seqs = Some(self.uuid_index(envelope.seq)?);
+                    }
+                    let seq = seqs.as_ref().and_then(|m| m.get(&target)).copied().ok_or_else(|| {
+                        self.unreadable(format!(
+                            "event {} retracts event {target}, which is not in the ledger",
+                            envelope.seq
+                        ))
+                    })?;
+                    r.retracts = EventRef::Seq(seq);
+                }
+            }
+            if let Some(map) = &mut seqs {
+                map.insert(envelope.uuid, envelope.seq);
+            }
+            Ok(envelope.event)
+        })
+    }
+
     /// The event with this seq.
     pub fn envelope(&self, seq: u64) -> Result<Option<Envelope>, StoreError> {
         self.store

@@ -129,16 +129,13 @@ impl StatusReport {
     }
 }
 
-/// BLAKE3 of the export of events 1..=seq: each event's canonical JSON
-/// followed by a newline.
+/// BLAKE3 of the export of events 1..=seq (`pledger export --to SEQ`): each
+/// event's canonical JSON followed by a newline, retractions by uuid written
+/// by seq.
 pub fn content_hash(ledger: &Ledger, seq: u64) -> Result<Hash, StoreError> {
     let mut hasher = blake3::Hasher::new();
-    for envelope in ledger.envelopes(1) {
-        let envelope = envelope?;
-        if envelope.seq > seq {
-            break;
-        }
-        hasher.update(&envelope.event.canonical_json());
+    for event in ledger.exported_events(Some(seq)) {
+        hasher.update(&event?.canonical_json());
         hasher.update(b"\n");
     }
     Ok(Hash(*hasher.finalize().as_bytes()))

@@ -10,6 +10,11 @@
 //! | `content`   | 16 bytes of BLAKE3(event)    | seq of an id-less event with that content |
 //! | `snapshots` | seq (u64 BE)                 | a projection snapshot (derived data)     |
 //!
+//! Beside sled's files, a small `head` file keeps the last durable head
+//! (`SEQ:HASH`), written after each append; a store that opens with fewer
+//! events than it names is refused as damaged (see
+//! `Store::check_recorded_head`).
+//!
 //! Events are packed into chunks (as EventStoreDB's chunk files and Kafka's
 //! segments do) because sled's cost is per key: a chunk keeps many events per
 //! key while staying under sled's blob threshold.
@@ -84,6 +89,11 @@ pub struct Store {
     content: Tree,
     snapshots: Tree,
     data_file: File,
+    /// When the last sync started (the epoch before the first): blob files
+    /// modified before then are already durable.
+    synced_at: std::sync::Mutex<std::time::SystemTime>,
+    /// The seq last written to the head file by this process.
+    recorded_seq: std::sync::Mutex<u64>,
 }
 
 /// Records framed for one append, with the index entries they add.
@@ -98,6 +108,10 @@ pub struct Batch {
 }
 
 const HEAD_KEY: &[u8] = b"head";
+
+/// The file beside sled's files that keeps the last durable head, as
+/// `SEQ:HASH`: see `Store::check_recorded_head`.
+pub const HEAD_FILE: &str = "head";
 const TAIL_KEY: &[u8] = b"tail";
 
 impl Store {
@@ -112,6 +126,9 @@ impl Store {
                 path: path.to_owned(),
                 reason: "it is a file, not a ledger directory".into(),
             });
+        }
+        if data_path.exists() {
+            remove_unfinished_snapshots(path, &data_path)?;
         }
         // sled panics on some kinds of damaged files instead of returning an
         // error; a damaged store must be reported, never crash the program.
@@ -131,9 +148,12 @@ impl Store {
             snapshots: tree("snapshots")?,
             data_file: File::open(&data_path)
                 .map_err(|source| StoreError::Io { path: path.to_owned(), source })?,
+            synced_at: std::sync::Mutex::new(std::time::UNIX_EPOCH),
+            recorded_seq: std::sync::Mutex::new(0),
             path: path.to_owned(),
             db,
         };
+        store.check_recorded_head()?;
         Ok(store)
     }
 
@@ -248,14 +268,96 @@ impl Store {
             Err(TransactionError::Storage(e)) => return Err(self.error(e).into()),
         }
         self.sync()?;
+        self.record_head(batch.head)?;
         Ok(batch.head)
     }
 
     /// Makes everything written so far durable: sled's flush, then an fsync
-    /// of the data file.
+    /// of the blob files written since the last sync and of the data file.
+    ///
+    /// sled 0.34 writes a page larger than a quarter of a segment (128 KiB;
+    /// a leaf of sixteen 32 KiB chunks is one) to its own file in `blobs/`
+    /// and never fsyncs it; the log in the data file only points to it. An
+    /// append is durable only once those files, and the directory entries
+    /// naming them, are on disk too.
     fn sync(&self) -> Result<(), StoreError> {
+        let io = |source| StoreError::Io { path: self.path.clone(), source };
         self.db.flush().map_err(|e| self.error(e))?;
-        self.data_file.sync_all().map_err(|source| StoreError::Io { path: self.path.clone(), source })
+        let started = std::time::SystemTime::now();
+        let since = *self.synced_at.lock().unwrap_or_else(|e| e.into_inner());
+        let blobs = self.path.join("blobs");
+        let mut wrote_blobs = false;
+        for entry in std::fs::read_dir(&blobs).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            // A blob sled removed meanwhile (it removes blobs it no longer
+            // needs) has nothing left to make durable.
+            let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else { continue };
+            if modified + std::time::Duration::from_secs(2) < since {
+                continue;
+            }
+            match File::open(entry.path()) {
+                Ok(file) => file.sync_all().map_err(io)?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(e)),
+            }
+            wrote_blobs = true;
+        }
+        if wrote_blobs {
+            File::open(&blobs).and_then(|dir| dir.sync_all()).map_err(io)?;
+        }
+        self.data_file.sync_all().map_err(io)?;
+        *self.synced_at.lock().unwrap_or_else(|e| e.into_inner()) = started;
+        Ok(())
+    }
+
+    /// Writes `head` to the head file beside the store, once the append
+    /// that made it is durable (write, fsync, rename, fsync the directory,
+    /// so the file is always whole). A head older than one already written
+    /// by this process is not written back.
+    fn record_head(&self, head: Head) -> Result<(), StoreError> {
+        let io = |source| StoreError::Io { path: self.path.clone(), source };
+        let mut recorded = self.recorded_seq.lock().unwrap_or_else(|e| e.into_inner());
+        if head.seq <= *recorded && *recorded != 0 {
+            return Ok(());
+        }
+        let temp = self.path.join(format!("{HEAD_FILE}.{}.tmp", std::process::id()));
+        let mut file = File::create(&temp).map_err(io)?;
+        std::io::Write::write_all(&mut file, format!("{head}\n").as_bytes()).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&temp, self.path.join(HEAD_FILE)).map_err(io)?;
+        File::open(&self.path).and_then(|dir| dir.sync_all()).map_err(io)?;
+        *recorded = head.seq;
+        Ok(())
+    }
+
+    /// Refuses a store that holds fewer events than the head file says were
+    /// appended.
+    ///
+    /// sled cannot tell a damaged log from a write torn by a crash, so when
+    /// it meets a bad checksum while recovering it takes the log to end
+    /// there: one flipped bit in a store written by a single process made
+    /// sled open it as empty, and `verify` said "ok: 0 events". The head
+    /// file, written after each durable append, keeps the seq that must at
+    /// least be there. (A store ahead of it is normal: a crash can land
+    /// between the append and the head file.)
+    fn check_recorded_head(&self) -> Result<(), StoreError> {
+        let bytes = match std::fs::read(self.path.join(HEAD_FILE)) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(StoreError::Io { path: self.path.clone(), source }),
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let recorded: Head =
+            text.trim().parse().map_err(|e| self.unreadable(&format!("its head file is malformed ({e})")))?;
+        let head = self.head()?;
+        if head.seq < recorded.seq {
+            return Err(self.unreadable(&format!(
+                "the store ends at seq {}, but events up to seq {} were appended (see its head file): \
+                 its files are damaged or were replaced by older ones; restore it from a backup",
+                head.seq, recorded.seq
+            )));
+        }
+        Ok(())
     }
 
     /// Stores a projection snapshot covering the events up to `seq`.
@@ -399,9 +501,12 @@ impl Intruder<'_> {
     }
 
     /// Overwrites the head record.
+    /// Overwrites the head record, and the head file beside the store.
     pub fn set_head(&self, head: Head) {
         self.store.meta.insert(HEAD_KEY, encode_head(&head).as_slice()).unwrap();
         self.store.sync().unwrap();
+        *self.store.recorded_seq.lock().unwrap() = 0;
+        self.store.record_head(head).unwrap();
     }
 
     /// Overwrites a snapshot's bytes.
@@ -409,6 +514,49 @@ impl Intruder<'_> {
         self.store.snapshots.insert(seq.to_be_bytes(), bytes).unwrap();
         self.store.sync().unwrap();
     }
+}
+
+/// Removes the snapshot files that a process killed while writing one left
+/// behind.
+///
+/// sled 0.34 writes a snapshot to `snap.LSN.generating`, fsyncs it and
+/// renames it to `snap.LSN`, but when it opens it reads the newest `snap.*`
+/// file, `.generating` ones included. A process killed in between (sled
+/// writes snapshots when it opens and closes a store) leaves a file that
+/// makes every later open fail with "Read corrupted data", although the
+/// store itself is intact. A `.generating` file is never a finished
+/// snapshot, so it is removed, while holding the store's lock (the same
+/// `flock` sled takes) so that no live process is writing it.
+fn remove_unfinished_snapshots(path: &Path, data_path: &Path) -> Result<(), StoreError> {
+    let io = |source| StoreError::Io { path: path.to_owned(), source };
+    let unfinished: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(io)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("snap.") && n.ends_with(".generating"))
+        })
+        .collect();
+    if unfinished.is_empty() {
+        return Ok(());
+    }
+    let data = File::open(data_path).map_err(io)?;
+    match data.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::InUse { path: path.to_owned() }),
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    }
+    for file in unfinished {
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    // Closing `data` releases the lock before sled takes it.
+    drop(data);
+    Ok(())
 }
 
 fn store_error(path: &Path, e: sled::Error) -> StoreError {

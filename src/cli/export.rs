@@ -1,5 +1,6 @@
 //! `pledger export`: the events, without envelopes, as JSON Lines that
-//! `import` into a new ledger reproduces.
+//! `import` into a new ledger reproduces (a retraction by uuid is written
+//! by seq, since a new ledger gives the events new uuids).
 
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
@@ -22,13 +23,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let to = super::check_at(&ledger, args.to, "--to")?.unwrap_or(u64::MAX);
-    for envelope in ledger.envelopes(1) {
-        let envelope = envelope?;
-        if envelope.seq > to {
-            break;
-        }
-        out.write_all(&envelope.event.canonical_json())?;
+    let to = super::check_at(&ledger, args.to, "--to")?;
+    for event in ledger.exported_events(to) {
+        out.write_all(&event?.canonical_json())?;
         out.write_all(b"\n")?;
     }
     out.flush()?;

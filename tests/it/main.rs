@@ -1,8 +1,15 @@
 //! The one integration-test binary: each module is a concern a user would notice.
 
+mod concurrency;
+mod core;
+mod crash;
 mod deadline;
+mod generate;
 mod golden;
+mod hostile;
 mod readme;
 mod record;
 mod status;
+mod support;
+mod tamper;
 mod terminal;

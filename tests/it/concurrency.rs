@@ -1,0 +1,162 @@
+//! Concurrent writers: threads appending through the library with the head
+//! they expect, retrying on conflict as `Ledger::append` documents, end with
+//! one unforked chain holding every successful event exactly once; and a
+//! second process is told the ledger is in use while the first keeps
+//! working.
+//!
+//! Settings: `PLEDGER_WRITERS` (threads, default 4) and
+//! `PLEDGER_WRITES` (events per thread, default 25).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::Utc;
+use pledger::audit::{self, Verdict};
+use pledger::input::{self, Line};
+use pledger::ledger::{AppendError, RejectError};
+use pledger::{Event, Stamp};
+
+use crate::support::{announcement, env_u64, sample, stderr, TestLedger};
+
+fn line(text: &str) -> Line {
+    let event = input::decode_line(text).unwrap();
+    Line { origin: input::Origin { file: "<test>".into(), line: 1 }, event }
+}
+
+fn stamp(by: &str) -> Stamp {
+    Stamp { now: Utc::now(), by: by.into() }
+}
+
+#[test]
+fn writers_with_expected_heads_never_fork_or_lose_the_chain() {
+    let writers = env_u64("PLEDGER_WRITERS", 4);
+    let writes = env_u64("PLEDGER_WRITES", 25);
+    // given one ledger shared by several writer threads
+    let t = TestLedger::new();
+    let ledger = Arc::new(t.open());
+    let conflicts = Arc::new(AtomicU64::new(0));
+    // when each appends its events, expecting the head it read, and re-reads
+    // the head and retries whenever the head moved
+    let handles: Vec<_> = (0..writers)
+        .map(|w| {
+            let (ledger, conflicts) = (ledger.clone(), conflicts.clone());
+            std::thread::spawn(move || {
+                let mut landed = Vec::new();
+                for i in 0..writes {
+                    let id = format!("w{w}-e{i}");
+                    let lines = [line(&announcement(&id))];
+                    loop {
+                        let expected = ledger.head().unwrap();
+                        match ledger.append(&lines, Some(expected), &stamp(&format!("writer {w}"))) {
+                            Ok(appended) => {
+                                assert_eq!(appended.new.len(), 1);
+                                assert_eq!(
+                                    appended.new[0].seq,
+                                    expected.seq + 1,
+                                    "{id} did not follow its head"
+                                );
+                                landed.push((id, appended.new[0].seq));
+                                break;
+                            }
+                            Err(RejectError::Append(AppendError::Conflict { expected: e, current })) => {
+                                assert_eq!(e, expected);
+                                assert_ne!(current, expected, "a conflict must name a moved head");
+                                conflicts.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(other) => panic!("{id}: {other}"),
+                        }
+                    }
+                }
+                landed
+            })
+        })
+        .collect();
+    let landed: Vec<(String, u64)> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    // then the chain verifies and holds every landed event once, at the seq
+    // its append reported
+    let n = writers * writes;
+    let verdict = audit::verify(ledger.store(), None).unwrap();
+    assert!(matches!(verdict, Verdict::Intact { events, .. } if events == n), "{verdict:?}");
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for envelope in ledger.envelopes(1) {
+        let envelope = envelope.unwrap();
+        let Event::Announcement(a) = envelope.event else { panic!("unexpected event {envelope:?}") };
+        assert!(seen.insert(a.id.to_string(), envelope.seq).is_none(), "{} recorded twice", a.id);
+    }
+    assert_eq!(seen.len() as u64, n);
+    for (id, seq) in landed {
+        assert_eq!(seen.get(&id), Some(&seq), "{id}");
+    }
+    println!(
+        "concurrent writers: {writers} threads, {n} events, {} conflicts retried",
+        conflicts.load(Ordering::Relaxed)
+    );
+}
+
+#[test]
+fn appends_without_an_expected_head_all_land_too() {
+    // given writer threads that let the library check against the current head
+    let t = TestLedger::new();
+    let ledger = Arc::new(t.open());
+    let handles: Vec<_> = (0..4)
+        .map(|w| {
+            let ledger = ledger.clone();
+            std::thread::spawn(move || {
+                for i in 0..10 {
+                    let lines = [line(&announcement(&format!("free-{w}-{i}")))];
+                    // a conflict can still happen between check and write: retry
+                    while let Err(e) = ledger.append(&lines, None, &stamp("free")) {
+                        assert!(matches!(e, RejectError::Append(AppendError::Conflict { .. })), "{e}");
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    // then all 40 are in one verified chain
+    let verdict = audit::verify(ledger.store(), None).unwrap();
+    assert!(matches!(verdict, Verdict::Intact { events: 40, .. }), "{verdict:?}");
+}
+
+#[test]
+fn a_second_process_is_told_the_ledger_is_in_use_while_the_first_keeps_working() {
+    // given a process (this one) appending to a ledger
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(2));
+    let ledger = Arc::new(t.open());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let worker = {
+        let (ledger, stop) = (ledger.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) || i < 5 {
+                ledger.append(&[line(&announcement(&format!("busy-{i}")))], None, &stamp("first")).unwrap();
+                i += 1;
+            }
+            i
+        })
+    };
+    // when a second process tries to append, read and verify
+    let path = t.path().display().to_string();
+    for args in [vec!["append", "--json", &announcement("second")], vec!["log"], vec!["verify"]] {
+        let out = t.pledger().args(&args).output().unwrap();
+        // then each exits 3 naming the ledger
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "error: the ledger at {path} is in use by another process; try again when it has finished\n"
+            )
+        );
+    }
+    // and the first process went on appending, into an intact chain
+    stop.store(true, Ordering::Relaxed);
+    let appended = worker.join().unwrap();
+    let verdict = audit::verify(ledger.store(), None).unwrap();
+    let expected = crate::support::sample_len(2) + appended;
+    assert!(matches!(verdict, Verdict::Intact { events, .. } if events == expected), "{verdict:?}");
+    assert!(ledger.by_id(pledger::event::IdKind::Announcement, "second").unwrap().is_none());
+}

@@ -1,0 +1,338 @@
+//! The ledger core as a user meets it, through the real binary: import and
+//! verify, all-or-nothing imports, re-import, stale heads, tampering,
+//! saved heads, a ledger in use, and export then import.
+
+use pledger::chain::HEADER_LEN;
+use pledger::Head;
+
+use crate::support::{announcement, empty_head, sample, sample_len, stderr, stdout, TestLedger};
+
+/// Changes the stored records through the store's intruder API, as someone
+/// with write access to the files could, then closes the ledger.
+pub fn tamper(t: &TestLedger, change: impl FnOnce(&mut Vec<Vec<u8>>)) {
+    let ledger = t.open();
+    let intruder = ledger.store().intruder();
+    let mut records = intruder.records();
+    change(&mut records);
+    intruder.replace_records(&records);
+}
+
+/// The `SEQ:HASH` of a stored record.
+fn head_of(record: &[u8]) -> Head {
+    let (raw, _) = pledger::chain::RawRecord::split(record).expect("a framed record");
+    Head { seq: raw.seq(), hash: raw.stored_hash() }
+}
+
+#[test]
+fn an_imported_file_verifies_up_to_the_printed_head() {
+    // given a valid file of ten events
+    let t = TestLedger::new();
+    let file = t.write("events.jsonl", sample(4));
+    // when it is imported
+    let out = t.pledger().arg("import").arg(&file).output().unwrap();
+    // then all ten are new, and verify vouches for the chain up to that head
+    assert!(out.status.success(), "{}", stderr(&out));
+    let head = t.head();
+    assert!(head.starts_with("10:"), "{head}");
+    assert_eq!(stdout(&out), format!("10 new, 0 already recorded; head {head}\n"));
+    t.pledger().arg("verify").assert().success().stdout(format!("ok: 10 events, head {head}\n"));
+}
+
+#[test]
+fn three_bad_lines_are_all_reported_at_their_lines_and_nothing_is_appended() {
+    // given a ledger with events, and a file whose lines 2, 4 and 6 are wrong
+    let t = TestLedger::new();
+    t.import("first.jsonl", &sample(2));
+    let before = t.head();
+    let bad = [
+        announcement("second-statement"),
+        r#"{"type":"commitment","id":"c9","announcement":"second-statement","title":"x""#.to_owned(),
+        r#"{"type":"commitment","id":"c10","announcement":"second-statement","title":"Ten"}"#.to_owned(),
+        r#"{"type":"progress","commitment":"c10","date":"2026-03-01","note":"n","nte":"typo"}"#.to_owned(),
+        r#"{"type":"progress","commitment":"c10","date":"2026-03-01","note":"fine"}"#.to_owned(),
+        r#"{"type":"progress","commitment":"c99","date":"2026-03-01","note":"who?"}"#.to_owned(),
+    ];
+    t.write("bad.jsonl", bad.join("\n") + "\n");
+    // when it is imported
+    let out = t.pledger().args(["import", "bad.jsonl"]).output().unwrap();
+    // then each of the three is reported as FILE:LINE, and the head has not moved
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 4, "{err}");
+    assert!(lines[0].starts_with("bad.jsonl:2: expected a JSON object, but the JSON is malformed"), "{err}");
+    assert!(lines[1].starts_with("bad.jsonl:4: progress: unknown field `nte`"), "{err}");
+    assert_eq!(lines[2], "bad.jsonl:6: unknown commitment 'c99'");
+    assert_eq!(lines[3], "error: 3 problems found; nothing was appended");
+    assert!(stdout(&out).is_empty());
+    assert_eq!(t.head(), before);
+    let log = stdout(&t.pledger().arg("log").output().unwrap());
+    assert!(!log.contains("second-statement"), "{log}");
+}
+
+#[test]
+fn a_bad_file_on_an_empty_ledger_leaves_it_empty() {
+    // given no ledger, and a file with one good line and one bad one
+    let t = TestLedger::new();
+    t.write("bad.jsonl", format!("{}\n{{\"type\":\"meeting\"}}\n", announcement("a")));
+    // when it is imported
+    let out = t.pledger().args(["import", "bad.jsonl"]).output().unwrap();
+    // then it is refused and the ledger holds no event
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("bad.jsonl:2: meeting: missing field `id`"), "{}", stderr(&out));
+    assert_eq!(t.head(), empty_head());
+}
+
+#[test]
+fn reimporting_appends_nothing_and_new_lines_are_added() {
+    // given a ledger into which a file was imported
+    let t = TestLedger::new();
+    let text = sample(3);
+    t.import("events.jsonl", &text);
+    let head = t.head();
+    let n = sample_len(3);
+    // when the same file is imported again
+    let out = t.pledger().args(["import", "events.jsonl"]).output().unwrap();
+    // then nothing is new and the head is unchanged
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("0 new, {n} already recorded; head {head}\n"));
+    assert_eq!(t.head(), head);
+    // when two lines are added to the file and it is imported again
+    let more = format!(
+        "{text}{}\n{}\n",
+        announcement("later-statement"),
+        r#"{"type":"progress","commitment":"c3","date":"2026-04-01","note":"Draft agreed"}"#
+    );
+    t.write("events.jsonl", more);
+    let out = t.pledger().args(["import", "events.jsonl"]).output().unwrap();
+    // then only those two are appended
+    assert!(
+        stdout(&out).starts_with(&format!("2 new, {n} already recorded; head {}:", n + 2)),
+        "{}",
+        stdout(&out)
+    );
+    t.pledger().arg("verify").assert().success();
+}
+
+#[test]
+fn an_existing_id_with_different_content_is_an_error() {
+    // given a ledger holding commitment c1
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(2));
+    let head = t.head();
+    // when a file gives c1 again with another title
+    let changed = r#"{"type":"commitment","id":"c1","announcement":"in-jp-2026","title":"Another title","deadline":"first half of 2026","tags":["t1"]}"#;
+    t.write("changed.jsonl", format!("{}\n{changed}\n", announcement("fresh")));
+    let out = t.pledger().args(["import", "changed.jsonl"]).output().unwrap();
+    // then it is refused at its line, saying how to change it, and nothing is appended
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "changed.jsonl:2: commitment 'c1' is already recorded (seq 2) with different content;"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("append a `deadline` event"), "{err}");
+    assert_eq!(t.head(), head);
+}
+
+#[test]
+fn append_with_a_stale_head_is_a_conflict_and_leaves_the_chain_intact() {
+    // given a ledger whose head a reader saved, after which someone appended
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(2));
+    let stale = t.head();
+    t.pledger().args(["append", "--json", &announcement("first-writer")]).assert().success();
+    let current = t.head();
+    // when another writer appends expecting the saved head
+    let out = t
+        .pledger()
+        .args(["append", "--expect-head", &stale, "--json", &announcement("second-writer")])
+        .output()
+        .unwrap();
+    // then it is refused as a conflict naming the current head
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("expected {stale}")), "{err}");
+    assert!(err.contains(&format!("the head is now {current}")), "{err}");
+    // and the chain is intact and unchanged
+    let n = sample_len(2) + 1;
+    t.pledger().arg("verify").assert().success().stdout(format!("ok: {n} events, head {current}\n"));
+    let log = stdout(&t.pledger().arg("log").output().unwrap());
+    assert!(log.contains("first-writer") && !log.contains("second-writer"), "{log}");
+}
+
+#[test]
+fn append_with_the_current_head_succeeds() {
+    // given a ledger and its current head
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(2));
+    let head = t.head();
+    // when an append expects that head
+    let out = t
+        .pledger()
+        .args(["append", "--expect-head", &head, "--json", &announcement("next")])
+        .output()
+        .unwrap();
+    // then it lands as the next seq
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with(&format!("#{} ", sample_len(2) + 1)), "{}", stdout(&out));
+}
+
+#[test]
+fn changing_any_byte_of_a_stored_event_fails_verify_at_exactly_that_seq() {
+    let n = sample_len(8);
+    for seq in [1, n / 2, n] {
+        // offsets into the record: the seq field, prev, the body, the stored hash
+        for (what, offset) in [("seq", 8), ("prev", 20), ("body", HEADER_LEN + 12), ("hash", usize::MAX)] {
+            // given an imported ledger
+            let t = TestLedger::new();
+            t.import("events.jsonl", &sample(8));
+            // when an intruder flips one byte of event `seq` in the store
+            tamper(&t, |records| {
+                let record = &mut records[seq as usize - 1];
+                let at = offset.min(record.len() - 1);
+                record[at] ^= 0x20;
+            });
+            // then verify fails naming that seq
+            let out = t.pledger().arg("verify").output().unwrap();
+            assert_eq!(out.status.code(), Some(1), "{what} of seq {seq}: {}", stdout(&out));
+            let err = stderr(&out);
+            assert!(
+                err.starts_with(&format!("verification failed at seq {seq}: ")),
+                "{what} of seq {seq}: {err}"
+            );
+            assert!(stdout(&out).is_empty());
+        }
+    }
+}
+
+#[test]
+fn verify_with_a_saved_head_passes_and_with_a_forged_hash_fails() {
+    // given a head saved after the first import, and events appended since
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(3));
+    let saved = t.head();
+    t.pledger().args(["append", "--json", &announcement("later")]).assert().success();
+    let current = t.head();
+    let n = sample_len(3) + 1;
+    // when verified against the saved head, then it passes
+    t.pledger()
+        .args(["verify", "--head", &saved])
+        .assert()
+        .success()
+        .stdout(format!("ok: {n} events, head {current}\n"));
+    // when verified against a head with a forged hash, then it fails at that seq
+    let last = saved.chars().last().unwrap();
+    let forged = format!("{}{}", &saved[..saved.len() - 1], if last == '0' { '1' } else { '0' });
+    let out = t.pledger().args(["verify", "--head", &forged]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let seq = sample_len(3);
+    assert!(
+        stderr(&out).starts_with(&format!("verification failed at seq {seq}: history rewritten")),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_truncated_tail_passes_plain_verify_but_not_verify_with_the_saved_head() {
+    // given a ledger whose head a reader saved
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(3));
+    let saved = t.head();
+    let n = sample_len(3) as usize;
+    // when an intruder removes the last two events and rewrites the head to match
+    let ledger = t.open();
+    let intruder = ledger.store().intruder();
+    let mut records = intruder.records();
+    records.truncate(n - 2);
+    intruder.replace_records(&records);
+    let new_head = head_of(records.last().unwrap());
+    intruder.set_head(new_head);
+    drop(ledger);
+    // then plain verify cannot tell
+    t.pledger().arg("verify").assert().success().stdout(format!("ok: {} events, head {new_head}\n", n - 2));
+    // but verify with the saved head fails, naming the saved seq
+    let out = t.pledger().args(["verify", "--head", &saved]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with(&format!("verification failed at seq {n}: history cut short")),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_ledger_held_by_another_process_is_reported_as_in_use() {
+    // given a ledger held open by this test process
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(2));
+    let head = t.head();
+    let held = t.open();
+    for args in [vec!["verify"], vec!["log"], vec!["append", "--json", &announcement("blocked")]] {
+        // when the binary opens it
+        let out = t.pledger().args(&args).output().unwrap();
+        // then it exits 3 with a message naming the ledger
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
+        let path = t.path().display().to_string();
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "error: the ledger at {path} is in use by another process; try again when it has finished\n"
+            )
+        );
+    }
+    // and once the holder is done, nothing was appended
+    drop(held);
+    assert_eq!(t.head(), head);
+}
+
+#[test]
+fn export_then_import_into_a_fresh_ledger_reproduces_the_same_events() {
+    // given a ledger with every type of event, including a retraction by uuid
+    let a = TestLedger::new();
+    a.import("events.jsonl", &sample(4));
+    let log = stdout(&a.pledger().args(["log", "--json"]).output().unwrap());
+    let first: serde_json::Value = serde_json::from_str(log.lines().nth(2).unwrap()).unwrap();
+    let uuid = first["uuid"].as_str().unwrap();
+    let retraction = format!(r#"{{"type":"retraction","retracts":"{uuid}","reason":"Duplicate entry"}}"#);
+    a.pledger().args(["append", "--json", &retraction]).assert().success();
+    let exported = a.pledger().arg("export").output().unwrap();
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    // when the export is imported into a fresh ledger
+    let b = TestLedger::new();
+    let file = b.write("export.jsonl", &exported.stdout);
+    let out = b.pledger().arg("import").arg(&file).output().unwrap();
+    // then every event is new, and both ledgers export and log the same events
+    assert!(out.status.success(), "{}", stderr(&out));
+    let n = sample_len(4) + 1;
+    assert!(stdout(&out).starts_with(&format!("{n} new, 0 already recorded")), "{}", stdout(&out));
+    let again = b.pledger().arg("export").output().unwrap();
+    assert_eq!(stdout(&again), stdout(&exported));
+    // (a retraction by uuid is exported by seq: compare what each names)
+    let events = |t: &TestLedger| -> Vec<(u64, serde_json::Value)> {
+        let log = stdout(&t.pledger().args(["log", "--json"]).output().unwrap());
+        let envelopes: Vec<serde_json::Value> =
+            log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let seq_of = |uuid: &serde_json::Value| {
+            envelopes.iter().find(|e| e["uuid"] == *uuid).map(|e| e["seq"].clone())
+        };
+        envelopes
+            .iter()
+            .map(|e| {
+                let mut event = e["event"].clone();
+                if let Some(seq) = seq_of(&event["retracts"]) {
+                    event["retracts"] = seq;
+                }
+                (e["seq"].as_u64().unwrap(), event)
+            })
+            .collect()
+    };
+    let (from_a, from_b) = (events(&a), events(&b));
+    assert_eq!(from_a.len() as u64, n);
+    assert_eq!(from_a[n as usize - 1].1["retracts"], 3);
+    assert_eq!(from_a, from_b);
+    b.pledger().arg("verify").assert().success();
+}

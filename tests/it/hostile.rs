@@ -1,0 +1,136 @@
+//! Hostile and malformed input: every file of `tests/data/bad/` is refused
+//! with exactly the errors `tests/data/bad/expected.tsv` gives, at
+//! `FILE:LINE:`, with exit 2, and nothing appended. A 50 MB line is made at
+//! test time rather than committed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::support::{stderr, stdout, TestLedger};
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+/// One row of `expected.tsv`.
+struct Row {
+    file: String,
+    expected: String,
+}
+
+fn rows() -> Vec<Row> {
+    let table = std::fs::read_to_string(data().join("bad/expected.tsv")).unwrap();
+    table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            assert_eq!(cols.len(), 2, "expected.tsv: a row needs a file and an expected line: {l:?}");
+            Row { file: cols[0].into(), expected: cols[1].into() }
+        })
+        .collect()
+}
+
+/// Whether `text` matches `pattern`, where `*` stands for any text.
+fn matches(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || !text[first.len()..].ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// A ledger holding `tests/data/base.jsonl`, and its head.
+fn base_ledger() -> (TestLedger, String) {
+    let t = TestLedger::new();
+    t.pledger().arg("import").arg(data().join("base.jsonl")).assert().success();
+    let head = t.head();
+    (t, head)
+}
+
+/// Imports `file` (run in `dir`, so errors name it as given) and checks it is
+/// refused with exactly `expected`, leaving the head at `head`.
+fn assert_refused(t: &TestLedger, head: &str, dir: &Path, file: &str, expected: &[&str]) {
+    let out = t.pledger().current_dir(dir).args(["import", file]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{file}: {err}");
+    assert!(stdout(&out).is_empty(), "{file}: {}", stdout(&out));
+    let lines: Vec<&str> = err.lines().collect();
+    let n = expected.len();
+    assert_eq!(lines.len(), n + 1, "{file}: expected {n} errors, found:\n{err}");
+    for (line, pattern) in lines.iter().zip(expected) {
+        assert!(matches(pattern, line), "{file}:\n  expected {pattern}\n  found    {line}");
+    }
+    let summary = format!("error: {n} problem{} found; nothing was appended", if n == 1 { "" } else { "s" });
+    assert_eq!(lines[n], summary, "{file}");
+    assert_eq!(t.head(), head, "{file}: something was appended");
+}
+
+#[test]
+fn every_bad_file_is_refused_with_its_exact_errors_and_nothing_is_appended() {
+    // given a ledger with a few events and the corpus of bad files
+    let (t, head) = base_ledger();
+    let dir = data().join("bad");
+    let mut by_file: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in rows() {
+        by_file.entry(row.file).or_default().push(row.expected);
+    }
+    // every file in the folder has a row, and every row a file
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".jsonl"))
+        .collect();
+    files.sort();
+    assert_eq!(files, by_file.keys().cloned().collect::<Vec<_>>(), "files and rows of expected.tsv differ");
+    let mut checked = 0;
+    for (file, expected) in &by_file {
+        // when each is imported, then it is refused as the table says
+        let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+        assert_refused(&t, &head, &dir, file, &expected);
+        checked += 1;
+    }
+    println!("hostile input: {checked} bad files refused as expected");
+}
+
+#[test]
+fn a_50_mb_line_is_refused_at_its_line_without_appending() {
+    // given a file whose second line is a 50 MiB event
+    let (t, head) = base_ledger();
+    let size = 50 << 20;
+    let prefix = r#"{"type":"progress","commitment":"c1","date":"2026-03-01","note":""#;
+    let mut text = String::with_capacity(size + 200);
+    text.push_str(
+        r#"{"type":"announcement","id":"fresh","date":"2026-02-01","title":"t","parties":["India"]}"#,
+    );
+    text.push('\n');
+    text.push_str(prefix);
+    text.extend(std::iter::repeat_n('x', size - prefix.len() - 2));
+    text.push_str("\"}\n");
+    t.write("big.jsonl", &text);
+    drop(text);
+    // when it is imported, then it is refused naming the line and its size
+    let expected = format!("big.jsonl:2: expected an event under 32 KiB, found a line of {size} bytes");
+    assert_refused(&t, &head, t.dir(), "big.jsonl", &[&expected]);
+}
+
+#[test]
+fn the_wildcard_matcher_matches_only_what_it_should() {
+    assert!(matches("a*c", "abbbc"));
+    assert!(matches("a*b*c", "a1b2c"));
+    assert!(!matches("a*c", "abd"));
+    assert!(!matches("a*b*c", "a1c2b"));
+    assert!(matches("exact", "exact"));
+    assert!(!matches("exact", "exactly"));
+}

@@ -1,0 +1,374 @@
+//! Tamper evidence: an intruder with write access changes stored data, and
+//! verification must notice.
+//!
+//! Through the store's intruder API (a property test): flip a bit, delete an
+//! event, swap two, insert a forged event with a recomputed hash but a wrong
+//! link, replace an event with a self-consistent forgery, truncate the tail,
+//! rewrite the head record. Plain `verify` names the first seq where the
+//! chain visibly breaks; a head saved before the change catches the rest.
+//!
+//! On disk: random bytes of sled's own files are flipped, and the binary
+//! must then report the store as unreadable (exit 3) or the chain as broken
+//! (exit 1), never panic, hang or report `ok` for content that changed.
+//!
+//! Settings: `PLEDGER_TAMPER_CASES` (property cases, default 64) and
+//! `PLEDGER_DISK_FLIPS` (damaged copies of the store, default 24).
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use pledger::audit::{self, Break, Verdict};
+use pledger::chain::{self, Hash, Head, RawRecord};
+use pledger::{Ledger, OpenMode, Stamp};
+use proptest::prelude::*;
+
+use crate::support::{clock_seed, env_u64, sample, sample_len, stderr, stdout, Rng, TestLedger};
+
+const COMMITMENTS: usize = 6;
+
+/// What the intruder does. Indexes are taken modulo the number of records.
+#[derive(Debug, Clone)]
+enum Mutation {
+    FlipBit { record: usize, byte: usize, bit: u8 },
+    Delete { record: usize },
+    Swap { a: usize, b: usize },
+    InsertForged { at: usize },
+    ReplaceForged { at: usize },
+    TruncateTail { keep: usize },
+    RewriteHead { seq: u64, hash: [u8; 32] },
+    ForgeTailAndHead,
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), any::<usize>(), 0u8..8).prop_map(|(record, byte, bit)| Mutation::FlipBit {
+            record,
+            byte,
+            bit
+        }),
+        any::<usize>().prop_map(|record| Mutation::Delete { record }),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::Swap { a, b }),
+        any::<usize>().prop_map(|at| Mutation::InsertForged { at }),
+        any::<usize>().prop_map(|at| Mutation::ReplaceForged { at }),
+        any::<usize>().prop_map(|keep| Mutation::TruncateTail { keep }),
+        (0u64..20, any::<[u8; 32]>()).prop_map(|(seq, hash)| Mutation::RewriteHead { seq, hash }),
+        Just(Mutation::ForgeTailAndHead),
+    ]
+}
+
+/// A ledger with the sample events, made through the library.
+fn populated() -> (TestLedger, Ledger, Head) {
+    let t = TestLedger::new();
+    let ledger = Ledger::open(&t.path(), OpenMode::Create).unwrap();
+    let text = sample(COMMITMENTS);
+    let (lines, errors) = pledger::input::read_lines("sample", text.as_bytes(), |_| {});
+    assert!(errors.is_empty(), "{errors:?}");
+    let stamp = Stamp { now: Utc::now(), by: "tester".into() };
+    let head = ledger.append(&lines, None, &stamp).unwrap().head;
+    (t, ledger, head)
+}
+
+/// A record with this seq and link whose hash is recomputed over its bytes,
+/// as an intruder who knows the format can make.
+fn forged(seq: u64, prev: Hash) -> Vec<u8> {
+    let body = br#"{"uuid":"01900000-0000-7000-8000-000000000000","recorded_at":"2026-01-01T00:00:00Z","recorded_by":"mallory","event":{"type":"announcement","id":"forged","date":"2026-01-01","title":"Never happened","parties":["Nobody"]}}"#;
+    let mut out = Vec::new();
+    chain::encode(seq, &prev, body, &mut out);
+    out
+}
+
+fn head_of(record: &[u8]) -> Head {
+    let (raw, _) = RawRecord::split(record).unwrap();
+    Head { seq: raw.seq(), hash: raw.stored_hash() }
+}
+
+/// How plain verification must answer after a mutation.
+#[derive(Debug, PartialEq)]
+enum Expect {
+    /// Broken, naming this first seq.
+    BrokenAt(u64),
+    /// Broken because the head record disagrees with the chain.
+    HeadMismatch,
+    /// Undetectable without a saved head: the chain is self-consistent.
+    IntactWithoutSavedHead,
+    /// The intruder's change happened to change nothing.
+    Unchanged,
+}
+
+/// Applies `m` and says what plain verification must find.
+fn apply(ledger: &Ledger, saved: Head, m: &Mutation) -> Expect {
+    let intruder = ledger.store().intruder();
+    let mut records = intruder.records();
+    let n = records.len();
+    match *m {
+        Mutation::FlipBit { record, byte, bit } => {
+            let r = record % n;
+            let at = byte % records[r].len();
+            records[r][at] ^= 1 << bit;
+            intruder.replace_records(&records);
+            Expect::BrokenAt(r as u64 + 1)
+        }
+        Mutation::Delete { record } => {
+            let r = record % n;
+            records.remove(r);
+            intruder.replace_records(&records);
+            Expect::BrokenAt(r as u64 + 1)
+        }
+        Mutation::Swap { a, b } => {
+            let (a, b) = (a % n, b % n);
+            if a == b {
+                return Expect::Unchanged;
+            }
+            records.swap(a, b);
+            intruder.replace_records(&records);
+            Expect::BrokenAt(a.min(b) as u64 + 1)
+        }
+        Mutation::InsertForged { at } => {
+            let at = at % (n + 1);
+            let true_prev = if at == 0 { Hash::ZERO } else { head_of(&records[at - 1]).hash };
+            let mut wrong = true_prev;
+            wrong.0[0] ^= 1;
+            records.insert(at, forged(at as u64 + 1, wrong));
+            intruder.replace_records(&records);
+            Expect::BrokenAt(at as u64 + 1)
+        }
+        Mutation::ReplaceForged { at } => {
+            // A self-consistent forgery: the right seq and link, a recomputed
+            // hash. Only the next link (or the head record) can show it.
+            let at = at % n;
+            let prev = if at == 0 { Hash::ZERO } else { head_of(&records[at - 1]).hash };
+            records[at] = forged(at as u64 + 1, prev);
+            intruder.replace_records(&records);
+            if at + 1 == n {
+                Expect::HeadMismatch
+            } else {
+                Expect::BrokenAt(at as u64 + 2)
+            }
+        }
+        Mutation::TruncateTail { keep } => {
+            let keep = 1 + keep % (n - 1);
+            records.truncate(keep);
+            intruder.replace_records(&records);
+            intruder.set_head(head_of(&records[keep - 1]));
+            Expect::IntactWithoutSavedHead
+        }
+        Mutation::RewriteHead { seq, hash } => {
+            let head = Head { seq, hash: Hash(hash) };
+            if head == saved {
+                return Expect::Unchanged;
+            }
+            intruder.set_head(head);
+            Expect::HeadMismatch
+        }
+        Mutation::ForgeTailAndHead => {
+            let prev = head_of(&records[n - 2]).hash;
+            records[n - 1] = forged(n as u64, prev);
+            intruder.replace_records(&records);
+            intruder.set_head(head_of(&records[n - 1]));
+            Expect::IntactWithoutSavedHead
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(env_u64("PLEDGER_TAMPER_CASES", 64) as u32))]
+
+    #[test]
+    fn every_intruder_change_is_detected(m in mutation()) {
+        // given a ledger and a head saved by a reader
+        let (_t, ledger, saved) = populated();
+        prop_assert_eq!(saved.seq, sample_len(COMMITMENTS));
+        // when an intruder changes the stored data
+        let expect = apply(&ledger, saved, &m);
+        // then plain verify finds the first visible break
+        let plain = audit::verify(ledger.store(), None).unwrap();
+        match (&expect, &plain) {
+            (Expect::BrokenAt(seq), Verdict::Broken(b)) => prop_assert_eq!(b.seq(), *seq, "{}", b),
+            (Expect::HeadMismatch, Verdict::Broken(Break::HeadMismatch { .. })) => {}
+            (Expect::IntactWithoutSavedHead, Verdict::Intact { .. }) => {}
+            (Expect::Unchanged, Verdict::Intact { head, .. }) => prop_assert_eq!(*head, saved),
+            _ => prop_assert!(false, "{:?}: expected {:?}, verify said {:?}", m, expect, plain),
+        }
+        // and verification against the saved head never passes a change
+        let with_saved = audit::verify(ledger.store(), Some(saved)).unwrap();
+        if expect != Expect::Unchanged {
+            prop_assert!(matches!(with_saved, Verdict::Broken(_)), "{:?} passed with the saved head", m);
+        }
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    let status = std::process::Command::new("cp").arg("-a").arg(from).arg(to).status();
+    assert!(status.unwrap().success(), "copy {} to {}", from.display(), to.display());
+}
+
+/// The store's files in a ledger directory (sled's and the head file), with
+/// their sizes.
+fn store_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64)> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_owned()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                dirs.push(entry.path());
+            } else if meta.len() > 0 {
+                files.push((entry.path(), meta.len()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Runs the binary with a time limit: a hang is a failure too.
+fn run_limited(mut cmd: std::process::Command) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("pledger hung for a minute on a damaged store");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn flipped_bytes_in_sleds_files_are_reported_never_passed_or_panicked() {
+    let copies = env_u64("PLEDGER_DISK_FLIPS", 24);
+    let seed = env_u64("PLEDGER_DISK_SEED", clock_seed());
+    println!("disk flips: PLEDGER_DISK_SEED={seed}");
+    let mut rng = Rng(seed);
+    // given a ledger as its first writer left it (sled has no snapshot yet)
+    // and as it is after a reopen, with its export and head as the reference
+    let fresh = TestLedger::new();
+    fresh.import("events.jsonl", &sample(40));
+    let original = TestLedger::new();
+    copy_dir(&fresh.path(), &original.path());
+    let export = stdout(&original.pledger().arg("export").output().unwrap());
+    let head = original.head();
+    let (mut refused, mut broken, mut unchanged) = (0, 0, 0);
+    for copy in 0..copies {
+        // when a copy of it has random bytes of one of sled's files flipped
+        let t = TestLedger::new();
+        let source = if copy % 2 == 0 { &fresh } else { &original };
+        copy_dir(&source.path(), &t.path());
+        let files = store_files(&source.path());
+        let (name, len) = &files[rng.below(files.len() as u64) as usize];
+        let path = t.path().join(name.strip_prefix(source.path()).unwrap());
+        let mut bytes = std::fs::read(&path).unwrap();
+        let flips = 1 + rng.below(4);
+        for _ in 0..flips {
+            let at = rng.below(*len) as usize;
+            bytes[at] ^= 1 << rng.below(8);
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        // then verify, export and log either refuse cleanly or show the original content
+        let mut verify = t.pledger_std();
+        verify.arg("verify");
+        let v = run_limited(verify);
+        let what = format!("copy {copy}: {flips} flips in {}", name.display());
+        let err = stderr(&v);
+        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{what}: {err}");
+        match v.status.code() {
+            Some(0) => {
+                let mut exp = t.pledger_std();
+                exp.arg("export");
+                let e = run_limited(exp);
+                assert_eq!(e.status.code(), Some(0), "{what}: verify passed but export said {}", stderr(&e));
+                assert_eq!(stdout(&e), export, "{what}: verify passed but the content changed");
+                assert!(
+                    stdout(&v).contains(&head),
+                    "{what}: verify passed with another head: {}",
+                    stdout(&v)
+                );
+                unchanged += 1;
+            }
+            Some(1) => broken += 1,
+            Some(3) => {
+                assert!(err.starts_with("error: the ledger at "), "{what}: {err}");
+                refused += 1;
+            }
+            other => panic!("{what}: verify exited {other:?}: {err}"),
+        }
+    }
+    println!(
+        "disk flips: {copies} damaged copies: {refused} unreadable (exit 3), {broken} broken (exit 1), \
+         {unchanged} verified with the original content"
+    );
+}
+
+#[test]
+fn a_flipped_bit_in_a_store_written_by_one_process_is_never_read_as_a_shorter_chain() {
+    // given a ledger written by one import (sled has not taken a snapshot)
+    let mut text = Vec::new();
+    crate::generate::generate(&crate::generate::Spec::new(2000), &mut text).unwrap();
+    let fresh = TestLedger::new();
+    fresh.import("events.jsonl", std::str::from_utf8(&text).unwrap());
+    for offset in [100, 5_000, 100_000] {
+        // when one bit of sled's data file is flipped
+        let t = TestLedger::new();
+        copy_dir(&fresh.path(), &t.path());
+        let db = t.path().join("db");
+        let mut bytes = std::fs::read(&db).unwrap();
+        bytes[offset] ^= 0x10;
+        std::fs::write(&db, bytes).unwrap();
+        // then the store is refused, not verified as an empty or shorter chain
+        let out = t.pledger().arg("verify").output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "offset {offset}: {}{}", stdout(&out), stderr(&out));
+        assert!(
+            stderr(&out).contains("the store ends at seq 0, but events up to seq 2000 were appended"),
+            "offset {offset}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_store_whose_files_were_replaced_by_older_ones_is_refused() {
+    // given a copy of sled's files taken after a first import, and a second import since
+    let t = TestLedger::new();
+    t.import("first.jsonl", &sample(2));
+    let older = TestLedger::new();
+    copy_dir(&t.path(), &older.path());
+    t.pledger().args(["append", "--json", &crate::support::announcement("later")]).assert().success();
+    // when sled's files are replaced by the older copy (the head file stays)
+    for name in ["db", "conf", "blobs"] {
+        let path = t.path().join(name);
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+    for entry in std::fs::read_dir(t.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_str().unwrap().starts_with("snap.") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    for entry in std::fs::read_dir(older.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != pledger::store::HEAD_FILE {
+            copy_dir(&path, &t.path().join(path.file_name().unwrap()));
+        }
+    }
+    // then reading and appending are both refused, so the chain cannot fork
+    let n = sample_len(2);
+    for args in [vec!["verify"], vec!["append", "--json", &crate::support::announcement("fork")]] {
+        let out = t.pledger().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!(
+                "the store ends at seq {n}, but events up to seq {} were appended",
+                n + 1
+            )),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
