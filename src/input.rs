@@ -25,7 +25,7 @@ impl fmt::Display for Origin {
 }
 
 /// One decoded event and where it came from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub origin: Origin,
     pub event: Event,

@@ -24,7 +24,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::chain::{self, Envelope, Head, RawRecord};
 use crate::deadline;
 use crate::event::{Event, EventRef, IdKind, Slug};
-use crate::input::{InputError, InputErrors, Line, Origin};
+use crate::input::{InputError, InputErrors, Line};
 use crate::projection::Projection;
 use crate::store::{Batch, OpenMode, Store, StoreError};
 
@@ -48,9 +48,9 @@ pub struct Stamp {
 
 /// What an append did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Appended {
+pub struct Appended<'a> {
     /// The events appended, in chain order.
-    pub new: Vec<AppendedEvent>,
+    pub new: Vec<AppendedEvent<'a>>,
     /// Lines skipped because their event was already recorded.
     pub already_recorded: usize,
     /// The head after the append (unchanged when nothing was new).
@@ -59,11 +59,11 @@ pub struct Appended {
 
 /// One appended event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppendedEvent {
+pub struct AppendedEvent<'a> {
     pub seq: u64,
     pub hash: chain::Hash,
-    pub origin: Origin,
-    pub event: Event,
+    /// The input line it came from.
+    pub line: &'a Line,
 }
 
 /// Why lines were not appended.
@@ -109,12 +109,12 @@ impl Ledger {
     /// one; otherwise it is checked against the current head and refused only
     /// if another writer appends between the check and the write. Either way
     /// a moved head is an [`AppendError::Conflict`]: re-read and retry.
-    pub fn append(
+    pub fn append<'a>(
         &self,
-        lines: &[Line],
+        lines: &'a [Line],
         expected: Option<Head>,
         stamp: &Stamp,
-    ) -> Result<Appended, RejectError> {
+    ) -> Result<Appended<'a>, RejectError> {
         let head = self.store.head()?;
         if let Some(expected) = expected {
             if expected != head {
@@ -132,34 +132,40 @@ impl Ledger {
 
     /// Checks `lines` against the chain ending at `head` without writing:
     /// what [`Ledger::append`] would append.
-    pub fn check(&self, lines: &[Line], stamp: &Stamp) -> Result<Appended, RejectError> {
+    pub fn check<'a>(&self, lines: &'a [Line], stamp: &Stamp) -> Result<Appended<'a>, RejectError> {
         let head = self.store.head()?;
         Ok(self.prepare(lines, head, stamp)?.1)
     }
 
-    fn prepare(&self, lines: &[Line], head: Head, stamp: &Stamp) -> Result<(Batch, Appended), RejectError> {
+    /// Checks every line and frames the new ones in the same pass, so each
+    /// event is serialized once and no copy of the input is kept. Once a line
+    /// fails, framing stops (nothing will be appended) but checking goes on,
+    /// so every problem is reported.
+    fn prepare<'a>(
+        &self,
+        lines: &'a [Line],
+        head: Head,
+        stamp: &Stamp,
+    ) -> Result<(Batch, Appended<'a>), RejectError> {
         let mut checker = Checker::new(self, head);
         let mut errors = Vec::new();
-        let mut accepted = Vec::new();
         let mut already_recorded = 0;
+        let mut batch = Batch::new(head);
+        let mut new = Vec::new();
+        let mut framer = Framer::new(stamp);
         for line in lines {
-            match checker.check(line) {
-                Ok(Verdict::New) => accepted.push(line),
-                Ok(Verdict::AlreadyRecorded) => already_recorded += 1,
+            let canonical = match checker.check(line) {
+                Ok(Verdict::New(canonical)) => canonical,
+                Ok(Verdict::AlreadyRecorded) => {
+                    already_recorded += 1;
+                    continue;
+                }
                 Err(Problem::Line(message)) => {
-                    errors.push(InputError { origin: line.origin.clone(), message })
+                    errors.push(InputError { origin: line.origin.clone(), message });
+                    continue;
                 }
                 Err(Problem::Store(e)) => return Err(e.into()),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(InputErrors(errors).into());
-        }
-        let mut batch = Batch::new(head);
-        let mut new = Vec::with_capacity(accepted.len());
-        let mut framer = Framer::new(stamp);
-        for line in accepted {
-            let canonical = line.event.canonical_json();
+            };
             let body = framer.body(&canonical);
             let record_len = chain::record_len(body.len());
             if record_len >= chain::MAX_RECORD_LEN {
@@ -169,12 +175,14 @@ impl Ledger {
                         "expected an event under 32 KiB when stored, found one of {record_len} bytes"
                     ),
                 });
+            }
+            if !errors.is_empty() {
                 continue;
             }
             let id = line.event.id().map(|(kind, id)| (kind, id.as_str()));
             let content = if id.is_none() { Some(canonical.as_slice()) } else { None };
             let Head { seq, hash } = batch.push(&body, id, content);
-            new.push(AppendedEvent { seq, hash, origin: line.origin.clone(), event: line.event.clone() });
+            new.push(AppendedEvent { seq, hash, line });
         }
         if !errors.is_empty() {
             return Err(InputErrors(errors).into());
@@ -377,25 +385,32 @@ impl Ledger {
 struct Framer {
     now: DateTime<Utc>,
     prefix_tail: String,
+    seed: [u8; 32],
+    counter: u64,
 }
 
 impl Framer {
     fn new(stamp: &Stamp) -> Framer {
         let recorded_at = serde_json::to_string(&stamp.now).expect("timestamps serialize");
         let recorded_by = serde_json::to_string(&stamp.by).expect("strings serialize");
+        let seed = [uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()].concat();
         Framer {
+            seed: seed.try_into().expect("two uuids are 32 bytes"),
+            counter: 0,
             now: stamp.now,
             prefix_tail: format!(",\"recorded_at\":{recorded_at},\"recorded_by\":{recorded_by},\"event\":"),
         }
     }
 
     fn body(&mut self, canonical: &[u8]) -> Vec<u8> {
-        let ts = uuid::Timestamp::from_unix(
-            uuid::NoContext,
-            self.now.timestamp().max(0) as u64,
-            self.now.timestamp_subsec_nanos(),
-        );
-        let uuid = uuid::Uuid::new_v7(ts);
+        // A v7 uuid: the recording time, then 74 bits that only need to be
+        // unpredictable and unique. They come from BLAKE3 keyed with a random
+        // seed over a counter, rather than one getrandom call per event.
+        self.counter += 1;
+        let random = blake3::keyed_hash(&self.seed, &self.counter.to_le_bytes());
+        let random: &[u8; 10] = random.as_bytes()[..10].try_into().expect("10 of 32 bytes");
+        let millis = self.now.timestamp_millis().max(0) as u64;
+        let uuid = uuid::Builder::from_unix_timestamp_millis(millis, random).into_uuid();
         let mut body = Vec::with_capacity(canonical.len() + self.prefix_tail.len() + 50);
         body.extend_from_slice(b"{\"uuid\":\"");
         body.extend_from_slice(uuid.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()).as_bytes());
@@ -408,7 +423,8 @@ impl Framer {
 }
 
 enum Verdict {
-    New,
+    /// A new event, with its canonical bytes.
+    New(Vec<u8>),
     AlreadyRecorded,
 }
 
@@ -435,11 +451,12 @@ struct Checker<'a> {
     store: &'a Store,
     next_seq: u64,
     head_seq: u64,
-    /// Ids given by earlier lines of this batch, with their canonical bytes
-    /// and line.
-    pending_ids: HashMap<(IdKind, Slug), (Vec<u8>, usize)>,
-    /// Canonical bytes of id-less events from earlier lines of this batch.
-    pending_content: HashSet<Vec<u8>>,
+    /// Ids given by earlier lines of this batch, with the BLAKE3 hash of
+    /// their canonical bytes and their line.
+    pending_ids: HashMap<(IdKind, Slug), (blake3::Hash, usize)>,
+    /// BLAKE3 hashes of the canonical bytes of id-less events from earlier
+    /// lines of this batch.
+    pending_content: HashSet<blake3::Hash>,
     /// Announcement dates, from the chain or this batch.
     announcement_dates: HashMap<Slug, NaiveDate>,
     /// Each commitment's announcement date, from the chain or this batch.
@@ -466,10 +483,11 @@ impl<'a> Checker<'a> {
     fn check(&mut self, line: &Line) -> Result<Verdict, Problem> {
         let event = &line.event;
         let canonical = event.canonical_json();
+        let digest = blake3::hash(&canonical);
         match event.id() {
             Some((kind, id)) => {
                 if let Some((earlier, line_no)) = self.pending_ids.get(&(kind, id.clone())) {
-                    return if *earlier == canonical {
+                    return if *earlier == digest {
                         Ok(Verdict::AlreadyRecorded)
                     } else {
                         Err(format!(
@@ -489,8 +507,7 @@ impl<'a> Checker<'a> {
                 }
             }
             None => {
-                if self.pending_content.contains(&canonical)
-                    || self.store.lookup_content(&canonical)?.is_some()
+                if self.pending_content.contains(&digest) || self.store.lookup_content(&canonical)?.is_some()
                 {
                     return Ok(Verdict::AlreadyRecorded);
                 }
@@ -511,16 +528,16 @@ impl<'a> Checker<'a> {
         }
         match event.id() {
             Some((kind, id)) => {
-                self.pending_ids.insert((kind, id.clone()), (canonical, line.origin.line));
+                self.pending_ids.insert((kind, id.clone()), (digest, line.origin.line));
             }
             None => {
-                self.pending_content.insert(canonical);
+                self.pending_content.insert(digest);
             }
         }
         let seq = self.next_seq;
         self.next_seq += 1;
         self.check_references(event, seq)?;
-        Ok(Verdict::New)
+        Ok(Verdict::New(canonical))
     }
 
     fn check_references(&mut self, event: &Event, seq: u64) -> Result<(), Problem> {

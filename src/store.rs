@@ -39,6 +39,9 @@ use crate::event::IdKind;
 /// most 32 KiB, so 8 MiB segments keep every node in the log itself.
 const SEGMENT_SIZE: usize = 8 << 20;
 
+/// sled's page cache (its default is 1 GiB).
+const CACHE_BYTES: u64 = 256 << 20;
+
 /// A chunk grows until adding a record would take it past this size.
 pub const CHUNK_TARGET: usize = chain::MAX_RECORD_LEN;
 
@@ -132,12 +135,13 @@ impl Store {
         }
         // sled panics on some kinds of damaged files instead of returning an
         // error; a damaged store must be reported, never crash the program.
-        let opened =
-            std::panic::catch_unwind(|| sled::Config::new().path(path).segment_size(SEGMENT_SIZE).open())
-                .map_err(|_| StoreError::Unreadable {
-                    path: path.to_owned(),
-                    reason: "the store's files are damaged".into(),
-                })?;
+        let opened = std::panic::catch_unwind(|| {
+            sled::Config::new().path(path).segment_size(SEGMENT_SIZE).cache_capacity(CACHE_BYTES).open()
+        })
+        .map_err(|_| StoreError::Unreadable {
+            path: path.to_owned(),
+            reason: "the store's files are damaged".into(),
+        })?;
         let db = opened.map_err(|e| store_error(path, e))?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| store_error(path, e));
         let store = Store {

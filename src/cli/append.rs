@@ -45,9 +45,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let event = input::decode_line(text)
         .map_err(|message| InputErrors(vec![InputError { origin: origin.clone(), message }]))?;
     let ledger = ctx.open(OpenMode::Create)?;
-    let appended = ledger.append(&[Line { origin, event }], args.expect_head, &ctx.stamp())?;
+    let lines = [Line { origin, event }];
+    let appended = ledger.append(&lines, args.expect_head, &ctx.stamp())?;
     match appended.new.first() {
-        Some(e) => println!("#{} {} {} {}", e.seq, e.hash.short(), e.event.type_name(), e.event.label()),
+        Some(e) => {
+            println!("#{} {} {} {}", e.seq, e.hash.short(), e.line.event.type_name(), e.line.event.label())
+        }
         None => println!("already recorded; head {}", appended.head),
     }
     Ok(ExitCode::SUCCESS)

@@ -518,7 +518,11 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
         writeln!(out)?;
         match appended.new.first() {
             Some(e) => {
-                eprintln!("dry run: would append #{} {}; nothing was appended", e.seq, describe(&e.event)?)
+                eprintln!(
+                    "dry run: would append #{} {}; nothing was appended",
+                    e.seq,
+                    describe(&e.line.event)?
+                )
             }
             None => eprintln!("dry run: already recorded; nothing would be appended"),
         }
@@ -526,7 +530,7 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
     }
     let appended = ledger.append(std::slice::from_ref(&line), opts.expect_head, &stamp).map_err(refused)?;
     match appended.new.first() {
-        Some(e) => print_appended(&mut out, e, &describe(&e.event)?)?,
+        Some(e) => print_appended(&mut out, e, &describe(&e.line.event)?)?,
         None => writeln!(out, "already recorded: {place}; head {}", appended.head)?,
     }
     Ok(ExitCode::SUCCESS)
