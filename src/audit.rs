@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::chain::{Hash, Head};
-use crate::projection::Projection;
 use crate::store::{Store, StoreError};
 
 /// The result of a verification.
@@ -102,12 +101,8 @@ impl fmt::Display for Break {
 pub fn verify(store: &Store, saved: Option<Head>) -> Result<Verdict, StoreError> {
     let recorded = store.head()?;
     // Snapshots are few; note what each claims to cover, check it on the walk.
-    let mut snapshots: BTreeMap<u64, Option<Hash>> = BTreeMap::new();
-    for snapshot in store.snapshots_at_or_before(u64::MAX) {
-        let (seq, bytes) = snapshot?;
-        let claimed = Projection::from_snapshot(&bytes).filter(|p| p.seq == seq).map(|p| p.hash);
-        snapshots.insert(seq, claimed);
-    }
+    let mut snapshots: BTreeMap<u64, Option<Hash>> =
+        store.snapshot_heads()?.into_iter().map(|(seq, hash)| (seq, Some(hash))).collect();
     let mut stale_snapshots = Vec::new();
     let mut last = Head::EMPTY;
     let mut at_saved = None;

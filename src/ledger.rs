@@ -26,7 +26,7 @@ use crate::deadline;
 use crate::event::{Event, EventRef, IdKind, Slug};
 use crate::input::{InputError, InputErrors, Line};
 use crate::projection::Projection;
-use crate::store::{Batch, OpenMode, Store, StoreError};
+use crate::store::{Batch, OpenMode, Store, StoreError, SNAPSHOTS_KEPT};
 
 pub use crate::store::AppendError;
 
@@ -295,29 +295,37 @@ impl Ledger {
     /// The newest stored snapshot at or before `seq` whose covered event is
     /// still in the chain with the same hash.
     pub fn newest_snapshot(&self, seq: u64) -> Result<Option<Projection>, StoreError> {
-        for snapshot in self.store.snapshots_at_or_before(seq) {
-            let (at, bytes) = snapshot?;
-            let Some(projection) = Projection::from_snapshot(&bytes) else { continue };
+        for (at, claimed) in self.store.snapshot_heads()?.into_iter().rev() {
+            if at > seq {
+                continue;
+            }
             let stored =
                 self.store.record(at)?.and_then(|r| RawRecord::split(&r).ok().map(|(r, _)| r.stored_hash()));
-            if projection.seq == at && stored == Some(projection.hash) {
+            if stored != Some(claimed) {
+                continue;
+            }
+            let projection = self.store.snapshot(at)?.and_then(|bytes| Projection::from_snapshot(&bytes));
+            if let Some(projection) = projection.filter(|p| p.seq == at && p.hash == claimed) {
                 return Ok(Some(projection));
             }
         }
         Ok(None)
     }
 
-    /// Writes the snapshots due at multiples of the interval in (`from`, `to`].
+    /// Writes the snapshots due at multiples of the interval in (`from`, `to`]
+    /// (only the newest few: see `store::SNAPSHOTS_KEPT`).
     pub fn maintain_snapshots(&self, from: u64, to: u64) -> Result<(), StoreError> {
         let every = self.snapshot_every;
         if every == 0 || to / every == from / every {
             return Ok(());
         }
-        let first = (from / every + 1) * every;
+        let last = to / every * every;
+        let first =
+            ((from / every + 1) * every).max(last.saturating_sub(every * (SNAPSHOTS_KEPT as u64 - 1)));
         let start = self.newest_snapshot(first)?.unwrap_or_default();
-        self.replay(start, to / every * every, |projection| {
+        self.replay(start, last, |projection| {
             if projection.seq >= first && projection.seq % every == 0 {
-                self.store.put_snapshot(projection.seq, &projection.to_snapshot())?;
+                self.store.put_snapshot(projection.seq, projection.hash, &projection.to_snapshot())?;
             }
             Ok(())
         })?;

@@ -8,7 +8,8 @@
 //! | `meta`      | `head`, `tail`               | head seq (u64 BE) ‖ hash; key of the last chunk |
 //! | `ids`       | kind byte ‖ id               | seq (u64 BE) of the event with that id   |
 //! | `content`   | 16 bytes of BLAKE3(event)    | seq of an id-less event with that content |
-//! | `snapshots` | seq (u64 BE)                 | a projection snapshot (derived data)     |
+//! | `snapshot_heads` | seq (u64 BE)            | hash of the event covered ‖ part count (u32 BE) |
+//! | `snapshot_parts` | seq ‖ part (u32 BE)     | up to 32 KiB of a projection snapshot (derived data) |
 //!
 //! Beside sled's files, a small `head` file keeps the last durable head
 //! (`SEQ:HASH`), written after each append; a store that opens with fewer
@@ -90,7 +91,8 @@ pub struct Store {
     meta: Tree,
     ids: Tree,
     content: Tree,
-    snapshots: Tree,
+    snapshot_heads: Tree,
+    snapshot_parts: Tree,
     data_file: File,
     /// When the last sync started (the epoch before the first): blob files
     /// modified before then are already durable.
@@ -149,7 +151,8 @@ impl Store {
             meta: tree("meta")?,
             ids: tree("ids")?,
             content: tree("content")?,
-            snapshots: tree("snapshots")?,
+            snapshot_heads: tree("snapshot_heads")?,
+            snapshot_parts: tree("snapshot_parts")?,
             data_file: File::open(&data_path)
                 .map_err(|source| StoreError::Io { path: path.to_owned(), source })?,
             synced_at: std::sync::Mutex::new(std::time::UNIX_EPOCH),
@@ -364,28 +367,76 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a projection snapshot covering the events up to `seq`.
-    pub fn put_snapshot(&self, seq: u64, bytes: &[u8]) -> Result<(), StoreError> {
-        self.snapshots.insert(seq.to_be_bytes(), bytes).map_err(|e| self.error(e))?;
+    /// Stores a projection snapshot covering the events up to `seq`, whose
+    /// last event hashes to `covered`, then keeps only the newest
+    /// [`SNAPSHOTS_KEPT`]. A snapshot is split into parts of at most 32 KiB,
+    /// like the event chunks, so that no sled value becomes a blob and
+    /// listing snapshots never reads their contents.
+    pub fn put_snapshot(&self, seq: u64, covered: Hash, bytes: &[u8]) -> Result<(), StoreError> {
+        let parts = bytes.chunks(CHUNK_TARGET);
+        let count = parts.len() as u32;
+        let mut batch = sled::Batch::default();
+        for (i, part) in parts.enumerate() {
+            batch.insert(&part_key(seq, i as u32)[..], part);
+        }
+        self.snapshot_parts.apply_batch(batch).map_err(|e| self.error(e))?;
+        let mut head = covered.0.to_vec();
+        head.extend_from_slice(&count.to_be_bytes());
+        self.snapshot_heads.insert(seq.to_be_bytes(), head).map_err(|e| self.error(e))?;
+        let heads = self.snapshot_heads()?;
+        for &(old, _) in heads.iter().rev().skip(SNAPSHOTS_KEPT) {
+            self.remove_snapshot(old)?;
+        }
         self.sync()
     }
 
-    /// The snapshots at or below `seq`, newest first.
-    pub fn snapshots_at_or_before(
-        &self,
-        seq: u64,
-    ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
-        self.snapshots.range(..=seq.to_be_bytes()).rev().map(move |item| {
+    /// Every snapshot's seq and the hash of the event it covers, oldest
+    /// first, without reading the snapshots themselves.
+    pub fn snapshot_heads(&self) -> Result<Vec<(u64, Hash)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.snapshot_heads.iter() {
             let (key, value) = item.map_err(|e| self.error(e))?;
             let seq = decode_seq(&key).ok_or_else(|| self.unreadable("a snapshot key is malformed"))?;
-            Ok((seq, value.to_vec()))
-        })
+            let hash = value.get(..32).map(|h| Hash(h.try_into().expect("32 bytes")));
+            // A malformed head is reported by verify as a stale snapshot.
+            out.push((seq, hash.unwrap_or_default()));
+        }
+        Ok(out)
+    }
+
+    /// The bytes of the snapshot at `seq`, if it is whole.
+    pub fn snapshot(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(head) = self.snapshot_heads.get(seq.to_be_bytes()).map_err(|e| self.error(e))? else {
+            return Ok(None);
+        };
+        let Some(count) = head.get(32..36).map(|c| u32::from_be_bytes(c.try_into().expect("4 bytes"))) else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        for i in 0..count {
+            match self.snapshot_parts.get(part_key(seq, i)).map_err(|e| self.error(e))? {
+                Some(part) => bytes.extend_from_slice(&part),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(bytes))
     }
 
     /// Removes every snapshot (they are derived data and can be rebuilt).
     pub fn clear_snapshots(&self) -> Result<(), StoreError> {
-        self.snapshots.clear().map_err(|e| self.error(e))?;
+        self.snapshot_heads.clear().map_err(|e| self.error(e))?;
+        self.snapshot_parts.clear().map_err(|e| self.error(e))?;
         self.sync()
+    }
+
+    fn remove_snapshot(&self, seq: u64) -> Result<(), StoreError> {
+        self.snapshot_heads.remove(seq.to_be_bytes()).map_err(|e| self.error(e))?;
+        let mut batch = sled::Batch::default();
+        for item in self.snapshot_parts.scan_prefix(seq.to_be_bytes()) {
+            let (key, _) = item.map_err(|e| self.error(e))?;
+            batch.remove(key);
+        }
+        self.snapshot_parts.apply_batch(batch).map_err(|e| self.error(e))
     }
 
     /// Direct access to the stored records, bypassing the chain's checks, as
@@ -513,9 +564,9 @@ impl Intruder<'_> {
         self.store.record_head(head).unwrap();
     }
 
-    /// Overwrites a snapshot's bytes.
+    /// Overwrites the first part of a snapshot's bytes.
     pub fn set_snapshot(&self, seq: u64, bytes: &[u8]) {
-        self.store.snapshots.insert(seq.to_be_bytes(), bytes).unwrap();
+        self.store.snapshot_parts.insert(part_key(seq, 0), bytes).unwrap();
         self.store.sync().unwrap();
     }
 }
@@ -571,6 +622,19 @@ fn store_error(path: &Path, e: sled::Error) -> StoreError {
         sled::Error::Io(source) => StoreError::Io { path: path.to_owned(), source },
         other => StoreError::Unreadable { path: path.to_owned(), reason: other.to_string() },
     }
+}
+
+/// How many projection snapshots are kept: the newest, and one before it
+/// in case the newest no longer matches the chain. Older ones would only
+/// speed up `--at` queries far in the past, at a cost in space that grows
+/// with the square of the chain's length.
+pub const SNAPSHOTS_KEPT: usize = 2;
+
+fn part_key(seq: u64, part: u32) -> [u8; 12] {
+    let mut key = [0u8; 12];
+    key[..8].copy_from_slice(&seq.to_be_bytes());
+    key[8..].copy_from_slice(&part.to_be_bytes());
+    key
 }
 
 fn id_key(kind: IdKind, id: &str) -> Vec<u8> {
