@@ -431,3 +431,23 @@ mod tests {
         assert_eq!(color_flag(args("status --color")), None);
     }
 }
+
+/// The two times of every status query: the date deadlines are judged on
+/// and how much of the chain is read.
+#[derive(Debug, clap::Args)]
+pub struct Position {
+    /// The date to judge deadlines on: YYYY-MM-DD, today or yesterday [default: today].
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    as_of: Option<NaiveDate>,
+
+    /// Read the ledger only up to this seq [default: the head].
+    #[arg(long, value_name = "SEQ")]
+    at: Option<u64>,
+}
+
+impl Position {
+    /// The date (today by default) and the checked seq.
+    pub fn resolve(&self, ledger: &Ledger, ctx: &Context) -> anyhow::Result<(NaiveDate, Option<u64>)> {
+        Ok((self.as_of.unwrap_or_else(|| ctx.today()), check_at(ledger, self.at, "--at")?))
+    }
+}

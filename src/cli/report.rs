@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use chrono::NaiveDate;
 use pledger::report::{compliance, COMPLIANCE_FORMULA};
 use pledger::OpenMode;
 
@@ -12,13 +11,8 @@ use super::Context;
 #[derive(Debug, clap::Args)]
 #[command(after_help = format!("Compliance: {COMPLIANCE_FORMULA}.\n\nExample:\n  pledger report --as-of 2026-11-28"))]
 pub struct Args {
-    /// The date to judge deadlines on: YYYY-MM-DD, today or yesterday [default: today].
-    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
-    as_of: Option<NaiveDate>,
-
-    /// Read the ledger only up to this seq [default: the head].
-    #[arg(long, value_name = "SEQ")]
-    at: Option<u64>,
+    #[command(flatten)]
+    position: super::Position,
 
     /// Print a JSON array of per-party scores.
     #[arg(long)]
@@ -27,8 +21,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
-    let at = super::check_at(&ledger, args.at, "--at")?;
-    let as_of = args.as_of.unwrap_or_else(|| ctx.today());
+    let (as_of, at) = args.position.resolve(&ledger, ctx)?;
     let scores = compliance(&ledger.projection(at)?.statuses(as_of));
     let mut out = std::io::stdout().lock();
     if args.json {

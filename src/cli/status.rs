@@ -17,13 +17,8 @@ use super::Context;
 pledger status --at 12 --json   # what the ledger said at seq 12\n\nThe rules are in STATUS.md."
 )]
 pub struct Args {
-    /// The date to judge deadlines on: YYYY-MM-DD, today or yesterday [default: today].
-    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
-    as_of: Option<NaiveDate>,
-
-    /// Read the ledger only up to this seq [default: the head].
-    #[arg(long, value_name = "SEQ")]
-    at: Option<u64>,
+    #[command(flatten)]
+    position: super::Position,
 
     /// Only these statuses (repeatable).
     #[arg(long = "status", value_name = "STATUS")]
@@ -44,8 +39,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
-    let at = super::check_at(&ledger, args.at, "--at")?;
-    let as_of = args.as_of.unwrap_or_else(|| ctx.today());
+    let (as_of, at) = args.position.resolve(&ledger, ctx)?;
     let projection = ledger.projection(at)?;
     let rows: Vec<CommitmentStatus> = projection
         .statuses(as_of)
