@@ -1,0 +1,385 @@
+//! Benchmark: pledger against a peer that keeps the same ledger in SQLite.
+//!
+//! ```text
+//! cargo run --release --example bench -- --events 200000 [--rounds 3] [--json]
+//! ```
+//!
+//! Both sides take the same generated JSON lines and do the same work per
+//! event: decode and check the line into an `Event`, serialize it, frame it
+//! as a record (`chain::encode`, the same BLAKE3 chain), and store it durably
+//! with an index entry (its id, or its content digest for id-less events).
+//! pledger additionally resolves every reference against the chain; the peer
+//! does not, so the comparison favours the peer. The peer is SQLite in WAL
+//! mode with synchronous=FULL: `events(seq, prev, hash, record)`, `ids(key,
+//! seq)`, and `snapshots(seq, bytes)`.
+//!
+//! Each metric is run `--rounds` times, alternating pledger and peer, and the
+//! median is reported. `ratio` is oriented so that above 1.0 means pledger is
+//! better. Timings are measurements, never pass/fail: CI runs this with a
+//! small N only so that it cannot rot.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pledger::audit::{self, Verdict};
+use pledger::chain::{self, Hash, RawRecord};
+use pledger::input::{decode_line, read_lines};
+use pledger::projection::Projection;
+use pledger::{Ledger, OpenMode, Stamp};
+
+#[path = "../tests/it/generate.rs"]
+#[allow(dead_code)]
+mod generate;
+
+const APPENDS: usize = 2_000;
+
+fn main() {
+    let mut events = 200_000u64;
+    let mut rounds = 3usize;
+    let mut json = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--events" => events = args.next().and_then(|v| v.parse().ok()).expect("--events takes a number"),
+            "--rounds" => rounds = args.next().and_then(|v| v.parse().ok()).expect("--rounds takes a number"),
+            "--json" => json = true,
+            other => panic!("unknown argument {other:?}; usage: bench [--events N] [--rounds R] [--json]"),
+        }
+    }
+    let appends = APPENDS.min(events as usize);
+    let mut text = Vec::new();
+    generate::generate(&generate::Spec::new(events + appends as u64), &mut text).expect("generate");
+    let lines: Vec<&str> = std::str::from_utf8(&text).expect("utf-8").lines().collect();
+    let (bulk, tail) = lines.split_at(events as usize);
+    let bulk_text = bulk.join("\n");
+    let now: DateTime<Utc> = "2026-11-28T00:00:00Z".parse().unwrap();
+    let as_of: NaiveDate = "2026-11-28".parse().unwrap();
+
+    let mut samples: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for _ in 0..rounds.max(1) {
+        for side in [Side::Pledger, Side::Sqlite] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let m = match side {
+                Side::Pledger => pledger_round(dir.path(), &bulk_text, tail, now, as_of),
+                Side::Sqlite => sqlite_round(dir.path(), bulk, tail, now, as_of),
+            };
+            for (name, value) in m {
+                let entry = samples.entry(name).or_default();
+                match side {
+                    Side::Pledger => entry.0.push(value),
+                    Side::Sqlite => entry.1.push(value),
+                }
+            }
+        }
+    }
+    let order = ["import", "append", "verify", "replay", "status_snapshot", "open", "disk_bytes"];
+    let mut results = serde_json::Map::new();
+    if !json {
+        println!("{} events, {appends} appends, median of {rounds} rounds", events);
+        println!("{:<16} {:>14} {:>14} {:>7}  unit", "metric", "pledger", "sqlite", "ratio");
+    }
+    for name in order {
+        let (p, s) = &samples[name];
+        let (p, s) = (median(p), median(s));
+        let unit = unit(name);
+        let higher_is_better = unit == "events/s";
+        let ratio = if higher_is_better { p / s } else { s / p };
+        if !json {
+            println!("{name:<16} {p:>14.1} {s:>14.1} {ratio:>7.2}  {unit}");
+        }
+        results.insert(
+            name.to_owned(),
+            serde_json::json!({"pledger": p, "sqlite": s, "ratio": ratio, "unit": unit}),
+        );
+    }
+    if json {
+        println!("{}", serde_json::json!({"events": events, "results": results}));
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Pledger,
+    Sqlite,
+}
+
+fn unit(name: &str) -> &'static str {
+    match name {
+        "status_snapshot" | "open" => "ms",
+        "disk_bytes" => "bytes/event",
+        _ => "events/s",
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn per_second(n: usize, start: Instant) -> f64 {
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn millis(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1000.0
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                dir_bytes(&e.path())
+            } else {
+                meta.len()
+            }
+        })
+        .sum()
+}
+
+fn pledger_round(
+    dir: &Path,
+    bulk: &str,
+    tail: &[&str],
+    now: DateTime<Utc>,
+    as_of: NaiveDate,
+) -> Vec<(&'static str, f64)> {
+    let path = dir.join("ledger");
+    let stamp = Stamp { now, by: "bench".into() };
+    let ledger = Ledger::open(&path, OpenMode::Create).unwrap();
+    let n = bulk.lines().count();
+
+    let start = Instant::now();
+    let (lines, errors) = read_lines("bench.jsonl", bulk.as_bytes(), |_| {});
+    assert!(errors.is_empty(), "{errors:?}");
+    ledger.append(&lines, None, &stamp).unwrap();
+    let import = per_second(n, start);
+    drop(lines);
+
+    let start = Instant::now();
+    for (i, line) in tail.iter().enumerate() {
+        let (one, errors) = read_lines("bench-tail.jsonl", line.as_bytes(), |_| {});
+        assert!(errors.is_empty(), "line {i}: {errors:?}");
+        ledger.append(&one, None, &stamp).unwrap();
+    }
+    let append = per_second(tail.len(), start);
+    let total = n + tail.len();
+
+    let start = Instant::now();
+    assert!(matches!(audit::verify(ledger.store(), None).unwrap(), Verdict::Intact { .. }));
+    let verify = per_second(total, start);
+
+    let start = Instant::now();
+    let replayed = ledger.projection_replayed(None).unwrap();
+    let replay = per_second(total, start);
+
+    let start = Instant::now();
+    let statuses = ledger.projection(None).unwrap().statuses(as_of);
+    let status_snapshot = millis(start);
+    assert_eq!(statuses, replayed.statuses(as_of));
+
+    drop(ledger);
+    let start = Instant::now();
+    let ledger = open_retrying(&path);
+    ledger.head().unwrap();
+    let open = millis(start);
+    drop(ledger);
+
+    let disk = dir_bytes(&path) as f64 / total as f64;
+    vec![
+        ("import", import),
+        ("append", append),
+        ("verify", verify),
+        ("replay", replay),
+        ("status_snapshot", status_snapshot),
+        ("open", open),
+        ("disk_bytes", disk),
+    ]
+}
+
+/// sled releases its lock asynchronously after a drop; wait for it.
+fn open_retrying(path: &Path) -> Ledger {
+    for _ in 0..100 {
+        if let Ok(ledger) = Ledger::open(path, OpenMode::Existing) {
+            return ledger;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Ledger::open(path, OpenMode::Existing).unwrap()
+}
+
+/// The peer: the same records in SQLite.
+struct Peer {
+    db: rusqlite::Connection,
+    head: (u64, Hash),
+    now: DateTime<Utc>,
+}
+
+impl Peer {
+    fn open(path: &Path, now: DateTime<Utc>) -> Peer {
+        let db = rusqlite::Connection::open(path).unwrap();
+        db.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+             CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, prev BLOB NOT NULL, hash BLOB NOT NULL, record BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS ids (key BLOB PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS snapshots (seq INTEGER PRIMARY KEY, bytes BLOB NOT NULL);",
+        )
+        .unwrap();
+        let head = db
+            .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
+                Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map(|(seq, hash)| (seq, Hash(hash.try_into().unwrap())))
+            .unwrap_or((0, Hash::ZERO));
+        Peer { db, head, now }
+    }
+
+    /// Decodes, frames and stores `lines` in one transaction.
+    fn append(&mut self, lines: &[&str]) {
+        let tx = self.db.transaction().unwrap();
+        {
+            let mut insert = tx.prepare_cached("INSERT INTO events VALUES (?1, ?2, ?3, ?4)").unwrap();
+            let mut index = tx.prepare_cached("INSERT OR REPLACE INTO ids VALUES (?1, ?2)").unwrap();
+            let recorded_at = serde_json::to_string(&self.now).unwrap();
+            for line in lines {
+                let event = decode_line(line).unwrap();
+                let canonical = event.canonical_json();
+                // uuids made as pledger makes them (BLAKE3 over a counter).
+                let random = blake3::hash(&self.head.0.to_le_bytes());
+                let random: &[u8; 10] = random.as_bytes()[..10].try_into().unwrap();
+                let millis = self.now.timestamp_millis() as u64;
+                let uuid = uuid::Builder::from_unix_timestamp_millis(millis, random).into_uuid();
+                let body = format!(
+                    "{{\"uuid\":\"{uuid}\",\"recorded_at\":{recorded_at},\"recorded_by\":\"bench\",\"event\":{}}}",
+                    String::from_utf8(canonical.clone()).unwrap()
+                );
+                let (seq, prev) = (self.head.0 + 1, self.head.1);
+                let mut record = Vec::with_capacity(body.len() + 80);
+                let hash = chain::encode(seq, &prev, body.as_bytes(), &mut record);
+                insert.execute(rusqlite::params![seq, &prev.0[..], &hash.0[..], record]).unwrap();
+                let key = match event.id() {
+                    Some((kind, id)) => format!("{}:{id}", kind.name()).into_bytes(),
+                    None => blake3::hash(&canonical).as_bytes()[..16].to_vec(),
+                };
+                index.execute(rusqlite::params![key, seq]).unwrap();
+                self.head = (seq, hash);
+            }
+        }
+        tx.commit().unwrap();
+    }
+
+    fn verify(&self) -> u64 {
+        let mut stmt = self.db.prepare("SELECT record FROM events ORDER BY seq").unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        let (mut seq, mut prev) = (0u64, Hash::ZERO);
+        while let Some(row) = rows.next().unwrap() {
+            let bytes: &[u8] = row.get_ref(0).unwrap().as_blob().unwrap();
+            let (record, _) = RawRecord::split(bytes).unwrap();
+            assert_eq!(record.seq(), seq + 1);
+            assert_eq!(record.prev(), prev);
+            assert_eq!(record.computed_hash(), record.stored_hash());
+            seq += 1;
+            prev = record.stored_hash();
+        }
+        seq
+    }
+
+    fn replay(&self, from: Projection) -> Projection {
+        let mut projection = from;
+        let mut stmt = self.db.prepare("SELECT record FROM events WHERE seq > ?1 ORDER BY seq").unwrap();
+        let mut rows = stmt.query([projection.seq]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            let bytes: &[u8] = row.get_ref(0).unwrap().as_blob().unwrap();
+            let (record, _) = RawRecord::split(bytes).unwrap();
+            let envelope = record.decode().unwrap();
+            projection.apply(envelope.seq, envelope.hash, &envelope.event, &mut |_| None);
+        }
+        projection
+    }
+}
+
+fn sqlite_round(
+    dir: &Path,
+    bulk: &[&str],
+    tail: &[&str],
+    now: DateTime<Utc>,
+    as_of: NaiveDate,
+) -> Vec<(&'static str, f64)> {
+    let path = dir.join("peer.sqlite");
+    let mut peer = Peer::open(&path, now);
+
+    let start = Instant::now();
+    peer.append(bulk);
+    let import = per_second(bulk.len(), start);
+
+    let start = Instant::now();
+    for line in tail {
+        peer.append(std::slice::from_ref(line));
+    }
+    let append = per_second(tail.len(), start);
+    let total = bulk.len() + tail.len();
+
+    let start = Instant::now();
+    assert_eq!(peer.verify(), total as u64);
+    let verify = per_second(total, start);
+
+    let start = Instant::now();
+    let replayed = peer.replay(Projection::default());
+    let replay = per_second(total, start);
+
+    // The peer keeps a snapshot like pledger's (the projection at the last
+    // multiple of 10,000) and answers status from it plus the tail.
+    let every = pledger::ledger::DEFAULT_SNAPSHOT_EVERY;
+    let at = total as u64 / every * every;
+    if at > 0 {
+        let snapshot = peer.replay_to(at);
+        peer.db.execute("INSERT INTO snapshots VALUES (?1, ?2)", rusqlite::params![at, snapshot]).unwrap();
+    }
+    let start = Instant::now();
+    let base = peer
+        .db
+        .query_row("SELECT bytes FROM snapshots ORDER BY seq DESC LIMIT 1", [], |r| r.get::<_, Vec<u8>>(0))
+        .ok()
+        .and_then(|b| Projection::from_snapshot(&b))
+        .unwrap_or_default();
+    let statuses = peer.replay(base).statuses(as_of);
+    let status_snapshot = millis(start);
+    assert_eq!(statuses, replayed.statuses(as_of));
+
+    drop(peer);
+    let start = Instant::now();
+    let peer = Peer::open(&path, now);
+    let open = millis(start);
+    drop(peer);
+
+    let disk = dir_bytes(dir) as f64 / total as f64;
+    vec![
+        ("import", import),
+        ("append", append),
+        ("verify", verify),
+        ("replay", replay),
+        ("status_snapshot", status_snapshot),
+        ("open", open),
+        ("disk_bytes", disk),
+    ]
+}
+
+impl Peer {
+    fn replay_to(&self, at: u64) -> Vec<u8> {
+        let mut projection = Projection::default();
+        let mut stmt = self.db.prepare("SELECT record FROM events WHERE seq <= ?1 ORDER BY seq").unwrap();
+        let mut rows = stmt.query([at]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            let bytes: &[u8] = row.get_ref(0).unwrap().as_blob().unwrap();
+            let (record, _) = RawRecord::split(bytes).unwrap();
+            let envelope = record.decode().unwrap();
+            projection.apply(envelope.seq, envelope.hash, &envelope.event, &mut |_| None);
+        }
+        projection.to_snapshot()
+    }
+}
