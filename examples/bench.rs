@@ -105,6 +105,31 @@ enum Side {
     Sqlite,
 }
 
+/// One round's figures for one side.
+struct Round {
+    import: f64,
+    append: f64,
+    verify: f64,
+    replay: f64,
+    status_snapshot: f64,
+    open: f64,
+    disk: f64,
+}
+
+impl Round {
+    fn metrics(self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("import", self.import),
+            ("append", self.append),
+            ("verify", self.verify),
+            ("replay", self.replay),
+            ("status_snapshot", self.status_snapshot),
+            ("open", self.open),
+            ("disk_bytes", self.disk),
+        ]
+    }
+}
+
 fn unit(name: &str) -> &'static str {
     match name {
         "status_snapshot" | "open" => "ms",
@@ -191,15 +216,7 @@ fn pledger_round(
     drop(ledger);
 
     let disk = dir_bytes(&path) as f64 / total as f64;
-    vec![
-        ("import", import),
-        ("append", append),
-        ("verify", verify),
-        ("replay", replay),
-        ("status_snapshot", status_snapshot),
-        ("open", open),
-        ("disk_bytes", disk),
-    ]
+    Round { import, append, verify, replay, status_snapshot, open, disk }.metrics()
 }
 
 /// sled releases its lock asynchronously after a drop; wait for it.
@@ -358,15 +375,7 @@ fn sqlite_round(
     drop(peer);
 
     let disk = dir_bytes(dir) as f64 / total as f64;
-    vec![
-        ("import", import),
-        ("append", append),
-        ("verify", verify),
-        ("replay", replay),
-        ("status_snapshot", status_snapshot),
-        ("open", open),
-        ("disk_bytes", disk),
-    ]
+    Round { import, append, verify, replay, status_snapshot, open, disk }.metrics()
 }
 
 impl Peer {
