@@ -6,8 +6,8 @@
 //! |-------------|------------------------------|-----------------------------------------|
 //! | `events`    | first seq of a chunk (u64 BE)| consecutive records, at most 32 KiB      |
 //! | `meta`      | `head`, `tail`               | head seq (u64 BE) ‖ hash; key of the last chunk |
-//! | `ids`       | kind byte ‖ id               | seq (u64 BE) of the event with that id   |
-//! | `content`   | 16 bytes of BLAKE3(event)    | seq of an id-less event with that content |
+//! | `ids`       | bucket (u16 BE)              | sorted entries: kind byte ‖ id → seq     |
+//! | `content`   | bucket (u16 BE)              | sorted entries: 16 bytes of BLAKE3(event) → seq of an id-less event |
 //! | `snapshot_heads` | seq (u64 BE)            | hash of the event covered ‖ part count (u32 BE) |
 //! | `snapshot_parts` | seq ‖ part (u32 BE)     | up to 32 KiB of a projection snapshot (derived data) |
 //!
@@ -15,6 +15,10 @@
 //! (`SEQ:HASH`), written after each append; a store that opens with fewer
 //! events than it names is refused as damaged (see
 //! `Store::check_recorded_head`).
+//!
+//! The indexes are hashed into 4,096 buckets per tree, each bucket one sled
+//! value, because sled's cost is per key: an import writes at most one key
+//! per bucket instead of one per event.
 //!
 //! Events are packed into chunks (as EventStoreDB's chunk files and Kafka's
 //! segments do) because sled's cost is per key: a chunk keeps many events per
@@ -26,6 +30,7 @@
 //! commits, the log is flushed and the data file is fsynced, since sled 0.34's
 //! `flush` uses `sync_file_range` on Linux, which is not a durability barrier.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -179,18 +184,21 @@ impl Store {
 
     /// The seq of the event with this user-chosen id, if any.
     pub fn lookup_id(&self, kind: IdKind, id: &str) -> Result<Option<u64>, StoreError> {
-        let value = self.ids.get(id_key(kind, id)).map_err(|e| self.error(e))?;
-        value
-            .map(|v| decode_seq(&v).ok_or_else(|| self.unreadable("an id index entry is malformed")))
-            .transpose()
+        self.lookup(&self.ids, &id_key(kind, id))
     }
 
     /// The seq of an id-less event with these canonical bytes, if any.
     pub fn lookup_content(&self, canonical: &[u8]) -> Result<Option<u64>, StoreError> {
-        let value = self.content.get(content_key(canonical)).map_err(|e| self.error(e))?;
-        value
-            .map(|v| decode_seq(&v).ok_or_else(|| self.unreadable("a content index entry is malformed")))
-            .transpose()
+        self.lookup(&self.content, &content_key(canonical))
+    }
+
+    fn lookup(&self, tree: &Tree, key: &[u8]) -> Result<Option<u64>, StoreError> {
+        let Some(bucket) = tree.get(bucket_of(key)).map_err(|e| self.error(e))? else {
+            return Ok(None);
+        };
+        let entries =
+            decode_bucket(&bucket).ok_or_else(|| self.unreadable("an index bucket is malformed"))?;
+        Ok(entries.into_iter().find(|(k, _)| *k == key).map(|(_, seq)| seq))
     }
 
     /// The stored bytes of the record with this seq, if any.
@@ -228,6 +236,8 @@ impl Store {
         if batch.ends.is_empty() {
             return Ok(batch.expected);
         }
+        let ids_by_bucket = group_by_bucket(batch.ids.iter().map(|(k, seq)| (k.as_slice(), *seq)));
+        let contents_by_bucket = group_by_bucket(batch.contents.iter().map(|(k, seq)| (k.as_slice(), *seq)));
         let trees = (&self.events, &self.meta, &self.ids, &self.content);
         let result = trees.transaction(|(events, meta, ids, content)| {
             let current = match meta.get(HEAD_KEY)? {
@@ -259,11 +269,18 @@ impl Store {
             events.insert(&key.to_be_bytes(), chunk)?;
             meta.insert(TAIL_KEY, &key.to_be_bytes())?;
             meta.insert(HEAD_KEY, encode_head(&batch.head).as_slice())?;
-            for (key, seq) in &batch.ids {
-                ids.insert(key.as_slice(), &seq.to_be_bytes())?;
-            }
-            for (key, seq) in &batch.contents {
-                content.insert(key, &seq.to_be_bytes())?;
+            for (tree, groups) in [(ids, &ids_by_bucket), (content, &contents_by_bucket)] {
+                for (bucket, entries) in groups {
+                    let existing = tree.get(bucket)?;
+                    // A malformed bucket is rebuilt from the new entries;
+                    // verify does not depend on indexes, and lookups of the
+                    // lost entries then fail as "unknown", never wrongly.
+                    let merged = merge_bucket(
+                        existing.as_deref().and_then(decode_bucket).unwrap_or_default(),
+                        entries,
+                    );
+                    tree.insert(bucket, merged)?;
+                }
             }
             Ok(())
         });
@@ -635,6 +652,53 @@ fn part_key(seq: u64, part: u32) -> [u8; 12] {
     key[..8].copy_from_slice(&seq.to_be_bytes());
     key[8..].copy_from_slice(&part.to_be_bytes());
     key
+}
+
+/// Index buckets per tree.
+const INDEX_BUCKETS: u16 = 4096;
+
+/// The bucket an index key falls in.
+fn bucket_of(key: &[u8]) -> [u8; 2] {
+    let hash = blake3::hash(key);
+    (u16::from_be_bytes([hash.as_bytes()[0], hash.as_bytes()[1]]) % INDEX_BUCKETS).to_be_bytes()
+}
+
+/// Index entries grouped by bucket, in a stable order.
+fn group_by_bucket<'a>(
+    entries: impl Iterator<Item = (&'a [u8], u64)>,
+) -> BTreeMap<[u8; 2], Vec<(&'a [u8], u64)>> {
+    let mut groups: BTreeMap<[u8; 2], Vec<(&[u8], u64)>> = BTreeMap::new();
+    for (key, seq) in entries {
+        groups.entry(bucket_of(key)).or_default().push((key, seq));
+    }
+    groups
+}
+
+/// A bucket's entries: each is key length (u8) ‖ key ‖ seq (u64 BE), sorted by key.
+fn decode_bucket(bytes: &[u8]) -> Option<Vec<(&[u8], u64)>> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while let Some((&len, tail)) = rest.split_first() {
+        let len = len as usize;
+        let key = tail.get(..len)?;
+        let seq = u64::from_be_bytes(tail.get(len..len + 8)?.try_into().ok()?);
+        out.push((key, seq));
+        rest = &tail[len + 8..];
+    }
+    Some(out)
+}
+
+/// The bucket with `new` entries added (a key already present takes the new seq).
+fn merge_bucket(existing: Vec<(&[u8], u64)>, new: &[(&[u8], u64)]) -> Vec<u8> {
+    let mut entries: BTreeMap<&[u8], u64> = existing.into_iter().collect();
+    entries.extend(new.iter().copied());
+    let mut out = Vec::with_capacity(entries.len() * 32);
+    for (key, seq) in entries {
+        out.push(key.len() as u8);
+        out.extend_from_slice(key);
+        out.extend_from_slice(&seq.to_be_bytes());
+    }
+    out
 }
 
 fn id_key(kind: IdKind, id: &str) -> Vec<u8> {
