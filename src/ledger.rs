@@ -126,7 +126,7 @@ impl Ledger {
         // The append is durable here; snapshots are derived data, so a
         // failure to write one loses nothing and is not reported as a
         // failed append.
-        let _ = self.maintain_snapshots(head.seq, new_head.seq);
+        let _ = self.maintain_snapshots(head.seq, new_head.seq, &appended.new);
         Ok(Appended { head: new_head, ..appended })
     }
 
@@ -313,8 +313,10 @@ impl Ledger {
     }
 
     /// Writes the snapshots due at multiples of the interval in (`from`, `to`]
-    /// (only the newest few: see `store::SNAPSHOTS_KEPT`).
-    pub fn maintain_snapshots(&self, from: u64, to: u64) -> Result<(), StoreError> {
+    /// (only the newest few: see `store::SNAPSHOTS_KEPT`). `fresh` are the
+    /// events just appended after `from`, folded in from memory rather than
+    /// decoded again from the store.
+    fn maintain_snapshots(&self, from: u64, to: u64, fresh: &[AppendedEvent]) -> Result<(), StoreError> {
         let every = self.snapshot_every;
         if every == 0 || to / every == from / every {
             return Ok(());
@@ -322,13 +324,40 @@ impl Ledger {
         let last = to / every * every;
         let first =
             ((from / every + 1) * every).max(last.saturating_sub(every * (SNAPSHOTS_KEPT as u64 - 1)));
-        let start = self.newest_snapshot(first)?.unwrap_or_default();
-        self.replay(start, last, |projection| {
+        let write = |projection: &Projection| {
             if projection.seq >= first && projection.seq % every == 0 {
                 self.store.put_snapshot(projection.seq, projection.hash, &projection.to_snapshot())?;
             }
             Ok(())
-        })?;
+        };
+        let start = self.newest_snapshot(first)?.unwrap_or_default();
+        let mut projection = self.replay(start, from.min(last), write)?;
+        let mut uuids: Option<HashMap<uuid::Uuid, u64>> = None;
+        for event in fresh {
+            if event.seq <= projection.seq {
+                continue;
+            }
+            if event.seq > last {
+                break;
+            }
+            // A retraction can name by uuid only an event stored before
+            // this append (the new events' uuids were unknown to its author).
+            let mut failed = None;
+            let mut resolve = |uuid: uuid::Uuid| {
+                if uuids.is_none() {
+                    match self.uuid_index(from + 1) {
+                        Ok(map) => uuids = Some(map),
+                        Err(e) => failed = Some(e),
+                    }
+                }
+                uuids.as_ref().and_then(|m| m.get(&uuid).copied())
+            };
+            projection.apply(event.seq, event.hash, &event.line.event, &mut resolve);
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            write(&projection)?;
+        }
         Ok(())
     }
 
@@ -362,6 +391,10 @@ impl Ledger {
             projection.apply(envelope.seq, envelope.hash, &envelope.event, &mut resolve);
             if let Some(e) = pending_error.take() {
                 return Err(e);
+            }
+            // Once built, the uuid map must also know the events after it.
+            if let Some(map) = &mut uuids {
+                map.insert(envelope.uuid, envelope.seq);
             }
             after_each(&projection)?;
         }
