@@ -325,7 +325,7 @@ impl Ledger {
         let first =
             ((from / every + 1) * every).max(last.saturating_sub(every * (SNAPSHOTS_KEPT as u64 - 1)));
         let write = |projection: &Projection| {
-            if projection.seq >= first && projection.seq % every == 0 {
+            if projection.seq >= first && projection.seq.is_multiple_of(every) {
                 self.store.put_snapshot(projection.seq, projection.hash, &projection.to_snapshot())?;
             }
             Ok(())
