@@ -122,11 +122,26 @@ impl Ledger {
             }
         }
         let (batch, appended) = self.prepare(lines, head, stamp)?;
-        let new_head = self.store.append(&batch)?;
-        // The append is durable here; snapshots are derived data, so a
-        // failure to write one loses nothing and is not reported as a
-        // failed append.
-        let _ = self.maintain_snapshots(head.seq, new_head.seq, &appended.new);
+        let to = batch.head().seq;
+        // The snapshots due are folded from the new events in memory on
+        // another core while the store writes them, and are written only
+        // once the append is durable. Snapshots are derived data, so a
+        // failure to make one loses nothing and does not fail the append.
+        let (stored, snapshots) = if self.snapshot_due(head.seq, to) {
+            std::thread::scope(|scope| {
+                let folding = scope.spawn(|| self.fold_snapshots(head.seq, to, &appended.new));
+                let stored = self.store.append(&batch);
+                (stored, folding.join().ok().and_then(Result::ok))
+            })
+        } else {
+            (self.store.append(&batch), None)
+        };
+        let new_head = stored?;
+        for (seq, hash, bytes) in snapshots.unwrap_or_default() {
+            if self.store.put_snapshot(seq, hash, &bytes).is_err() {
+                break;
+            }
+        }
         Ok(Appended { head: new_head, ..appended })
     }
 
@@ -312,26 +327,42 @@ impl Ledger {
         Ok(None)
     }
 
-    /// Writes the snapshots due at multiples of the interval in (`from`, `to`]
-    /// (only the newest few: see `store::SNAPSHOTS_KEPT`). `fresh` are the
-    /// events just appended after `from`, folded in from memory rather than
-    /// decoded again from the store.
-    fn maintain_snapshots(&self, from: u64, to: u64, fresh: &[AppendedEvent]) -> Result<(), StoreError> {
+    /// Whether an append from `from` to `to` crosses a snapshot position.
+    fn snapshot_due(&self, from: u64, to: u64) -> bool {
         let every = self.snapshot_every;
-        if every == 0 || to / every == from / every {
-            return Ok(());
+        every != 0 && to / every != from / every
+    }
+
+    /// The snapshots due at multiples of the interval in (`from`, `to`]
+    /// (only the newest few: see `store::SNAPSHOTS_KEPT`), serialized, with
+    /// the seq and hash each covers. `fresh` are the events just appended
+    /// after `from`, folded in from memory rather than decoded again from
+    /// the store. Reads the store but writes nothing, so it can run while
+    /// the append is being written.
+    fn fold_snapshots(
+        &self,
+        from: u64,
+        to: u64,
+        fresh: &[AppendedEvent],
+    ) -> Result<Vec<(u64, chain::Hash, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        if !self.snapshot_due(from, to) {
+            return Ok(out);
         }
+        let every = self.snapshot_every;
         let last = to / every * every;
         let first =
             ((from / every + 1) * every).max(last.saturating_sub(every * (SNAPSHOTS_KEPT as u64 - 1)));
-        let write = |projection: &Projection| {
+        let mut due = |projection: &Projection| {
             if projection.seq >= first && projection.seq.is_multiple_of(every) {
-                self.store.put_snapshot(projection.seq, projection.hash, &projection.to_snapshot())?;
+                out.push((projection.seq, projection.hash, projection.to_snapshot()));
             }
-            Ok(())
         };
         let start = self.newest_snapshot(first)?.unwrap_or_default();
-        let mut projection = self.replay(start, from.min(last), write)?;
+        let mut projection = self.replay(start, from.min(last), |p| {
+            due(p);
+            Ok(())
+        })?;
         let mut uuids: Option<HashMap<uuid::Uuid, u64>> = None;
         for event in fresh {
             if event.seq <= projection.seq {
@@ -356,9 +387,9 @@ impl Ledger {
             if let Some(e) = failed {
                 return Err(e);
             }
-            write(&projection)?;
+            due(&projection);
         }
-        Ok(())
+        Ok(out)
     }
 
     /// Folds the events after `projection.seq` up to `to` into it, calling
