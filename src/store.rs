@@ -12,7 +12,7 @@
 //! | `snapshot_parts` | seq ‖ part (u32 BE)     | up to 32 KiB of a projection snapshot (derived data) |
 //!
 //! Beside sled's files, a small `head` file keeps the last durable head
-//! (`SEQ:HASH`), written after each append; a store that opens with fewer
+//! (`SEQ:HASH` in two checksummed slots), written after each append; a store that opens with fewer
 //! events than it names is refused as damaged (see
 //! `Store::check_recorded_head`).
 //!
@@ -102,8 +102,9 @@ pub struct Store {
     /// When the last sync started (the epoch before the first): blob files
     /// modified before then are already durable.
     synced_at: std::sync::Mutex<std::time::SystemTime>,
-    /// The seq last written to the head file by this process.
-    recorded_seq: std::sync::Mutex<u64>,
+    /// The seq last written to the head file by this process, and the file
+    /// once it is known to have the two-slot layout.
+    head_file: std::sync::Mutex<HeadFile>,
 }
 
 /// Records framed for one append, with the index entries they add.
@@ -120,7 +121,8 @@ pub struct Batch {
 const HEAD_KEY: &[u8] = b"head";
 
 /// The file beside sled's files that keeps the last durable head, as
-/// `SEQ:HASH`: see `Store::check_recorded_head`.
+/// `SEQ:HASH` in two checksummed slots: see `Store::record_head` and
+/// `Store::check_recorded_head`.
 pub const HEAD_FILE: &str = "head";
 const TAIL_KEY: &[u8] = b"tail";
 
@@ -161,7 +163,7 @@ impl Store {
             data_file: File::open(&data_path)
                 .map_err(|source| StoreError::Io { path: path.to_owned(), source })?,
             synced_at: std::sync::Mutex::new(std::time::UNIX_EPOCH),
-            recorded_seq: std::sync::Mutex::new(0),
+            head_file: std::sync::Mutex::new(HeadFile { recorded: 0, file: None }),
             path: path.to_owned(),
             db,
         };
@@ -335,22 +337,66 @@ impl Store {
     }
 
     /// Writes `head` to the head file beside the store, once the append
-    /// that made it is durable (write, fsync, rename, fsync the directory,
-    /// so the file is always whole). A head older than one already written
-    /// by this process is not written back.
+    /// that made it is durable. A head older than one already written by
+    /// this process is not written back.
+    ///
+    /// The file has two fixed-size slots, each `SEQ:HASH CHECK` where CHECK
+    /// covers the rest of the slot; the reader takes the highest seq of the
+    /// slots that check out. An append overwrites one slot in place and
+    /// syncs only its data (one `pwrite` and one `fdatasync`, ~0.1 ms here),
+    /// instead of writing a new file and renaming it (two fsyncs and a
+    /// rename, ~0.36 ms): a write torn by a crash spoils at most the slot it
+    /// wrote, and the other still holds an earlier head, which is all the
+    /// check needs (a store may be ahead of its head file, never behind).
+    /// The first write by a process to a file of another layout (a new
+    /// store, or one written by an earlier pledger) writes the whole file
+    /// as before: a new file, fsync, rename, fsync of the directory.
     fn record_head(&self, head: Head) -> Result<(), StoreError> {
+        use std::io::{Seek, SeekFrom, Write};
         let io = |source| StoreError::Io { path: self.path.clone(), source };
-        let mut recorded = self.recorded_seq.lock().unwrap_or_else(|e| e.into_inner());
-        if head.seq <= *recorded && *recorded != 0 {
+        let mut state = self.head_file.lock().unwrap_or_else(|e| e.into_inner());
+        if head.seq <= state.recorded && state.recorded != 0 {
             return Ok(());
         }
+        if state.file.is_none() {
+            let path = self.path.join(HEAD_FILE);
+            let existing = File::options().read(true).write(true).open(&path).ok().filter(|file| {
+                file.metadata().is_ok_and(|m| m.len() == HEAD_FILE_LEN as u64)
+                    && std::fs::read(&path).is_ok_and(|bytes| parse_head_slots(&bytes).is_some())
+            });
+            if existing.is_none() {
+                self.write_head_file(head)?;
+                state.recorded = head.seq;
+                state.file = File::options().read(true).write(true).open(&path).ok();
+                return Ok(());
+            }
+            state.file = existing;
+        }
+        let file = state.file.as_ref().expect("opened above");
+        let slot = (head.seq % 2) as usize * HEAD_SLOT_LEN;
+        let mut writer: &File = file;
+        writer
+            .seek(SeekFrom::Start(slot as u64))
+            .and_then(|_| writer.write_all(&head_slot(head)))
+            .map_err(io)?;
+        file.sync_data().map_err(io)?;
+        state.recorded = head.seq;
+        Ok(())
+    }
+
+    /// Writes the whole head file with `head` in both slots, so that it is
+    /// whole whatever happens: a new file, fsync, rename, fsync of the
+    /// directory.
+    fn write_head_file(&self, head: Head) -> Result<(), StoreError> {
+        let io = |source| StoreError::Io { path: self.path.clone(), source };
         let temp = self.path.join(format!("{HEAD_FILE}.{}.tmp", std::process::id()));
         let mut file = File::create(&temp).map_err(io)?;
-        std::io::Write::write_all(&mut file, format!("{head}\n").as_bytes()).map_err(io)?;
+        let mut bytes = head_slot(head).to_vec();
+        bytes.extend_from_slice(&head_slot(head));
+        std::io::Write::write_all(&mut file, &bytes).map_err(io)?;
         file.sync_all().map_err(io)?;
         std::fs::rename(&temp, self.path.join(HEAD_FILE)).map_err(io)?;
         File::open(&self.path).and_then(|dir| dir.sync_all()).map_err(io)?;
-        *recorded = head.seq;
         Ok(())
     }
 
@@ -370,9 +416,15 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(source) => return Err(StoreError::Io { path: self.path.clone(), source }),
         };
+        // Earlier pledgers wrote the head file as one line, `SEQ:HASH`.
         let text = String::from_utf8_lossy(&bytes);
-        let recorded: Head =
-            text.trim().parse().map_err(|e| self.unreadable(&format!("its head file is malformed ({e})")))?;
+        let recorded: Head = match parse_head_slots(&bytes) {
+            Some(head) => head,
+            None => text
+                .trim()
+                .parse()
+                .map_err(|e| self.unreadable(&format!("its head file is malformed ({e})")))?,
+        };
         let head = self.head()?;
         if head.seq < recorded.seq {
             return Err(self.unreadable(&format!(
@@ -577,8 +629,9 @@ impl Intruder<'_> {
     pub fn set_head(&self, head: Head) {
         self.store.meta.insert(HEAD_KEY, encode_head(&head).as_slice()).unwrap();
         self.store.sync().unwrap();
-        *self.store.recorded_seq.lock().unwrap() = 0;
-        self.store.record_head(head).unwrap();
+        let mut state = self.store.head_file.lock().unwrap();
+        *state = HeadFile { recorded: head.seq, file: None };
+        self.store.write_head_file(head).unwrap();
     }
 
     /// Overwrites the first part of a snapshot's bytes.
@@ -735,4 +788,64 @@ fn decode_head(bytes: &[u8]) -> Option<Head> {
 
 fn decode_seq(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// What this process knows of the head file: see `Store::record_head`.
+struct HeadFile {
+    recorded: u64,
+    file: Option<File>,
+}
+
+/// One slot of the head file; the file is two of them.
+const HEAD_SLOT_LEN: usize = 128;
+const HEAD_FILE_LEN: usize = 2 * HEAD_SLOT_LEN;
+
+/// `SEQ:HASH CHECK\n` padded with spaces, where CHECK is the first 16 hex
+/// digits of BLAKE3 over `SEQ:HASH`.
+fn head_slot(head: Head) -> [u8; HEAD_SLOT_LEN] {
+    let text = head.to_string();
+    let check = &blake3::hash(text.as_bytes()).to_hex()[..16];
+    let line = format!("{text} {check}\n");
+    let mut slot = [b' '; HEAD_SLOT_LEN];
+    slot[..line.len()].copy_from_slice(line.as_bytes());
+    slot
+}
+
+/// The highest head among the slots that check out, if the bytes have the
+/// two-slot layout and at least one slot is whole.
+fn parse_head_slots(bytes: &[u8]) -> Option<Head> {
+    if bytes.len() != HEAD_FILE_LEN {
+        return None;
+    }
+    bytes
+        .chunks(HEAD_SLOT_LEN)
+        .filter_map(|slot| {
+            let text = std::str::from_utf8(slot).ok()?.trim();
+            let (head, check) = text.split_once(' ')?;
+            let expected = &blake3::hash(head.as_bytes()).to_hex()[..16];
+            if check != expected {
+                return None;
+            }
+            head.parse::<Head>().ok()
+        })
+        .max_by_key(|head| head.seq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_torn_head_slot_leaves_the_other_one() {
+        let older = Head { seq: 41, hash: Hash([1; 32]) };
+        let newer = Head { seq: 42, hash: Hash([2; 32]) };
+        let mut bytes = [head_slot(older), head_slot(newer)].concat();
+        assert_eq!(parse_head_slots(&bytes), Some(newer));
+        // A write of the newer slot torn half-way: the older one stands.
+        bytes[HEAD_SLOT_LEN + 20..].fill(0);
+        assert_eq!(parse_head_slots(&bytes), Some(older));
+        bytes[..10].copy_from_slice(b"9999999999");
+        assert_eq!(parse_head_slots(&bytes), None);
+        assert_eq!(parse_head_slots(b"42:00\n"), None);
+    }
 }
