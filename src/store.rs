@@ -481,11 +481,13 @@ impl Store {
         let Some(count) = head.get(32..36).map(|c| u32::from_be_bytes(c.try_into().expect("4 bytes"))) else {
             return Ok(None);
         };
-        let mut bytes = Vec::new();
+        // One range scan over the parts rather than a tree descent per part.
+        let mut bytes = Vec::with_capacity(count as usize * CHUNK_TARGET);
+        let mut parts = self.snapshot_parts.range(part_key(seq, 0)..part_key(seq, count));
         for i in 0..count {
-            match self.snapshot_parts.get(part_key(seq, i)).map_err(|e| self.error(e))? {
-                Some(part) => bytes.extend_from_slice(&part),
-                None => return Ok(None),
+            match parts.next().transpose().map_err(|e| self.error(e))? {
+                Some((key, part)) if key == part_key(seq, i) => bytes.extend_from_slice(&part),
+                _ => return Ok(None),
             }
         }
         Ok(Some(bytes))
