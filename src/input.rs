@@ -87,12 +87,16 @@ pub fn read_lines(
     // hostile file (a gigabyte without a newline) cannot exhaust memory.
     let mut reader = reader;
     let mut buf = Vec::new();
+    // Lines are decoded in blocks, on all cores: see `Block`.
+    let mut block = Block::default();
     loop {
         let line = match next_line(&mut reader, &mut buf, MAX_RECORD_LEN) {
             Ok(Some(line)) => line,
             Ok(None) => break,
             Err(e) => {
-                errors.push(error(line_no + 1, format!("cannot read the file: {e}")));
+                block
+                    .errors
+                    .push((block.texts.len(), error(line_no + 1, format!("cannot read the file: {e}"))));
                 break;
             }
         };
@@ -103,9 +107,9 @@ pub fn read_lines(
         }
         if line.len >= MAX_RECORD_LEN {
             saw_event_line = true;
-            errors.push(error(
-                line_no,
-                format!("expected an event under 32 KiB, found a line of {} bytes", line.len),
+            block.errors.push((
+                block.texts.len(),
+                error(line_no, format!("expected an event under 32 KiB, found a line of {} bytes", line.len)),
             ));
             continue;
         }
@@ -117,26 +121,95 @@ pub fn read_lines(
             continue;
         }
         saw_event_line = true;
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                errors.push(error(
+        if let Err(e) = std::str::from_utf8(bytes) {
+            block.errors.push((
+                block.texts.len(),
+                error(
                     line_no,
                     format!("expected UTF-8 text, found an invalid byte at column {}", e.valid_up_to() + 1),
-                ));
-                continue;
-            }
-        };
-        match decode_line(text) {
-            Ok(event) => lines.push(Line { origin: Origin { file: file.to_owned(), line: line_no }, event }),
-            Err(message) => errors.push(error(line_no, message)),
+                ),
+            ));
+            continue;
+        }
+        block.push(line_no, bytes);
+        if block.texts.len() >= Block::LINES {
+            block.decode_into(file, &mut lines, &mut errors);
         }
     }
+    block.decode_into(file, &mut lines, &mut errors);
     if !saw_event_line && errors.is_empty() {
         let what = if line_no == 0 { "an empty file" } else { "only blank lines" };
         errors.push(error(line_no.max(1), format!("expected at least one event, found {what}")));
     }
     (lines, errors)
+}
+
+/// Lines read but not decoded yet, with the errors found among them while
+/// reading (each placed before the text at its index), so that results keep
+/// the order of the input. Decoding is most of the cost of reading, and lines
+/// decode independently, so a large block is split across the cores.
+#[derive(Default)]
+struct Block {
+    bytes: Vec<u8>,
+    /// Line number and end in `bytes` of each line's text.
+    texts: Vec<(usize, usize)>,
+    errors: Vec<(usize, InputError)>,
+}
+
+impl Block {
+    /// Lines per block: enough to amortize starting threads, few enough to
+    /// bound the memory held twice.
+    const LINES: usize = 8192;
+    /// Below this, decoding stays on the calling thread.
+    const PARALLEL_FROM: usize = 512;
+
+    fn push(&mut self, line_no: usize, text: &[u8]) {
+        self.bytes.extend_from_slice(text);
+        self.texts.push((line_no, self.bytes.len()));
+    }
+
+    fn decode_into(&mut self, file: &str, lines: &mut Vec<Line>, errors: &mut Vec<InputError>) {
+        let starts = std::iter::once(0).chain(self.texts.iter().map(|&(_, end)| end));
+        let texts: Vec<&str> = starts
+            .zip(&self.texts)
+            .map(|(start, &(_, end))| {
+                std::str::from_utf8(&self.bytes[start..end]).expect("checked when read")
+            })
+            .collect();
+        let threads = if texts.len() < Block::PARALLEL_FROM {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+        };
+        let decoded: Vec<Result<Event, String>> = if threads == 1 {
+            texts.iter().map(|text| decode_line(text)).collect()
+        } else {
+            let per_thread = texts.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let parts: Vec<_> = texts
+                    .chunks(per_thread)
+                    .map(|part| {
+                        scope.spawn(move || part.iter().map(|text| decode_line(text)).collect::<Vec<_>>())
+                    })
+                    .collect();
+                parts.into_iter().flat_map(|part| part.join().expect("decoding does not panic")).collect()
+            })
+        };
+        let mut pending_errors = std::mem::take(&mut self.errors).into_iter().peekable();
+        for (i, (result, &(line_no, _))) in decoded.into_iter().zip(&self.texts).enumerate() {
+            while let Some((_, e)) = pending_errors.next_if(|(at, _)| *at <= i) {
+                errors.push(e);
+            }
+            let origin = Origin { file: file.to_owned(), line: line_no };
+            match result {
+                Ok(event) => lines.push(Line { origin, event }),
+                Err(message) => errors.push(InputError { origin, message }),
+            }
+        }
+        errors.extend(pending_errors.map(|(_, e)| e));
+        self.bytes.clear();
+        self.texts.clear();
+    }
 }
 
 /// What [`next_line`] read.
@@ -307,6 +380,31 @@ mod tests {
         let (lines, errors) = read_lines("f.jsonl", &text[..], |_| {});
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(lines.len(), 1);
+    }
+
+    #[test]
+    fn lines_decoded_on_several_threads_keep_their_order() {
+        let good = "{\"type\":\"progress\",\"commitment\":\"a\",\"date\":\"2026-01-01\",\"note\":\"n\"}";
+        let mut text = Vec::new();
+        for i in 1..=(Block::LINES + 700) {
+            match i % 97 {
+                0 => text.extend_from_slice(b"not json"),
+                1 => text.extend_from_slice(b"{\"type\":\"\xff\"}"),
+                _ => text.extend_from_slice(good.replace("\"n\"", &format!("\"{i}\"")).as_bytes()),
+            }
+            text.push(b'\n');
+        }
+        let (lines, errors) = read_lines("f.jsonl", &text[..], |_| {});
+        let error_lines: Vec<usize> = errors.iter().map(|e| e.origin.line).collect();
+        let expected: Vec<usize> = (1..=(Block::LINES + 700)).filter(|i| i % 97 <= 1).collect();
+        assert_eq!(error_lines, expected);
+        let line_nos: Vec<usize> = lines.iter().map(|l| l.origin.line).collect();
+        let expected: Vec<usize> = (1..=(Block::LINES + 700)).filter(|i| i % 97 > 1).collect();
+        assert_eq!(line_nos, expected);
+        for line in &lines {
+            let Event::Progress(p) = &line.event else { panic!("a progress event") };
+            assert_eq!(p.note.as_str(), line.origin.line.to_string());
+        }
     }
 
     #[test]
