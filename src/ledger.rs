@@ -26,7 +26,7 @@ use crate::deadline;
 use crate::event::{Event, EventRef, IdKind, Slug};
 use crate::input::{InputError, InputErrors, Line};
 use crate::projection::Projection;
-use crate::store::{Batch, OpenMode, Store, StoreError, SNAPSHOTS_KEPT};
+use crate::store::{Batch, ContentDigest, OpenMode, Store, StoreError, SNAPSHOTS_KEPT};
 
 pub use crate::store::AppendError;
 
@@ -169,8 +169,8 @@ impl Ledger {
         let mut new = Vec::new();
         let mut framer = Framer::new(stamp);
         for line in lines {
-            let canonical = match checker.check(line) {
-                Ok(Verdict::New(canonical)) => canonical,
+            let (canonical, digest) = match checker.check(line) {
+                Ok(Verdict::New(canonical, digest)) => (canonical, digest),
                 Ok(Verdict::AlreadyRecorded) => {
                     already_recorded += 1;
                     continue;
@@ -195,8 +195,8 @@ impl Ledger {
                 continue;
             }
             let id = line.event.id().map(|(kind, id)| (kind, id.as_str()));
-            let content = if id.is_none() { Some(canonical.as_slice()) } else { None };
-            let Head { seq, hash } = batch.push(&body, id, content);
+            let content = if id.is_none() { Some(digest) } else { None };
+            let Head { seq, hash } = batch.push_digest(&body, id, content);
             new.push(AppendedEvent { seq, hash, line });
         }
         if !errors.is_empty() {
@@ -495,8 +495,8 @@ impl Framer {
 }
 
 enum Verdict {
-    /// A new event, with its canonical bytes.
-    New(Vec<u8>),
+    /// A new event, with its canonical bytes and their digest.
+    New(Vec<u8>, ContentDigest),
     AlreadyRecorded,
 }
 
@@ -523,12 +523,12 @@ struct Checker<'a> {
     store: &'a Store,
     next_seq: u64,
     head_seq: u64,
-    /// Ids given by earlier lines of this batch, with the BLAKE3 hash of
-    /// their canonical bytes and their line.
-    pending_ids: HashMap<(IdKind, Slug), (blake3::Hash, usize)>,
-    /// BLAKE3 hashes of the canonical bytes of id-less events from earlier
-    /// lines of this batch.
-    pending_content: HashSet<blake3::Hash>,
+    /// Ids given by earlier lines of this batch, with the digest of their
+    /// canonical bytes and their line.
+    pending_ids: HashMap<(IdKind, Slug), (ContentDigest, usize)>,
+    /// Digests of the canonical bytes of id-less events from earlier lines
+    /// of this batch.
+    pending_content: HashSet<ContentDigest>,
     /// Announcement dates, from the chain or this batch.
     announcement_dates: HashMap<Slug, NaiveDate>,
     /// Each commitment's announcement date, from the chain or this batch.
@@ -555,7 +555,7 @@ impl<'a> Checker<'a> {
     fn check(&mut self, line: &Line) -> Result<Verdict, Problem> {
         let event = &line.event;
         let canonical = event.canonical_json();
-        let digest = blake3::hash(&canonical);
+        let digest = ContentDigest::of(&canonical);
         match event.id() {
             Some((kind, id)) => {
                 if let Some((earlier, line_no)) = self.pending_ids.get(&(kind, id.clone())) {
@@ -579,8 +579,7 @@ impl<'a> Checker<'a> {
                 }
             }
             None => {
-                if self.pending_content.contains(&digest) || self.store.lookup_content(&canonical)?.is_some()
-                {
+                if self.pending_content.contains(&digest) || self.store.lookup_digest(&digest)?.is_some() {
                     return Ok(Verdict::AlreadyRecorded);
                 }
             }
@@ -609,7 +608,7 @@ impl<'a> Checker<'a> {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.check_references(event, seq)?;
-        Ok(Verdict::New(canonical))
+        Ok(Verdict::New(canonical, digest))
     }
 
     fn check_references(&mut self, event: &Event, seq: u64) -> Result<(), Problem> {

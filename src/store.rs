@@ -191,7 +191,12 @@ impl Store {
 
     /// The seq of an id-less event with these canonical bytes, if any.
     pub fn lookup_content(&self, canonical: &[u8]) -> Result<Option<u64>, StoreError> {
-        self.lookup(&self.content, &content_key(canonical))
+        self.lookup_digest(&ContentDigest::of(canonical))
+    }
+
+    /// [`Store::lookup_content`] for a digest already computed.
+    pub fn lookup_digest(&self, digest: &ContentDigest) -> Result<Option<u64>, StoreError> {
+        self.lookup(&self.content, &digest.0)
     }
 
     fn lookup(&self, tree: &Tree, key: &[u8]) -> Result<Option<u64>, StoreError> {
@@ -576,14 +581,25 @@ impl Batch {
     /// `canonical` indexes an id-less event's content for re-import.
     /// Returns the new record's seq and hash.
     pub fn push(&mut self, body: &[u8], id: Option<(IdKind, &str)>, canonical: Option<&[u8]>) -> Head {
+        self.push_digest(body, id, canonical.map(ContentDigest::of))
+    }
+
+    /// [`Batch::push`] with the content digest of an id-less event already
+    /// computed, so that its canonical bytes are hashed once.
+    pub fn push_digest(
+        &mut self,
+        body: &[u8],
+        id: Option<(IdKind, &str)>,
+        content: Option<ContentDigest>,
+    ) -> Head {
         let seq = self.head.seq + 1;
         let hash = chain::encode(seq, &self.head.hash, body, &mut self.bytes);
         self.ends.push(self.bytes.len());
         if let Some((kind, id)) = id {
             self.ids.push((id_key(kind, id), seq));
         }
-        if let Some(canonical) = canonical {
-            self.contents.push((content_key(canonical), seq));
+        if let Some(digest) = content {
+            self.contents.push((digest.0, seq));
         }
         self.head = Head { seq, hash };
         self.head
@@ -768,9 +784,16 @@ fn id_key(kind: IdKind, id: &str) -> Vec<u8> {
     key
 }
 
-fn content_key(canonical: &[u8]) -> [u8; 16] {
-    let hash = blake3::hash(canonical);
-    hash.as_bytes()[..16].try_into().unwrap()
+/// What the content index keys an id-less event by: the first 16 bytes of
+/// BLAKE3 over its canonical bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ContentDigest([u8; 16]);
+
+impl ContentDigest {
+    pub fn of(canonical: &[u8]) -> ContentDigest {
+        let hash = blake3::hash(canonical);
+        ContentDigest(hash.as_bytes()[..16].try_into().expect("16 of 32 bytes"))
+    }
 }
 
 fn encode_head(head: &Head) -> [u8; 40] {
