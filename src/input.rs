@@ -160,8 +160,6 @@ impl Block {
     /// Lines per block: enough to amortize starting threads, few enough to
     /// bound the memory held twice.
     const LINES: usize = 8192;
-    /// Below this, decoding stays on the calling thread.
-    const PARALLEL_FROM: usize = 512;
 
     fn push(&mut self, line_no: usize, text: &[u8]) {
         self.bytes.extend_from_slice(text);
@@ -176,25 +174,7 @@ impl Block {
                 std::str::from_utf8(&self.bytes[start..end]).expect("checked when read")
             })
             .collect();
-        let threads = if texts.len() < Block::PARALLEL_FROM {
-            1
-        } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
-        };
-        let decoded: Vec<Result<Event, String>> = if threads == 1 {
-            texts.iter().map(|text| decode_line(text)).collect()
-        } else {
-            let per_thread = texts.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let parts: Vec<_> = texts
-                    .chunks(per_thread)
-                    .map(|part| {
-                        scope.spawn(move || part.iter().map(|text| decode_line(text)).collect::<Vec<_>>())
-                    })
-                    .collect();
-                parts.into_iter().flat_map(|part| part.join().expect("decoding does not panic")).collect()
-            })
-        };
+        let decoded = parallel_map(&texts, |text| decode_line(text));
         let mut pending_errors = std::mem::take(&mut self.errors).into_iter().peekable();
         for (i, (result, &(line_no, _))) in decoded.into_iter().zip(&self.texts).enumerate() {
             while let Some((_, e)) = pending_errors.next_if(|(at, _)| *at <= i) {
@@ -210,6 +190,32 @@ impl Block {
         self.bytes.clear();
         self.texts.clear();
     }
+}
+
+/// `f` over `items`, in order, split across the cores when there are
+/// enough items to be worth starting threads (fewer than 512 stay on the
+/// calling thread, so a one-event append starts none).
+pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = if items.len() < 512 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+    };
+    if threads == 1 {
+        return items.iter().map(f).collect();
+    }
+    let per_thread = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items
+            .chunks(per_thread)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// What [`next_line`] read.

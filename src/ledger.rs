@@ -24,7 +24,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::chain::{self, Envelope, Head, RawRecord};
 use crate::deadline;
 use crate::event::{Event, EventRef, IdKind, Slug};
-use crate::input::{InputError, InputErrors, Line};
+use crate::input::{parallel_map, InputError, InputErrors, Line};
 use crate::projection::Projection;
 use crate::store::{Batch, ContentDigest, OpenMode, Store, StoreError, SNAPSHOTS_KEPT};
 
@@ -168,8 +168,18 @@ impl Ledger {
         let mut batch = Batch::new(head);
         let mut new = Vec::new();
         let mut framer = Framer::new(stamp);
-        for line in lines {
-            let (canonical, digest) = match checker.check(line) {
+        // Serializing and hashing each event depends on nothing else, so it
+        // is done a block at a time on all cores; checking stays in order.
+        let blocks = lines.chunks(8192).flat_map(|block| {
+            let canonical = parallel_map(block, |line| {
+                let canonical = line.event.canonical_json();
+                let digest = ContentDigest::of(&canonical);
+                (canonical, digest)
+            });
+            block.iter().zip(canonical)
+        });
+        for (line, (canonical, digest)) in blocks {
+            let (canonical, digest) = match checker.check(line, canonical, digest) {
                 Ok(Verdict::New(canonical, digest)) => (canonical, digest),
                 Ok(Verdict::AlreadyRecorded) => {
                     already_recorded += 1;
@@ -552,10 +562,9 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check(&mut self, line: &Line) -> Result<Verdict, Problem> {
+    /// Checks `line`, whose event serializes to `canonical` with `digest`.
+    fn check(&mut self, line: &Line, canonical: Vec<u8>, digest: ContentDigest) -> Result<Verdict, Problem> {
         let event = &line.event;
-        let canonical = event.canonical_json();
-        let digest = ContentDigest::of(&canonical);
         match event.id() {
             Some((kind, id)) => {
                 if let Some((earlier, line_no)) = self.pending_ids.get(&(kind, id.clone())) {
