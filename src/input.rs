@@ -196,7 +196,17 @@ impl Block {
 /// enough items to be worth starting threads (fewer than 512 stay on the
 /// calling thread, so a one-event append starts none).
 pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = if items.len() < 512 {
+    parallel_map_from(512, items, f)
+}
+
+/// [`parallel_map`] that starts threads from `min_items` items on (for
+/// items that are each a lot of work, such as chunks of records).
+pub(crate) fn parallel_map_from<T: Sync, R: Send>(
+    min_items: usize,
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let threads = if items.len() < min_items.max(2) {
         1
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
