@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::chain::{Hash, Head};
+use crate::input::parallel_map_from;
 use crate::store::{Store, StoreError};
 
 /// The result of a verification.
@@ -106,37 +107,55 @@ pub fn verify(store: &Store, saved: Option<Head>) -> Result<Verdict, StoreError>
     let mut stale_snapshots = Vec::new();
     let mut last = Head::EMPTY;
     let mut at_saved = None;
-    for chunk in store.chunks(1) {
-        let chunk = chunk?;
-        for record in chunk.records() {
-            let record = match record {
-                Ok(record) => record,
-                Err(e) => {
-                    return Ok(Verdict::Broken(Break::Malformed { after: last.seq, reason: e.to_string() }))
+    // Chunks are read 32 at a time and their records hashed on all cores;
+    // the checks then run in order over the results, as before.
+    let mut chunks = store.chunks(1);
+    loop {
+        let batch: Vec<_> = chunks.by_ref().take(32).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let hashes_match: Vec<Vec<bool>> = parallel_map_from(2, &batch, |chunk| match chunk {
+            Ok(chunk) => {
+                chunk.records().map_while(Result::ok).map(|r| r.computed_hash() == r.stored_hash()).collect()
+            }
+            Err(_) => Vec::new(),
+        });
+        for (chunk, hashes_match) in batch.into_iter().zip(hashes_match) {
+            let chunk = chunk?;
+            for (i, record) in chunk.records().enumerate() {
+                let record = match record {
+                    Ok(record) => record,
+                    Err(e) => {
+                        return Ok(Verdict::Broken(Break::Malformed {
+                            after: last.seq,
+                            reason: e.to_string(),
+                        }))
+                    }
+                };
+                let expected = last.seq + 1;
+                if record.seq() != expected {
+                    return Ok(Verdict::Broken(Break::SeqGap { expected, found: record.seq() }));
                 }
-            };
-            let expected = last.seq + 1;
-            if record.seq() != expected {
-                return Ok(Verdict::Broken(Break::SeqGap { expected, found: record.seq() }));
-            }
-            if record.computed_hash() != record.stored_hash() {
-                return Ok(Verdict::Broken(Break::ContentChanged { seq: expected }));
-            }
-            if record.prev() != last.hash {
-                return Ok(Verdict::Broken(Break::LinkBroken {
-                    seq: expected,
-                    prev: record.prev(),
-                    expected: last.hash,
-                }));
-            }
-            last = Head { seq: expected, hash: record.stored_hash() };
-            if let Some(claimed) = snapshots.remove(&expected) {
-                if claimed != Some(last.hash) {
-                    stale_snapshots.push(expected);
+                if !hashes_match[i] {
+                    return Ok(Verdict::Broken(Break::ContentChanged { seq: expected }));
                 }
-            }
-            if saved.is_some_and(|s| s.seq == expected) {
-                at_saved = Some(last);
+                if record.prev() != last.hash {
+                    return Ok(Verdict::Broken(Break::LinkBroken {
+                        seq: expected,
+                        prev: record.prev(),
+                        expected: last.hash,
+                    }));
+                }
+                last = Head { seq: expected, hash: record.stored_hash() };
+                if let Some(claimed) = snapshots.remove(&expected) {
+                    if claimed != Some(last.hash) {
+                        stale_snapshots.push(expected);
+                    }
+                }
+                if saved.is_some_and(|s| s.seq == expected) {
+                    at_saved = Some(last);
+                }
             }
         }
     }
