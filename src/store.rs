@@ -40,6 +40,10 @@ use sled::{IVec, Tree};
 use crate::chain::{self, FrameError, Hash, Head, RawRecord};
 use crate::event::IdKind;
 
+mod journal;
+
+use journal::Journal;
+
 /// sled segment size: sled stores a log message larger than a quarter of a
 /// segment as a separate blob file. A leaf node holds up to 17 chunks of at
 /// most 32 KiB, so 8 MiB segments keep every node in the log itself.
@@ -50,6 +54,10 @@ const CACHE_BYTES: u64 = 256 << 20;
 
 /// A chunk grows until adding a record would take it past this size.
 pub const CHUNK_TARGET: usize = chain::MAX_RECORD_LEN;
+
+/// An append adds records to the tail chunk only while it is at most this
+/// large, and otherwise starts a new one (see `Store::apply`).
+const TAIL_REWRITE_LIMIT: usize = 8 << 10;
 
 /// Why the store cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +113,8 @@ pub struct Store {
     /// The seq last written to the head file by this process, and the file
     /// once it is known to have the two-slot layout.
     head_file: std::sync::Mutex<HeadFile>,
+    /// The write-ahead journal; every writer holds it while appending.
+    journal: std::sync::Mutex<Journal>,
 }
 
 /// Records framed for one append, with the index entries they add.
@@ -124,7 +134,6 @@ const HEAD_KEY: &[u8] = b"head";
 /// `SEQ:HASH` in two checksummed slots: see `Store::record_head` and
 /// `Store::check_recorded_head`.
 pub const HEAD_FILE: &str = "head";
-const TAIL_KEY: &[u8] = b"tail";
 
 impl Store {
     /// Opens the store at `path`, creating it if `mode` allows.
@@ -153,6 +162,8 @@ impl Store {
         })?;
         let db = opened.map_err(|e| store_error(path, e))?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| store_error(path, e));
+        let (journal, entries) =
+            Journal::open(path).map_err(|source| StoreError::Io { path: path.to_owned(), source })?;
         let store = Store {
             events: tree("events")?,
             meta: tree("meta")?,
@@ -164,9 +175,14 @@ impl Store {
                 .map_err(|source| StoreError::Io { path: path.to_owned(), source })?,
             synced_at: std::sync::Mutex::new(std::time::UNIX_EPOCH),
             head_file: std::sync::Mutex::new(HeadFile { recorded: 0, file: None }),
+            journal: std::sync::Mutex::new(journal),
             path: path.to_owned(),
             db,
         };
+        {
+            let mut journal = store.journal.lock().unwrap_or_else(|e| e.into_inner());
+            store.replay_journal(&mut journal, entries)?;
+        }
         store.check_recorded_head()?;
         Ok(store)
     }
@@ -237,12 +253,42 @@ impl Store {
             .map(move |item| item.map(|(_, value)| Chunk(value)).map_err(|e| self.error(e)))
     }
 
-    /// Appends `batch` if the head is still the one it was built on, then
-    /// makes it durable. An empty batch writes nothing, the head included.
+    /// Appends `batch` if the head is still the one it was built on, and
+    /// returns once it is durable. An empty batch writes nothing, the head
+    /// included.
+    ///
+    /// A batch of up to [`journal::BATCH_LIMIT`] bytes is written to the
+    /// journal (one write to the device) and then to sled without a flush;
+    /// a larger one is written to sled and made durable by a checkpoint.
     pub fn append(&self, batch: &Batch) -> Result<Head, AppendError> {
         if batch.ends.is_empty() {
             return Ok(batch.expected);
         }
+        // Every writer holds the journal, so the head cannot move between
+        // the check and the write below.
+        let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        if batch.bytes.len() > journal::BATCH_LIMIT {
+            self.apply(batch)?;
+            self.checkpoint(&mut journal, batch.head)?;
+            return Ok(batch.head);
+        }
+        let current = self.head()?;
+        if current != batch.expected {
+            return Err(AppendError::Conflict { expected: batch.expected, current });
+        }
+        if !journal.fits(batch) {
+            self.checkpoint(&mut journal, current)?;
+        }
+        journal.write(batch).map_err(|source| StoreError::Io { path: self.path.clone(), source })?;
+        self.apply_journaled(batch)?;
+        Ok(batch.head)
+    }
+
+    /// Writes `batch` to sled in one transaction, without making it durable:
+    /// the records, the head and the index entries. A crash cannot split
+    /// them. For batches too large for the journal.
+    fn apply(&self, batch: &Batch) -> Result<(), AppendError> {
+        let chunks = self.chunks_after(batch)?;
         let ids_by_bucket = group_by_bucket(batch.ids.iter().map(|(k, seq)| (k.as_slice(), *seq)));
         let contents_by_bucket = group_by_bucket(batch.contents.iter().map(|(k, seq)| (k.as_slice(), *seq)));
         let trees = (&self.events, &self.meta, &self.ids, &self.content);
@@ -254,53 +300,133 @@ impl Store {
             if current != batch.expected {
                 return Err(ConflictableTransactionError::Abort(current));
             }
-            let tail = meta.get(TAIL_KEY)?;
-            let mut chunk_key = tail.as_ref().and_then(|t| decode_seq(t));
-            let mut chunk: Vec<u8> = match chunk_key {
-                Some(key) => events.get(key.to_be_bytes())?.map(|v| v.to_vec()).unwrap_or_default(),
-                None => Vec::new(),
-            };
-            let mut start = 0;
-            for (i, &end) in batch.ends.iter().enumerate() {
-                let record = &batch.bytes[start..end];
-                if chunk_key.is_none() || chunk.len() + record.len() > CHUNK_TARGET {
-                    if let Some(key) = chunk_key {
-                        events.insert(&key.to_be_bytes(), std::mem::take(&mut chunk))?;
-                    }
-                    chunk_key = Some(batch.expected.seq + 1 + i as u64);
-                }
-                chunk.extend_from_slice(record);
-                start = end;
+            for (key, chunk) in &chunks {
+                events.insert(&key.to_be_bytes(), chunk.as_slice())?;
             }
-            let key = chunk_key.expect("a non-empty batch opens a chunk");
-            events.insert(&key.to_be_bytes(), chunk)?;
-            meta.insert(TAIL_KEY, &key.to_be_bytes())?;
-            meta.insert(HEAD_KEY, encode_head(&batch.head).as_slice())?;
             for (tree, groups) in [(ids, &ids_by_bucket), (content, &contents_by_bucket)] {
                 for (bucket, entries) in groups {
-                    let existing = tree.get(bucket)?;
-                    // A malformed bucket is rebuilt from the new entries;
-                    // verify does not depend on indexes, and lookups of the
-                    // lost entries then fail as "unknown", never wrongly.
-                    let merged = merge_bucket(
-                        existing.as_deref().and_then(decode_bucket).unwrap_or_default(),
-                        entries,
-                    );
-                    tree.insert(bucket, merged)?;
+                    tree.insert(bucket, merge_into(tree.get(bucket)?, entries))?;
                 }
             }
+            meta.insert(HEAD_KEY, encode_head(&batch.head).as_slice())?;
             Ok(())
         });
         match result {
-            Ok(()) => {}
+            Ok(()) => Ok(()),
             Err(TransactionError::Abort(current)) => {
-                return Err(AppendError::Conflict { expected: batch.expected, current })
+                Err(AppendError::Conflict { expected: batch.expected, current })
             }
-            Err(TransactionError::Storage(e)) => return Err(self.error(e).into()),
+            Err(TransactionError::Storage(e)) => Err(self.error(e).into()),
         }
+    }
+
+    /// Writes a journaled `batch` to sled as plain inserts, the head last,
+    /// without making it durable.
+    ///
+    /// A sled transaction seals sled's write buffer twice and hands it to a
+    /// background write each time, which cost more than the journal's own
+    /// write; a journaled batch does not need one. sled recovers a prefix of
+    /// the inserts, so a crash leaves either the old head (and the journal
+    /// entry is applied again, overwriting the same keys with the same
+    /// values: see [`Store::chunks_after`]) or the new one with everything
+    /// before it.
+    fn apply_journaled(&self, batch: &Batch) -> Result<(), StoreError> {
+        for (key, chunk) in self.chunks_after(batch)? {
+            self.events.insert(key.to_be_bytes(), chunk).map_err(|e| self.error(e))?;
+        }
+        let ids_by_bucket = group_by_bucket(batch.ids.iter().map(|(k, seq)| (k.as_slice(), *seq)));
+        let contents_by_bucket = group_by_bucket(batch.contents.iter().map(|(k, seq)| (k.as_slice(), *seq)));
+        for (tree, groups) in [(&self.ids, &ids_by_bucket), (&self.content, &contents_by_bucket)] {
+            for (bucket, entries) in groups {
+                let existing = tree.get(bucket).map_err(|e| self.error(e))?;
+                tree.insert(bucket, merge_into(existing, entries)).map_err(|e| self.error(e))?;
+            }
+        }
+        self.meta.insert(HEAD_KEY, encode_head(&batch.head).as_slice()).map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// The chunks to write for `batch`, keyed by their first seq: the
+    /// records go into the chunk that holds the head record while it is
+    /// small, then into new chunks of up to [`CHUNK_TARGET`] bytes.
+    ///
+    /// The chunk holding the head is found from the head itself and cut
+    /// after it, so the result depends only on the records up to the
+    /// expected head: a batch whose writes a crash left half done is written
+    /// again exactly as before.
+    fn chunks_after(&self, batch: &Batch) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let expected = batch.expected.seq;
+        let tail = self
+            .events
+            .range(..=expected.to_be_bytes())
+            .next_back()
+            .transpose()
+            .map_err(|e| self.error(e))?;
+        let (mut key, mut chunk) = match tail {
+            Some((key, value)) => {
+                let key = decode_seq(&key).ok_or_else(|| self.unreadable("a chunk key is malformed"))?;
+                let mut kept = 0;
+                for record in chain::records(&value) {
+                    match record {
+                        Ok(record) if record.seq() <= expected => kept += record.bytes().len(),
+                        _ => break,
+                    }
+                }
+                (Some(key), value[..kept].to_vec())
+            }
+            None => (None, Vec::new()),
+        };
+        // sled writes a changed value whole, so a tail chunk that is
+        // already large is left as it is rather than rewritten for a few
+        // more records.
+        if chunk.len() > TAIL_REWRITE_LIMIT || chunk.is_empty() {
+            key = None;
+            chunk.clear();
+        }
+        let mut out = Vec::new();
+        let mut start = 0;
+        for (i, &end) in batch.ends.iter().enumerate() {
+            let record = &batch.bytes[start..end];
+            if key.is_none() || chunk.len() + record.len() > CHUNK_TARGET {
+                if let Some(key) = key {
+                    out.push((key, std::mem::take(&mut chunk)));
+                }
+                key = Some(expected + 1 + i as u64);
+            }
+            chunk.extend_from_slice(record);
+            start = end;
+        }
+        out.push((key.expect("a non-empty batch opens a chunk"), chunk));
+        Ok(out)
+    }
+
+    /// Makes everything in sled durable, records `head` in the head file and
+    /// starts the journal over: its entries are no longer needed.
+    fn checkpoint(&self, journal: &mut Journal, head: Head) -> Result<(), StoreError> {
         self.sync()?;
-        self.record_head(batch.head)?;
-        Ok(batch.head)
+        self.record_head(head)?;
+        journal.reset();
+        Ok(())
+    }
+
+    /// Applies the journal's entries that continue the chain where sled's
+    /// ends: the appends that were acknowledged but that sled lost in a
+    /// crash, having not yet written them. Entries at or before sled's head
+    /// are already there. The next entry is written after the last one read.
+    fn replay_journal(&self, journal: &mut Journal, entries: Vec<journal::Entry>) -> Result<(), StoreError> {
+        let mut head = self.head()?;
+        for entry in entries {
+            if entry.batch.head.seq > head.seq {
+                if entry.batch.expected != head {
+                    break;
+                }
+                self.apply_journaled(&entry.batch)?;
+                journal.mark_dirty();
+                head = entry.batch.head;
+            }
+            journal.set_end(entry.end);
+        }
+        Ok(())
     }
 
     /// Makes everything written so far durable: sled's flush, then an fsync
@@ -532,6 +658,20 @@ impl Store {
     }
 }
 
+impl Drop for Store {
+    /// Checkpoints what this process journaled, so that a store closed
+    /// cleanly needs nothing from its journal and its head file is current.
+    /// A failure here loses nothing: the entries stay in the journal.
+    fn drop(&mut self) {
+        let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        if journal.is_dirty() {
+            if let Ok(head) = self.head() {
+                let _ = self.checkpoint(&mut journal, head);
+            }
+        }
+    }
+}
+
 /// One stored chunk: consecutive records.
 pub struct Chunk(IVec);
 
@@ -609,6 +749,111 @@ impl Batch {
     pub fn records(&self) -> impl Iterator<Item = RawRecord<'_>> {
         chain::records(&self.bytes).map(|r| r.expect("batch records are framed by push"))
     }
+
+    /// The length of [`Batch::encode`]'s output.
+    fn encoded_len(&self) -> usize {
+        2 * 40
+            + 4
+            + self.bytes.len()
+            + 4
+            + 4 * self.ends.len()
+            + 4
+            + self.ids.iter().map(|(key, _)| 2 + key.len() + 8).sum::<usize>()
+            + 4
+            + self.contents.len() * (16 + 8)
+    }
+
+    /// The batch as a journal entry's payload: the expected head and the new
+    /// head (seq u64 LE ‖ hash), then the record bytes, the record ends, the
+    /// id entries and the content entries, each a count (u32 LE) followed
+    /// by its items.
+    fn encode(&self, out: &mut Vec<u8>) {
+        for head in [self.expected, self.head] {
+            out.extend_from_slice(&head.seq.to_le_bytes());
+            out.extend_from_slice(&head.hash.0);
+        }
+        out.extend_from_slice(&(self.bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(&self.bytes);
+        out.extend_from_slice(&(self.ends.len() as u32).to_le_bytes());
+        for &end in &self.ends {
+            out.extend_from_slice(&(end as u32).to_le_bytes());
+        }
+        out.extend_from_slice(&(self.ids.len() as u32).to_le_bytes());
+        for (key, seq) in &self.ids {
+            out.extend_from_slice(&(key.len() as u16).to_le_bytes());
+            out.extend_from_slice(key);
+            out.extend_from_slice(&seq.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.contents.len() as u32).to_le_bytes());
+        for (digest, seq) in &self.contents {
+            out.extend_from_slice(digest);
+            out.extend_from_slice(&seq.to_le_bytes());
+        }
+    }
+
+    /// Reads [`Batch::encode`]'s output; `None` unless it is exactly that,
+    /// with records framed as `push` frames them.
+    fn decode(bytes: &[u8]) -> Option<Batch> {
+        let mut input = Reader(bytes);
+        let mut head = || -> Option<Head> {
+            let seq = input.u64()?;
+            Some(Head { seq, hash: Hash(input.take(32)?.try_into().ok()?) })
+        };
+        let (expected, new_head) = (head()?, head()?);
+        let len = input.u32()? as usize;
+        let records = input.take(len)?.to_vec();
+        let ends = (0..input.u32()?).map(|_| input.u32().map(|e| e as usize)).collect::<Option<Vec<_>>>()?;
+        let ids = (0..input.u32()?)
+            .map(|_| {
+                let len = input.u16()? as usize;
+                Some((input.take(len)?.to_vec(), input.u64()?))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let contents = (0..input.u32()?)
+            .map(|_| Some((input.take(16)?.try_into().ok()?, input.u64()?)))
+            .collect::<Option<Vec<_>>>()?;
+        if !input.0.is_empty() || ends.last().copied().unwrap_or(0) != records.len() {
+            return None;
+        }
+        // The records must be exactly the chain from `expected` to `new_head`.
+        let mut at = expected;
+        let mut start = 0;
+        for &end in &ends {
+            let (record, rest) = RawRecord::split(records.get(start..end)?).ok()?;
+            if !rest.is_empty() || record.seq() != at.seq + 1 || record.prev() != at.hash {
+                return None;
+            }
+            at = Head { seq: record.seq(), hash: record.stored_hash() };
+            start = end;
+        }
+        (at == new_head).then_some(Batch { expected, head: new_head, bytes: records, ends, ids, contents })
+    }
+}
+
+/// Reads little-endian integers and byte strings off the front of a slice.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_le_bytes(self.take(2)?.try_into().ok()?))
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
 }
 
 /// See [`Store::intruder`].
@@ -638,7 +883,6 @@ impl Intruder<'_> {
         for (i, record) in records.iter().enumerate() {
             store.events.insert((i as u64 + 1).to_be_bytes(), record.as_slice()).unwrap();
         }
-        store.meta.insert(TAIL_KEY, &(records.len() as u64).to_be_bytes()).unwrap();
         store.sync().unwrap();
     }
 
@@ -757,6 +1001,14 @@ fn decode_bucket(bytes: &[u8]) -> Option<Vec<(&[u8], u64)>> {
         rest = &tail[len + 8..];
     }
     Some(out)
+}
+
+/// An index bucket's stored value with `new` entries added. A malformed
+/// bucket is rebuilt from the new entries: verify does not depend on the
+/// indexes, and lookups of the lost entries then fail as "unknown", never
+/// wrongly.
+fn merge_into(existing: Option<IVec>, new: &[(&[u8], u64)]) -> Vec<u8> {
+    merge_bucket(existing.as_deref().and_then(decode_bucket).unwrap_or_default(), new)
 }
 
 /// The bucket with `new` entries added (a key already present takes the new seq).

@@ -1,0 +1,331 @@
+//! The journal: a write-ahead file that makes a small append durable with
+//! one write to the device.
+//!
+//! sled 0.34 makes writes durable only through `Db::flush`, which writes its
+//! buffers and calls `sync_file_range` on them; with the fsync of the data
+//! file and the head file, one single-event append cost three to four device
+//! flushes (about 2,400 appends/s here). Instead, a small append writes its
+//! [`Batch`] here first, in one `O_DIRECT | O_DSYNC` write of whole 4 KiB
+//! blocks (one device flush: about 76 µs here, against 91 µs for `pwrite`
+//! plus `fdatasync`), and is then applied to sled without a flush. sled
+//! writes its log in the background; when the store opens, entries that
+//! sled lost in a crash are applied again (see `Store::replay_journal`).
+//!
+//! A checkpoint (sled's flush, the fsyncs, the head file) makes the entries
+//! redundant, and the next entry is written at the start of the file again.
+//! Entries from before a checkpoint may remain behind the newer ones; they
+//! all end at or before the checkpoint's head, so replay skips them.
+//!
+//! Layout: the file is a run of entries, each starting on a 4 KiB boundary:
+//!
+//! | bytes | what |
+//! |-------|------|
+//! | 8     | magic `PLJRNL01` |
+//! | 4     | payload length (u32 LE) |
+//! | 32    | BLAKE3 (`derive_key("pledger journal v1")`) of the payload |
+//! | …     | payload: the batch (see `Batch::encode`) |
+//! | …     | zeros up to the next 4 KiB boundary |
+//!
+//! The file is grown in steps of [`GROWTH`] by writing zeros and syncing,
+//! so that an entry's write never has to change the file's size or
+//! allocate blocks, which would add a journal commit of the file system to
+//! the device flush.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::Batch;
+
+/// The journal's name in the ledger directory.
+pub const FILE_NAME: &str = "journal";
+
+/// Entries start on multiples of this (the block size `O_DIRECT` asks for).
+const BLOCK: usize = 4096;
+
+/// The file grows by this much at a time.
+const GROWTH: u64 = 1 << 20;
+
+/// A checkpoint happens before an entry would take the file past this.
+pub const CAPACITY: u64 = 4 << 20;
+
+/// Batches with more record bytes than this are not journaled: they are
+/// written to sled and flushed, which costs the same few flushes whatever
+/// the size.
+pub const BATCH_LIMIT: usize = 256 << 10;
+
+const MAGIC: &[u8; 8] = b"PLJRNL01";
+const HEADER: usize = 8 + 4 + 32;
+const CONTEXT: &str = "pledger journal v1";
+
+/// An open journal file and where the next entry goes.
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    /// Whether `file` was opened with `O_DIRECT | O_DSYNC` (Linux, and a
+    /// file system that supports it); otherwise each write is followed by
+    /// `fdatasync`.
+    direct: bool,
+    /// Where the next entry is written.
+    end: u64,
+    /// The file's length (always a multiple of [`GROWTH`]).
+    len: u64,
+    /// Whether entries were written or replayed since the last checkpoint.
+    dirty: bool,
+    /// The buffer entries are written from, kept between writes.
+    buffer: AlignedBuf,
+}
+
+/// One entry read back: the batch and where the entry ends.
+pub struct Entry {
+    pub batch: Batch,
+    pub end: u64,
+}
+
+impl Journal {
+    /// Opens the journal in `dir`, creating it (empty) if there is none, and
+    /// returns it with the entries it holds, in file order, up to the first
+    /// one that is torn, damaged or absent.
+    pub fn open(dir: &Path) -> io::Result<(Journal, Vec<Entry>)> {
+        let path = dir.join(FILE_NAME);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        let entries = read_entries(&bytes);
+        let (file, direct) = open_file(&path)?;
+        let len = file.metadata()?.len();
+        let journal =
+            Journal { path, file, direct, end: 0, len, dirty: false, buffer: AlignedBuf::zeroed(0) };
+        Ok((journal, entries))
+    }
+
+    /// Continues after an entry already in the file.
+    pub fn set_end(&mut self, end: u64) {
+        self.end = end;
+    }
+
+    /// Whether entries were written or replayed since the last checkpoint.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// Notes that an entry read back was replayed into sled.
+    pub fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+
+    /// Whether an entry of `batch` fits before [`CAPACITY`].
+    pub fn fits(&self, batch: &Batch) -> bool {
+        self.end + padded(HEADER + batch.encoded_len()) as u64 <= CAPACITY
+    }
+
+    /// Writes `batch` as the next entry and returns once it is on the device.
+    pub fn write(&mut self, batch: &Batch) -> io::Result<()> {
+        let mut payload = Vec::with_capacity(batch.encoded_len());
+        batch.encode(&mut payload);
+        let total = padded(HEADER + payload.len());
+        let mut block = std::mem::replace(&mut self.buffer, AlignedBuf::zeroed(0));
+        block.reuse(total);
+        let bytes = block.as_mut_slice();
+        bytes[..8].copy_from_slice(MAGIC);
+        bytes[8..12].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+        bytes[12..44].copy_from_slice(checksum(&payload).as_bytes());
+        bytes[HEADER..HEADER + payload.len()].copy_from_slice(&payload);
+        let needed = self.end + total as u64;
+        if needed > self.len {
+            self.grow(needed.div_ceil(GROWTH) * GROWTH)?;
+        }
+        let written = self.write_durably(block.as_slice(), self.end);
+        self.buffer = block;
+        written?;
+        self.end = needed;
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Starts again at the beginning of the file: everything in it is now
+    /// durable in sled.
+    pub fn reset(&mut self) {
+        self.end = 0;
+        self.dirty = false;
+    }
+
+    fn write_durably(&mut self, bytes: &[u8], offset: u64) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        match self.file.write_all_at(bytes, offset) {
+            Ok(()) if self.direct => Ok(()),
+            Ok(()) => self.file.sync_data(),
+            // A file system can accept O_DIRECT at open and refuse it at
+            // write: fall back to ordinary writes and fdatasync.
+            Err(e) if self.direct && e.raw_os_error() == Some(EINVAL) => {
+                self.file = File::options().read(true).write(true).open(&self.path)?;
+                self.direct = false;
+                self.write_durably(bytes, offset)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Grows the file to `len` with zeros, made durable with its new size.
+    fn grow(&mut self, len: u64) -> io::Result<()> {
+        let zeros = AlignedBuf::zeroed(GROWTH as usize);
+        let mut at = self.len;
+        while at < len {
+            use std::os::unix::fs::FileExt;
+            self.file.write_all_at(zeros.as_slice(), at)?;
+            at += GROWTH;
+        }
+        self.file.sync_all()?;
+        self.len = len;
+        Ok(())
+    }
+}
+
+/// The entries in `bytes`, from the start, up to the first that is not whole.
+fn read_entries(bytes: &[u8]) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    let mut at = 0;
+    while let Some(header) = bytes.get(at..at + HEADER) {
+        if &header[..8] != MAGIC {
+            break;
+        }
+        let len = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes")) as usize;
+        let Some(payload) = bytes.get(at + HEADER..at + HEADER + len) else { break };
+        if checksum(payload).as_bytes() != &header[12..44] {
+            break;
+        }
+        let Some(batch) = Batch::decode(payload) else { break };
+        at += padded(HEADER + len);
+        entries.push(Entry { batch, end: at as u64 });
+    }
+    entries
+}
+
+fn checksum(payload: &[u8]) -> blake3::Hash {
+    static KEYED: std::sync::LazyLock<blake3::Hasher> =
+        std::sync::LazyLock::new(|| blake3::Hasher::new_derive_key(CONTEXT));
+    KEYED.clone().update(payload).finalize()
+}
+
+fn padded(len: usize) -> usize {
+    len.div_ceil(BLOCK) * BLOCK
+}
+
+const EINVAL: i32 = 22;
+
+/// Opens the journal for writing: with `O_DIRECT | O_DSYNC` where the
+/// platform and file system allow it, else plainly.
+fn open_file(path: &Path) -> io::Result<(File, bool)> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let direct = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .custom_flags(libc::O_DIRECT | libc::O_DSYNC)
+            .open(path);
+        match direct {
+            Ok(file) => return Ok((file, true)),
+            Err(e) if e.raw_os_error() == Some(EINVAL) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let file = File::options().read(true).write(true).create(true).truncate(false).open(path)?;
+    Ok((file, false))
+}
+
+/// A zeroed byte buffer whose start is aligned to [`BLOCK`], as `O_DIRECT`
+/// requires of the memory it writes from.
+struct AlignedBuf {
+    storage: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl AlignedBuf {
+    fn zeroed(len: usize) -> AlignedBuf {
+        let storage = vec![0u8; len + BLOCK];
+        let start = storage.as_ptr().align_offset(BLOCK);
+        AlignedBuf { storage, start, len }
+    }
+
+    /// Makes the buffer `len` zeroed bytes long, reusing its memory.
+    fn reuse(&mut self, len: usize) {
+        if self.storage.len() < len + BLOCK {
+            *self = AlignedBuf::zeroed(len);
+        } else {
+            self.len = len;
+            self.as_mut_slice().fill(0);
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.storage[self.start..self.start + self.len]
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.storage[self.start..self.start + self.len]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::{Hash, Head};
+
+    fn batch(after: Head, bodies: &[&str]) -> Batch {
+        let mut batch = Batch::new(after);
+        for body in bodies {
+            batch.push(body.as_bytes(), None, Some(body.as_bytes()));
+        }
+        batch
+    }
+
+    #[test]
+    fn entries_read_back_until_the_first_torn_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut journal, entries) = Journal::open(dir.path()).unwrap();
+        assert!(entries.is_empty());
+        let first = batch(Head::EMPTY, &["{\"a\":1}", "{\"b\":2}"]);
+        let second = batch(first.head(), &["{\"c\":3}"]);
+        let third = batch(second.head(), &["{\"d\":4}"]);
+        for b in [&first, &second, &third] {
+            journal.write(b).unwrap();
+        }
+        drop(journal);
+        // Tear the third entry, as a crash during its write would.
+        let path = dir.path().join(FILE_NAME);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[2 * BLOCK + HEADER + 3] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+
+        let (_, entries) = Journal::open(dir.path()).unwrap();
+        let heads: Vec<Head> = entries.iter().map(|e| e.batch.head()).collect();
+        assert_eq!(heads, [first.head(), second.head()]);
+        assert_eq!(entries[1].end, 2 * BLOCK as u64);
+        assert_eq!(entries[0].batch.records().count(), 2);
+        assert_ne!(first.head().hash, Hash::ZERO);
+    }
+
+    #[test]
+    fn a_reset_journal_is_written_from_the_start_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut journal, _) = Journal::open(dir.path()).unwrap();
+        let first = batch(Head::EMPTY, &["{\"a\":1}"]);
+        let second = batch(first.head(), &["{\"b\":2}"]);
+        journal.write(&first).unwrap();
+        journal.write(&second).unwrap();
+        journal.reset();
+        let third = batch(second.head(), &["{\"c\":3}"]);
+        journal.write(&third).unwrap();
+        let (_, entries) = Journal::open(dir.path()).unwrap();
+        // The new entry, then the old second one left behind it.
+        let heads: Vec<Head> = entries.iter().map(|e| e.batch.head()).collect();
+        assert_eq!(heads, [third.head(), second.head()]);
+        assert_eq!(std::fs::metadata(dir.path().join(FILE_NAME)).unwrap().len(), GROWTH);
+    }
+}
