@@ -253,6 +253,18 @@ impl<'a> RawRecord<'a> {
             event: body.event,
         })
     }
+
+    /// Parses only the event out of the body (see [`RawRecord::decode`]).
+    pub fn decode_event(&self) -> Result<Event, serde_json::Error> {
+        Ok(serde_json::from_slice::<EventOnly>(self.body())?.event)
+    }
+}
+
+/// Only the event of a record's body, for readers that need nothing else:
+/// the other fields are skipped without being parsed.
+#[derive(Deserialize)]
+struct EventOnly {
+    event: Event,
 }
 
 /// Iterates the records packed one after another in `bytes`.

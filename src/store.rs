@@ -115,10 +115,34 @@ pub struct Store {
     head_file: std::sync::Mutex<HeadFile>,
     /// The write-ahead journal; every writer holds it while appending.
     journal: std::sync::Mutex<Journal>,
+    /// The journaled tail: appends in the journal that sled does not have
+    /// yet.
+    pending: std::sync::RwLock<Pending>,
+}
+
+/// The appends since the last checkpoint, merged into one batch on sled's
+/// head, with their index entries for lookups.
+#[derive(Default)]
+struct Pending {
+    batch: Option<Batch>,
+    ids: std::collections::HashMap<Vec<u8>, u64>,
+    contents: std::collections::HashMap<[u8; 16], u64>,
+}
+
+impl Pending {
+    fn push(&mut self, batch: &Batch) {
+        self.ids.extend(batch.ids.iter().cloned());
+        self.contents.extend(batch.contents.iter().copied());
+        match &mut self.batch {
+            None => self.batch = Some(batch.clone()),
+            Some(tail) => tail.extend(batch),
+        }
+    }
 }
 
 /// Records framed for one append, with the index entries they add.
 /// Build it with [`Batch::new`] from the head it will be appended after.
+#[derive(Clone)]
 pub struct Batch {
     expected: Head,
     head: Head,
@@ -176,6 +200,7 @@ impl Store {
             synced_at: std::sync::Mutex::new(std::time::UNIX_EPOCH),
             head_file: std::sync::Mutex::new(HeadFile { recorded: 0, file: None }),
             journal: std::sync::Mutex::new(journal),
+            pending: std::sync::RwLock::new(Pending::default()),
             path: path.to_owned(),
             db,
         };
@@ -193,6 +218,14 @@ impl Store {
 
     /// The head as recorded in the store (not verified: see `audit`).
     pub fn head(&self) -> Result<Head, StoreError> {
+        if let Some(batch) = &self.pending().batch {
+            return Ok(batch.head);
+        }
+        self.stored_head()
+    }
+
+    /// The head as recorded in sled, without the journaled tail.
+    fn stored_head(&self) -> Result<Head, StoreError> {
         let raw = self.meta.get(HEAD_KEY).map_err(|e| self.error(e))?;
         match raw {
             None => Ok(Head::EMPTY),
@@ -202,7 +235,11 @@ impl Store {
 
     /// The seq of the event with this user-chosen id, if any.
     pub fn lookup_id(&self, kind: IdKind, id: &str) -> Result<Option<u64>, StoreError> {
-        self.lookup(&self.ids, &id_key(kind, id))
+        let key = id_key(kind, id);
+        if let Some(&seq) = self.pending().ids.get(&key) {
+            return Ok(Some(seq));
+        }
+        self.lookup(&self.ids, &key)
     }
 
     /// The seq of an id-less event with these canonical bytes, if any.
@@ -212,6 +249,9 @@ impl Store {
 
     /// [`Store::lookup_content`] for a digest already computed.
     pub fn lookup_digest(&self, digest: &ContentDigest) -> Result<Option<u64>, StoreError> {
+        if let Some(&seq) = self.pending().contents.get(&digest.0) {
+            return Ok(Some(seq));
+        }
         self.lookup(&self.content, &digest.0)
     }
 
@@ -226,10 +266,17 @@ impl Store {
 
     /// The stored bytes of the record with this seq, if any.
     pub fn record(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        let Some(chunk) = self.chunks(seq).next().transpose()? else {
+        if let Some(batch) = &self.pending().batch {
+            if seq > batch.expected.seq {
+                return Ok(batch.record(seq).map(<[u8]>::to_vec));
+            }
+        }
+        let chunk =
+            self.events.range(..=seq.to_be_bytes()).next_back().transpose().map_err(|e| self.error(e))?;
+        let Some((_, chunk)) = chunk else {
             return Ok(None);
         };
-        for record in chunk.records() {
+        for record in chain::records(&chunk) {
             let record = record.map_err(|e| self.unreadable(&format!("chunk at seq {seq}: {e}")))?;
             if record.seq() == seq {
                 return Ok(Some(record.bytes().to_vec()));
@@ -241,6 +288,10 @@ impl Store {
     /// The chunks in seq order, starting with the one that holds `from`.
     /// Records are read lazily, so a scan of any length runs in bounded memory.
     pub fn chunks(&self, from: u64) -> impl Iterator<Item = Result<Chunk, StoreError>> + '_ {
+        // The journaled tail, copied now so that the scan sees one state.
+        let tail =
+            self.pending().batch.as_ref().map(|b| (b.expected.seq, Chunk(IVec::from(b.bytes.as_slice()))));
+        let stored_to = tail.as_ref().map_or(u64::MAX, |(seq, _)| *seq);
         let start = self
             .events
             .range(..=from.to_be_bytes())
@@ -248,9 +299,12 @@ impl Store {
             .and_then(|r| r.ok())
             .map(|(k, _)| k)
             .unwrap_or_else(|| IVec::from(&from.to_be_bytes()));
-        self.events
-            .range(start..)
-            .map(move |item| item.map(|(_, value)| Chunk(value)).map_err(|e| self.error(e)))
+        let stored = (from <= stored_to).then(|| {
+            self.events
+                .range(start..)
+                .map(move |item| item.map(|(_, value)| Chunk(value)).map_err(|e| self.error(e)))
+        });
+        stored.into_iter().flatten().chain(tail.map(|(_, chunk)| Ok(chunk)))
     }
 
     /// Appends `batch` if the head is still the one it was built on, and
@@ -258,8 +312,9 @@ impl Store {
     /// included.
     ///
     /// A batch of up to [`journal::BATCH_LIMIT`] bytes is written to the
-    /// journal (one write to the device) and then to sled without a flush;
-    /// a larger one is written to sled and made durable by a checkpoint.
+    /// journal (one write to the device) and kept in memory as part of the
+    /// journaled tail, which reads see and a checkpoint writes to sled. A
+    /// larger batch is written to sled, after the tail, and checkpointed.
     pub fn append(&self, batch: &Batch) -> Result<Head, AppendError> {
         if batch.ends.is_empty() {
             return Ok(batch.expected);
@@ -267,20 +322,22 @@ impl Store {
         // Every writer holds the journal, so the head cannot move between
         // the check and the write below.
         let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
-        if batch.bytes.len() > journal::BATCH_LIMIT {
-            self.apply(batch)?;
-            self.checkpoint(&mut journal, batch.head)?;
-            return Ok(batch.head);
-        }
         let current = self.head()?;
         if current != batch.expected {
             return Err(AppendError::Conflict { expected: batch.expected, current });
         }
+        if batch.bytes.len() > journal::BATCH_LIMIT {
+            self.checkpoint(&mut journal)?;
+            self.apply(batch)?;
+            self.sync()?;
+            self.record_head(batch.head)?;
+            return Ok(batch.head);
+        }
         if !journal.fits(batch) {
-            self.checkpoint(&mut journal, current)?;
+            self.checkpoint(&mut journal)?;
         }
         journal.write(batch).map_err(|source| StoreError::Io { path: self.path.clone(), source })?;
-        self.apply_journaled(batch)?;
+        self.pending.write().unwrap_or_else(|e| e.into_inner()).push(batch);
         Ok(batch.head)
     }
 
@@ -318,32 +375,6 @@ impl Store {
             }
             Err(TransactionError::Storage(e)) => Err(self.error(e).into()),
         }
-    }
-
-    /// Writes a journaled `batch` to sled as plain inserts, the head last,
-    /// without making it durable.
-    ///
-    /// A sled transaction seals sled's write buffer twice and hands it to a
-    /// background write each time, which cost more than the journal's own
-    /// write; a journaled batch does not need one. sled recovers a prefix of
-    /// the inserts, so a crash leaves either the old head (and the journal
-    /// entry is applied again, overwriting the same keys with the same
-    /// values: see [`Store::chunks_after`]) or the new one with everything
-    /// before it.
-    fn apply_journaled(&self, batch: &Batch) -> Result<(), StoreError> {
-        for (key, chunk) in self.chunks_after(batch)? {
-            self.events.insert(key.to_be_bytes(), chunk).map_err(|e| self.error(e))?;
-        }
-        let ids_by_bucket = group_by_bucket(batch.ids.iter().map(|(k, seq)| (k.as_slice(), *seq)));
-        let contents_by_bucket = group_by_bucket(batch.contents.iter().map(|(k, seq)| (k.as_slice(), *seq)));
-        for (tree, groups) in [(&self.ids, &ids_by_bucket), (&self.content, &contents_by_bucket)] {
-            for (bucket, entries) in groups {
-                let existing = tree.get(bucket).map_err(|e| self.error(e))?;
-                tree.insert(bucket, merge_into(existing, entries)).map_err(|e| self.error(e))?;
-            }
-        }
-        self.meta.insert(HEAD_KEY, encode_head(&batch.head).as_slice()).map_err(|e| self.error(e))?;
-        Ok(())
     }
 
     /// The chunks to write for `batch`, keyed by their first seq: the
@@ -400,33 +431,53 @@ impl Store {
         Ok(out)
     }
 
-    /// Makes everything in sled durable, records `head` in the head file and
-    /// starts the journal over: its entries are no longer needed.
-    fn checkpoint(&self, journal: &mut Journal, head: Head) -> Result<(), StoreError> {
+    /// Writes the journaled tail to sled, makes everything durable, records
+    /// the head in the head file and starts the journal over: its entries
+    /// are no longer needed.
+    fn checkpoint(&self, journal: &mut Journal) -> Result<(), StoreError> {
+        // Readers wait for the few milliseconds this takes rather than see
+        // the tail vanish before sled has it.
+        let mut pending = self.pending.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(batch) = &pending.batch {
+            self.apply(batch).map_err(|e| match e {
+                AppendError::Store(e) => e,
+                AppendError::Conflict { current, .. } => self.unreadable(&format!(
+                    "its journal continues the chain from seq {}, but the store's head is seq {}",
+                    batch.expected.seq, current.seq
+                )),
+            })?;
+        }
         self.sync()?;
-        self.record_head(head)?;
+        self.record_head(self.stored_head()?)?;
         journal.reset();
+        *pending = Pending::default();
         Ok(())
     }
 
-    /// Applies the journal's entries that continue the chain where sled's
-    /// ends: the appends that were acknowledged but that sled lost in a
-    /// crash, having not yet written them. Entries at or before sled's head
-    /// are already there. The next entry is written after the last one read.
+    /// Reads back the journal's entries that continue the chain where
+    /// sled's ends: appends that were acknowledged but not yet checkpointed
+    /// when the last process stopped. They become the journaled tail again.
+    /// Entries at or before sled's head were checkpointed already. The next
+    /// entry is written after the last one read.
     fn replay_journal(&self, journal: &mut Journal, entries: Vec<journal::Entry>) -> Result<(), StoreError> {
-        let mut head = self.head()?;
+        let mut head = self.stored_head()?;
+        let mut pending = self.pending.write().unwrap_or_else(|e| e.into_inner());
         for entry in entries {
             if entry.batch.head.seq > head.seq {
                 if entry.batch.expected != head {
                     break;
                 }
-                self.apply_journaled(&entry.batch)?;
+                pending.push(&entry.batch);
                 journal.mark_dirty();
                 head = entry.batch.head;
             }
             journal.set_end(entry.end);
         }
         Ok(())
+    }
+
+    fn pending(&self) -> std::sync::RwLockReadGuard<'_, Pending> {
+        self.pending.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Makes everything written so far durable: sled's flush, then an fsync
@@ -645,7 +696,12 @@ impl Store {
     /// an intruder with write access to the files would have. Tamper-evidence
     /// tests use it; nothing else should.
     #[doc(hidden)]
+    ///
+    /// The journaled tail is checkpointed first, so that every record is in
+    /// sled's files, where the intruder works.
     pub fn intruder(&self) -> Intruder<'_> {
+        let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        self.checkpoint(&mut journal).expect("the intruder's checkpoint");
         Intruder { store: self }
     }
 
@@ -665,9 +721,7 @@ impl Drop for Store {
     fn drop(&mut self) {
         let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
         if journal.is_dirty() {
-            if let Ok(head) = self.head() {
-                let _ = self.checkpoint(&mut journal, head);
-            }
+            let _ = self.checkpoint(&mut journal);
         }
     }
 }
@@ -748,6 +802,25 @@ impl Batch {
     /// The framed records, in order.
     pub fn records(&self) -> impl Iterator<Item = RawRecord<'_>> {
         chain::records(&self.bytes).map(|r| r.expect("batch records are framed by push"))
+    }
+
+    /// Adds `next`, a batch built on this one's head, to the end of it.
+    fn extend(&mut self, next: &Batch) {
+        debug_assert_eq!(next.expected, self.head);
+        let offset = self.bytes.len();
+        self.bytes.extend_from_slice(&next.bytes);
+        self.ends.extend(next.ends.iter().map(|end| end + offset));
+        self.ids.extend(next.ids.iter().cloned());
+        self.contents.extend(next.contents.iter().copied());
+        self.head = next.head;
+    }
+
+    /// The bytes of the record with this seq, if the batch has it.
+    fn record(&self, seq: u64) -> Option<&[u8]> {
+        let i = usize::try_from(seq.checked_sub(self.expected.seq + 1)?).ok()?;
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.bytes[start..end])
     }
 
     /// The length of [`Batch::encode`]'s output.
