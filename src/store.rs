@@ -5,16 +5,18 @@
 //! | tree        | key                          | value                                   |
 //! |-------------|------------------------------|-----------------------------------------|
 //! | `events`    | first seq of a chunk (u64 BE)| consecutive records, at most 32 KiB      |
-//! | `meta`      | `head`, `tail`               | head seq (u64 BE) ‖ hash; key of the last chunk |
+//! | `meta`      | `head`                       | head seq (u64 BE) ‖ hash                 |
 //! | `ids`       | bucket (u16 BE)              | sorted entries: kind byte ‖ id → seq     |
 //! | `content`   | bucket (u16 BE)              | sorted entries: 16 bytes of BLAKE3(event) → seq of an id-less event |
 //! | `snapshot_heads` | seq (u64 BE)            | hash of the event covered ‖ part count (u32 BE) |
 //! | `snapshot_parts` | seq ‖ part (u32 BE)     | up to 32 KiB of a projection snapshot (derived data) |
 //!
-//! Beside sled's files, a small `head` file keeps the last durable head
-//! (`SEQ:HASH` in two checksummed slots), written after each append; a store that opens with fewer
-//! events than it names is refused as damaged (see
-//! `Store::check_recorded_head`).
+//! Beside sled's files, the `journal` makes small appends durable with one
+//! write (see [`journal`]); they are kept in memory as the *journaled tail*
+//! until a checkpoint writes them to sled. A small `head` file keeps the
+//! head of the last checkpoint (`SEQ:HASH` in two checksummed slots); a
+//! store that opens with fewer events than it names is refused as damaged
+//! (see `Store::check_recorded_head`).
 //!
 //! The indexes are hashed into 4,096 buckets per tree, each bucket one sled
 //! value, because sled's cost is per key: an import writes at most one key
@@ -24,11 +26,11 @@
 //! segments do) because sled's cost is per key: a chunk keeps many events per
 //! key while staying under sled's blob threshold.
 //!
-//! An append is one multi-tree sled transaction that reads the head, checks it
-//! against the head the caller expects, and writes the records, the head, the
-//! tail pointer and the indexes together; a crash cannot split them. After it
-//! commits, the log is flushed and the data file is fsynced, since sled 0.34's
-//! `flush` uses `sync_file_range` on Linux, which is not a durability barrier.
+//! sled is written in multi-tree transactions that check the head the caller
+//! expects and write the records, the head and the indexes together; a
+//! crash cannot split them. A checkpoint then flushes the log and fsyncs the
+//! data file, since sled 0.34's `flush` uses `sync_file_range` on Linux,
+//! which is not a durability barrier.
 
 use std::collections::BTreeMap;
 use std::fs::File;

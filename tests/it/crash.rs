@@ -293,3 +293,37 @@ fn an_unfinished_snapshot_is_not_touched_while_another_process_holds_the_ledger(
     assert!(unfinished.exists());
     drop(held);
 }
+
+#[test]
+fn an_append_is_in_the_files_as_soon_as_it_is_acknowledged() {
+    // given a ledger open in this process, and single appends acknowledged
+    // (they sit in the journal: sled has not been asked to write them)
+    let t = TestLedger::new();
+    t.import("first.jsonl", &crate::support::sample(2));
+    let ledger = t.open();
+    let stamp = pledger::ledger::Stamp { now: chrono::Utc::now(), by: "tester".into() };
+    for id in ["after-1", "after-2", "after-3"] {
+        let text = announcement(id);
+        let (lines, errors) = pledger::input::read_lines("append", text.as_bytes(), |_| {});
+        assert!(errors.is_empty(), "{errors:?}");
+        ledger.append(&lines, None, &stamp).unwrap();
+    }
+    let head = ledger.head().unwrap();
+    // when the files are copied before the store is closed, as a crash
+    // would leave them
+    let copy = TestLedger::new();
+    let status = std::process::Command::new("cp").arg("-a").arg(t.path()).arg(copy.path()).status();
+    assert!(status.unwrap().success());
+    drop(ledger);
+    // then the copy opens with every acknowledged append, verifies, and
+    // takes further appends after them
+    let out = copy.pledger().arg("verify").output().unwrap();
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
+    assert_eq!(copy.head(), head.to_string());
+    let out = copy.pledger().args(["append", "--json", &announcement("after-4")]).output().unwrap();
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
+    let reopened = copy.open();
+    assert_eq!(reopened.head().unwrap().seq, head.seq + 1);
+    assert!(reopened.by_id(IdKind::Announcement, "after-3").unwrap().is_some());
+    assert!(matches!(audit::verify(reopened.store(), None).unwrap(), Verdict::Intact { .. }));
+}
