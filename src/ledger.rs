@@ -221,7 +221,7 @@ impl Ledger {
     }
 
     /// Every event from `from` on, decoded, in chain order. Reads lazily,
-    /// [`DECODE_BATCH_CHUNKS`] chunks at a time.
+    /// `DECODE_BATCH_CHUNKS` chunks at a time.
     pub fn envelopes(&self, from: u64) -> impl Iterator<Item = Result<Envelope, StoreError>> + '_ {
         let head = self.store.head();
         let limit = head.as_ref().map(|h| h.seq).unwrap_or(0);

@@ -12,7 +12,7 @@
 //! | `snapshot_parts` | seq ‖ part (u32 BE)     | up to 32 KiB of a projection snapshot (derived data) |
 //!
 //! Beside sled's files, the `journal` makes small appends durable with one
-//! write (see [`journal`]); they are kept in memory as the *journaled tail*
+//! write (see `store::journal`); they are kept in memory as the *journaled tail*
 //! until a checkpoint writes them to sled. A small `head` file keeps the
 //! head of the last checkpoint (`SEQ:HASH` in two checksummed slots); a
 //! store that opens with fewer events than it names is refused as damaged
@@ -313,7 +313,7 @@ impl Store {
     /// returns once it is durable. An empty batch writes nothing, the head
     /// included.
     ///
-    /// A batch of up to [`journal::BATCH_LIMIT`] bytes is written to the
+    /// A batch of up to `journal::BATCH_LIMIT` bytes is written to the
     /// journal (one write to the device) and kept in memory as part of the
     /// journaled tail, which reads see and a checkpoint writes to sled. A
     /// larger batch is written to sled, after the tail, and checkpointed.
