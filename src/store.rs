@@ -188,11 +188,16 @@ impl Store {
         })?;
         let db = opened.map_err(|e| store_error(path, e))?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| store_error(path, e));
-        let (journal, entries) =
-            Journal::open(path).map_err(|source| StoreError::Io { path: path.to_owned(), source })?;
+        let meta = tree("meta")?;
+        // Entries up to sled's head need not be read back (a malformed head
+        // is reported below, by `head`).
+        let stored_seq =
+            meta.get(HEAD_KEY).ok().flatten().and_then(|bytes| decode_head(&bytes)).map_or(0, |h| h.seq);
+        let (journal, entries) = Journal::open(path, stored_seq)
+            .map_err(|source| StoreError::Io { path: path.to_owned(), source })?;
         let store = Store {
             events: tree("events")?,
-            meta: tree("meta")?,
+            meta,
             ids: tree("ids")?,
             content: tree("content")?,
             snapshot_heads: tree("snapshot_heads")?,
@@ -451,7 +456,7 @@ impl Store {
         }
         self.sync()?;
         self.record_head(self.stored_head()?)?;
-        journal.reset();
+        journal.reset().map_err(|source| StoreError::Io { path: self.path.clone(), source })?;
         *pending = Pending::default();
         Ok(())
     }
@@ -465,15 +470,16 @@ impl Store {
         let mut head = self.stored_head()?;
         let mut pending = self.pending.write().unwrap_or_else(|e| e.into_inner());
         for entry in entries {
-            if entry.batch.head.seq > head.seq {
-                if entry.batch.expected != head {
-                    break;
-                }
-                pending.push(&entry.batch);
-                journal.mark_dirty();
-                head = entry.batch.head;
+            if entry.batch.expected != head {
+                // Not a continuation (nothing in a sound store): the next
+                // entry is written over it, so that it cannot stand between
+                // later entries and a replay.
+                journal.set_end(entry.start);
+                break;
             }
-            journal.set_end(entry.end);
+            pending.push(&entry.batch);
+            journal.mark_dirty();
+            head = entry.batch.head;
         }
         Ok(())
     }
