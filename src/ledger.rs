@@ -26,7 +26,7 @@ use crate::deadline;
 use crate::event::{Event, EventRef, IdKind, Slug};
 use crate::input::{parallel_map, parallel_map_from, InputError, InputErrors, Line};
 use crate::projection::Projection;
-use crate::store::{Batch, Chunk, ContentDigest, OpenMode, Store, StoreError, SNAPSHOTS_KEPT};
+use crate::store::{Batch, Chunk, ContentDigest, OpenMode, Store, StoreError};
 
 pub use crate::store::AppendError;
 
@@ -127,24 +127,22 @@ impl Ledger {
         }
         let (batch, appended) = self.prepare(lines, head, stamp)?;
         let to = batch.head().seq;
-        // The snapshots due are folded from the new events in memory on
-        // another core while the store writes them, and are written only
+        // The snapshot due is folded from the new events in memory on
+        // another core while the store writes them, and is written only
         // once the append is durable. Snapshots are derived data, so a
         // failure to make one loses nothing and does not fail the append.
-        let (stored, snapshots) = if self.snapshot_due(head.seq, to) {
+        let (stored, snapshot) = if self.snapshot_due(head.seq, to) {
             std::thread::scope(|scope| {
-                let folding = scope.spawn(|| self.fold_snapshots(head.seq, to, &appended.new));
+                let folding = scope.spawn(|| self.fold_snapshot(head.seq, to, &appended.new));
                 let stored = self.store.append(&batch);
-                (stored, folding.join().ok().and_then(Result::ok))
+                (stored, folding.join().ok().and_then(Result::ok).flatten())
             })
         } else {
             (self.store.append(&batch), None)
         };
         let new_head = stored?;
-        for (seq, hash, bytes) in snapshots.unwrap_or_default() {
-            if self.store.put_snapshot(seq, hash, &bytes).is_err() {
-                break;
-            }
+        if let Some((seq, hash, bytes)) = snapshot {
+            let _ = self.store.put_snapshot(seq, hash, &bytes);
         }
         Ok(Appended { head: new_head, ..appended })
     }
@@ -369,42 +367,36 @@ impl Ledger {
         every != 0 && to / every != from / every
     }
 
-    /// The snapshots due at multiples of the interval in (`from`, `to`]
-    /// (only the newest few: see `store::SNAPSHOTS_KEPT`), serialized, with
-    /// the seq and hash each covers. `fresh` are the events just appended
-    /// after `from`, folded in from memory rather than decoded again from
-    /// the store. Reads the store but writes nothing, so it can run while
-    /// the append is being written.
-    fn fold_snapshots(
+    /// The snapshot due at the last multiple of the interval in (`from`,
+    /// `to`], serialized, with the seq and hash it covers. `fresh` are the
+    /// events just appended after `from`, folded in from memory rather than
+    /// decoded again from the store. Reads the store but writes nothing, so
+    /// it can run while the append is being written.
+    ///
+    /// Only the newest position due is written, even when one append
+    /// crosses several: a query starts from the newest snapshot, and the
+    /// one before it is kept (`store::SNAPSHOTS_KEPT`) only as a fallback,
+    /// so serializing and writing a second full copy of the state (half the
+    /// snapshot work of a large import) would buy little. After a large
+    /// import the fallback is the snapshot before it, or a replay.
+    fn fold_snapshot(
         &self,
         from: u64,
         to: u64,
         fresh: &[AppendedEvent],
-    ) -> Result<Vec<(u64, chain::Hash, Vec<u8>)>, StoreError> {
-        let mut out = Vec::new();
+    ) -> Result<Option<(u64, chain::Hash, Vec<u8>)>, StoreError> {
         if !self.snapshot_due(from, to) {
-            return Ok(out);
+            return Ok(None);
         }
-        let every = self.snapshot_every;
-        let last = to / every * every;
-        let first =
-            ((from / every + 1) * every).max(last.saturating_sub(every * (SNAPSHOTS_KEPT as u64 - 1)));
-        let mut due = |projection: &Projection| {
-            if projection.seq >= first && projection.seq.is_multiple_of(every) {
-                out.push((projection.seq, projection.hash, projection.to_snapshot()));
-            }
-        };
-        let start = self.newest_snapshot(first)?.unwrap_or_default();
-        let mut projection = self.replay(start, from.min(last), |p| {
-            due(p);
-            Ok(())
-        })?;
+        let at = to / self.snapshot_every * self.snapshot_every;
+        let start = self.newest_snapshot(at)?.unwrap_or_default();
+        let mut projection = self.replay(start, from.min(at), |_| Ok(()))?;
         let mut uuids: Option<HashMap<uuid::Uuid, u64>> = None;
         for event in fresh {
             if event.seq <= projection.seq {
                 continue;
             }
-            if event.seq > last {
+            if event.seq > at {
                 break;
             }
             // A retraction can name by uuid only an event stored before
@@ -423,9 +415,8 @@ impl Ledger {
             if let Some(e) = failed {
                 return Err(e);
             }
-            due(&projection);
         }
-        Ok(out)
+        Ok((projection.seq == at).then(|| (at, projection.hash, projection.to_snapshot())))
     }
 
     /// Folds the events after `projection.seq` up to `to` into it, calling
