@@ -169,48 +169,68 @@ impl Ledger {
         let mut already_recorded = 0;
         let mut batch = Batch::new(head);
         let mut new = Vec::new();
-        let mut framer = Framer::new(stamp);
-        // Serializing and hashing each event depends on nothing else, so it
-        // is done a block at a time on all cores; checking stays in order.
-        let blocks = lines.chunks(8192).flat_map(|block| {
-            let canonical = parallel_map(block, |line| {
+        let framer = Framer::new(stamp);
+        // What each line needs that depends on nothing before it (its
+        // canonical bytes and their digest, its record body, and whether
+        // the store already holds its id or content) is worked out a block
+        // at a time on all cores, one block ahead of the checks, which must
+        // run in order; the store is only read, against the same head.
+        let work = |(index, block): (usize, &'a [Line])| {
+            let first = (index * PREPARE_BLOCK) as u64;
+            let items: Vec<(u64, &Line)> = (first..).zip(block).collect();
+            parallel_map(&items, |&(n, line)| {
                 let canonical = line.event.canonical_json();
                 let digest = ContentDigest::of(&canonical);
-                (canonical, digest)
+                let stored = match line.event.id() {
+                    Some((kind, id)) => self.store.lookup_id(kind, id.as_str()),
+                    None => self.store.lookup_digest(&digest),
+                };
+                let body = framer.body(n, &canonical);
+                Prepared { canonical, digest, stored, body }
+            })
+        };
+        std::thread::scope(|scope| -> Result<(), RejectError> {
+            let (ready, blocks) = std::sync::mpsc::sync_channel(1);
+            scope.spawn(move || {
+                for block in lines.chunks(PREPARE_BLOCK).enumerate() {
+                    if ready.send((block.1, work(block))).is_err() {
+                        break;
+                    }
+                }
             });
-            block.iter().zip(canonical)
-        });
-        for (line, (canonical, digest)) in blocks {
-            let (canonical, digest) = match checker.check(line, canonical, digest) {
-                Ok(Verdict::New(canonical, digest)) => (canonical, digest),
-                Ok(Verdict::AlreadyRecorded) => {
-                    already_recorded += 1;
+            for (line, prepared) in blocks.iter().flat_map(|(block, prepared)| block.iter().zip(prepared)) {
+                let Prepared { canonical, digest, stored, body } = prepared;
+                match checker.check(line, &canonical, digest, stored) {
+                    Ok(Verdict::New) => {}
+                    Ok(Verdict::AlreadyRecorded) => {
+                        already_recorded += 1;
+                        continue;
+                    }
+                    Err(Problem::Line(message)) => {
+                        errors.push(InputError { origin: line.origin.clone(), message });
+                        continue;
+                    }
+                    Err(Problem::Store(e)) => return Err(e.into()),
+                }
+                let record_len = chain::record_len(body.len());
+                if record_len >= chain::MAX_RECORD_LEN {
+                    errors.push(InputError {
+                        origin: line.origin.clone(),
+                        message: format!(
+                            "expected an event under 32 KiB when stored, found one of {record_len} bytes"
+                        ),
+                    });
+                }
+                if !errors.is_empty() {
                     continue;
                 }
-                Err(Problem::Line(message)) => {
-                    errors.push(InputError { origin: line.origin.clone(), message });
-                    continue;
-                }
-                Err(Problem::Store(e)) => return Err(e.into()),
-            };
-            let body = framer.body(&canonical);
-            let record_len = chain::record_len(body.len());
-            if record_len >= chain::MAX_RECORD_LEN {
-                errors.push(InputError {
-                    origin: line.origin.clone(),
-                    message: format!(
-                        "expected an event under 32 KiB when stored, found one of {record_len} bytes"
-                    ),
-                });
+                let id = line.event.id().map(|(kind, id)| (kind, id.as_str()));
+                let content = if id.is_none() { Some(digest) } else { None };
+                let Head { seq, hash } = batch.push_digest(&body, id, content);
+                new.push(AppendedEvent { seq, hash, line });
             }
-            if !errors.is_empty() {
-                continue;
-            }
-            let id = line.event.id().map(|(kind, id)| (kind, id.as_str()));
-            let content = if id.is_none() { Some(digest) } else { None };
-            let Head { seq, hash } = batch.push_digest(&body, id, content);
-            new.push(AppendedEvent { seq, hash, line });
-        }
+            Ok(())
+        })?;
         if !errors.is_empty() {
             return Err(InputErrors(errors).into());
         }
@@ -485,7 +505,6 @@ struct Framer {
     now: DateTime<Utc>,
     prefix_tail: String,
     seed: [u8; 32],
-    counter: u64,
 }
 
 impl Framer {
@@ -495,18 +514,19 @@ impl Framer {
         let seed = [uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()].concat();
         Framer {
             seed: seed.try_into().expect("two uuids are 32 bytes"),
-            counter: 0,
             now: stamp.now,
             prefix_tail: format!(",\"recorded_at\":{recorded_at},\"recorded_by\":{recorded_by},\"event\":"),
         }
     }
 
-    fn body(&mut self, canonical: &[u8]) -> Vec<u8> {
+    /// The body of the `n`th line of a batch (each `n` used once per
+    /// framer, so bodies can be built on any thread in any order).
+    fn body(&self, n: u64, canonical: &[u8]) -> Vec<u8> {
         // A v7 uuid: the recording time, then 74 bits that only need to be
         // unpredictable and unique. They come from BLAKE3 keyed with a random
-        // seed over a counter, rather than one getrandom call per event.
-        self.counter += 1;
-        let random = blake3::keyed_hash(&self.seed, &self.counter.to_le_bytes());
+        // seed (new for each batch) over the line's place in the batch,
+        // rather than one getrandom call per event.
+        let random = blake3::keyed_hash(&self.seed, &n.to_le_bytes());
         let random: &[u8; 10] = random.as_bytes()[..10].try_into().expect("10 of 32 bytes");
         let millis = self.now.timestamp_millis().max(0) as u64;
         let uuid = uuid::Builder::from_unix_timestamp_millis(millis, random).into_uuid();
@@ -522,10 +542,22 @@ impl Framer {
 }
 
 enum Verdict {
-    /// A new event, with its canonical bytes and their digest.
-    New(Vec<u8>, ContentDigest),
+    New,
     AlreadyRecorded,
 }
+
+/// What a line needs before it is checked that depends on no other line.
+struct Prepared {
+    canonical: Vec<u8>,
+    digest: ContentDigest,
+    /// The seq the store holds the line's id (or, for an id-less event,
+    /// its content) under, as of the head checked against.
+    stored: Result<Option<u64>, StoreError>,
+    body: Vec<u8>,
+}
+
+/// Lines whose independent work is done together on all cores.
+const PREPARE_BLOCK: usize = 8192;
 
 enum Problem {
     Line(String),
@@ -579,8 +611,15 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Checks `line`, whose event serializes to `canonical` with `digest`.
-    fn check(&mut self, line: &Line, canonical: Vec<u8>, digest: ContentDigest) -> Result<Verdict, Problem> {
+    /// Checks `line`, whose event serializes to `canonical` with `digest`
+    /// and whose id or content the store holds under `stored`.
+    fn check(
+        &mut self,
+        line: &Line,
+        canonical: &[u8],
+        digest: ContentDigest,
+        stored: Result<Option<u64>, StoreError>,
+    ) -> Result<Verdict, Problem> {
         let event = &line.event;
         match event.id() {
             Some((kind, id)) => {
@@ -595,7 +634,7 @@ impl<'a> Checker<'a> {
                         .into())
                     };
                 }
-                if let Some(seq) = self.store.lookup_id(kind, id.as_str())? {
+                if let Some(seq) = stored? {
                     let stored = self.stored_event(seq)?;
                     return if stored.canonical_json() == canonical {
                         Ok(Verdict::AlreadyRecorded)
@@ -605,7 +644,7 @@ impl<'a> Checker<'a> {
                 }
             }
             None => {
-                if self.pending_content.contains(&digest) || self.store.lookup_digest(&digest)?.is_some() {
+                if self.pending_content.contains(&digest) || stored?.is_some() {
                     return Ok(Verdict::AlreadyRecorded);
                 }
             }
@@ -634,7 +673,7 @@ impl<'a> Checker<'a> {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.check_references(event, seq)?;
-        Ok(Verdict::New(canonical, digest))
+        Ok(Verdict::New)
     }
 
     fn check_references(&mut self, event: &Event, seq: u64) -> Result<(), Problem> {
