@@ -189,48 +189,60 @@ impl Ledger {
                 Prepared { canonical, digest, stored, body }
             })
         };
-        std::thread::scope(|scope| -> Result<(), RejectError> {
-            let (ready, blocks) = std::sync::mpsc::sync_channel(1);
-            scope.spawn(move || {
-                for block in lines.chunks(PREPARE_BLOCK).enumerate() {
-                    if ready.send((block.1, work(block))).is_err() {
-                        break;
-                    }
+        let mut check = |line: &'a Line, prepared: Prepared| -> Result<(), RejectError> {
+            let Prepared { canonical, digest, stored, body } = prepared;
+            match checker.check(line, &canonical, digest, stored) {
+                Ok(Verdict::New) => {}
+                Ok(Verdict::AlreadyRecorded) => {
+                    already_recorded += 1;
+                    return Ok(());
                 }
-            });
-            for (line, prepared) in blocks.iter().flat_map(|(block, prepared)| block.iter().zip(prepared)) {
-                let Prepared { canonical, digest, stored, body } = prepared;
-                match checker.check(line, &canonical, digest, stored) {
-                    Ok(Verdict::New) => {}
-                    Ok(Verdict::AlreadyRecorded) => {
-                        already_recorded += 1;
-                        continue;
-                    }
-                    Err(Problem::Line(message)) => {
-                        errors.push(InputError { origin: line.origin.clone(), message });
-                        continue;
-                    }
-                    Err(Problem::Store(e)) => return Err(e.into()),
+                Err(Problem::Line(message)) => {
+                    errors.push(InputError { origin: line.origin.clone(), message });
+                    return Ok(());
                 }
-                let record_len = chain::record_len(body.len());
-                if record_len >= chain::MAX_RECORD_LEN {
-                    errors.push(InputError {
-                        origin: line.origin.clone(),
-                        message: format!(
-                            "expected an event under 32 KiB when stored, found one of {record_len} bytes"
-                        ),
-                    });
-                }
-                if !errors.is_empty() {
-                    continue;
-                }
+                Err(Problem::Store(e)) => return Err(e.into()),
+            }
+            let record_len = chain::record_len(body.len());
+            if record_len >= chain::MAX_RECORD_LEN {
+                errors.push(InputError {
+                    origin: line.origin.clone(),
+                    message: format!(
+                        "expected an event under 32 KiB when stored, found one of {record_len} bytes"
+                    ),
+                });
+            }
+            if errors.is_empty() {
                 let id = line.event.id().map(|(kind, id)| (kind, id.as_str()));
                 let content = if id.is_none() { Some(digest) } else { None };
                 let Head { seq, hash } = batch.push_digest(&body, id, content);
                 new.push(AppendedEvent { seq, hash, line });
             }
             Ok(())
-        })?;
+        };
+        if lines.len() <= PREPARE_BLOCK {
+            // One block (a single-event append among them): no thread.
+            for (line, prepared) in lines.iter().zip(work((0, lines))) {
+                check(line, prepared)?;
+            }
+        } else {
+            std::thread::scope(|scope| -> Result<(), RejectError> {
+                let (ready, blocks) = std::sync::mpsc::sync_channel(1);
+                scope.spawn(move || {
+                    for block in lines.chunks(PREPARE_BLOCK).enumerate() {
+                        if ready.send((block.1, work(block))).is_err() {
+                            break;
+                        }
+                    }
+                });
+                for (block, prepared) in blocks {
+                    for (line, prepared) in block.iter().zip(prepared) {
+                        check(line, prepared)?;
+                    }
+                }
+                Ok(())
+            })?;
+        }
         if !errors.is_empty() {
             return Err(InputErrors(errors).into());
         }
