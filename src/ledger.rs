@@ -26,7 +26,7 @@ use crate::deadline;
 use crate::event::{Event, EventRef, IdKind, Slug};
 use crate::input::{parallel_map, parallel_map_from, InputError, InputErrors, Line};
 use crate::projection::Projection;
-use crate::store::{Batch, Chunk, ContentDigest, OpenMode, Store, StoreError, SNAPSHOTS_KEPT};
+use crate::store::{Batch, Chunk, ContentDigest, OpenMode, Store, StoreError};
 
 pub use crate::store::AppendError;
 
@@ -127,24 +127,22 @@ impl Ledger {
         }
         let (batch, appended) = self.prepare(lines, head, stamp)?;
         let to = batch.head().seq;
-        // The snapshots due are folded from the new events in memory on
-        // another core while the store writes them, and are written only
+        // The snapshot due is folded from the new events in memory on
+        // another core while the store writes them, and is written only
         // once the append is durable. Snapshots are derived data, so a
         // failure to make one loses nothing and does not fail the append.
-        let (stored, snapshots) = if self.snapshot_due(head.seq, to) {
+        let (stored, snapshot) = if self.snapshot_due(head.seq, to) {
             std::thread::scope(|scope| {
-                let folding = scope.spawn(|| self.fold_snapshots(head.seq, to, &appended.new));
+                let folding = scope.spawn(|| self.fold_snapshot(head.seq, to, &appended.new));
                 let stored = self.store.append(&batch);
-                (stored, folding.join().ok().and_then(Result::ok))
+                (stored, folding.join().ok().and_then(Result::ok).flatten())
             })
         } else {
             (self.store.append(&batch), None)
         };
         let new_head = stored?;
-        for (seq, hash, bytes) in snapshots.unwrap_or_default() {
-            if self.store.put_snapshot(seq, hash, &bytes).is_err() {
-                break;
-            }
+        if let Some((seq, hash, bytes)) = snapshot {
+            let _ = self.store.put_snapshot(seq, hash, &bytes);
         }
         Ok(Appended { head: new_head, ..appended })
     }
@@ -171,31 +169,40 @@ impl Ledger {
         let mut already_recorded = 0;
         let mut batch = Batch::new(head);
         let mut new = Vec::new();
-        let mut framer = Framer::new(stamp);
-        // Serializing and hashing each event depends on nothing else, so it
-        // is done a block at a time on all cores; checking stays in order.
-        let blocks = lines.chunks(8192).flat_map(|block| {
-            let canonical = parallel_map(block, |line| {
+        let framer = Framer::new(stamp);
+        // What each line needs that depends on nothing before it (its
+        // canonical bytes and their digest, its record body, and whether
+        // the store already holds its id or content) is worked out a block
+        // at a time on all cores, one block ahead of the checks, which must
+        // run in order; the store is only read, against the same head.
+        let work = |(index, block): (usize, &'a [Line])| {
+            let first = (index * PREPARE_BLOCK) as u64;
+            let items: Vec<(u64, &Line)> = (first..).zip(block).collect();
+            parallel_map(&items, |&(n, line)| {
                 let canonical = line.event.canonical_json();
                 let digest = ContentDigest::of(&canonical);
-                (canonical, digest)
-            });
-            block.iter().zip(canonical)
-        });
-        for (line, (canonical, digest)) in blocks {
-            let (canonical, digest) = match checker.check(line, canonical, digest) {
-                Ok(Verdict::New(canonical, digest)) => (canonical, digest),
+                let stored = match line.event.id() {
+                    Some((kind, id)) => self.store.lookup_id(kind, id.as_str()),
+                    None => self.store.lookup_digest(&digest),
+                };
+                let body = framer.body(n, &canonical);
+                Prepared { canonical, digest, stored, body }
+            })
+        };
+        let mut check = |line: &'a Line, prepared: Prepared| -> Result<(), RejectError> {
+            let Prepared { canonical, digest, stored, body } = prepared;
+            match checker.check(line, &canonical, digest, stored) {
+                Ok(Verdict::New) => {}
                 Ok(Verdict::AlreadyRecorded) => {
                     already_recorded += 1;
-                    continue;
+                    return Ok(());
                 }
                 Err(Problem::Line(message)) => {
                     errors.push(InputError { origin: line.origin.clone(), message });
-                    continue;
+                    return Ok(());
                 }
                 Err(Problem::Store(e)) => return Err(e.into()),
-            };
-            let body = framer.body(&canonical);
+            }
             let record_len = chain::record_len(body.len());
             if record_len >= chain::MAX_RECORD_LEN {
                 errors.push(InputError {
@@ -205,13 +212,36 @@ impl Ledger {
                     ),
                 });
             }
-            if !errors.is_empty() {
-                continue;
+            if errors.is_empty() {
+                let id = line.event.id().map(|(kind, id)| (kind, id.as_str()));
+                let content = if id.is_none() { Some(digest) } else { None };
+                let Head { seq, hash } = batch.push_digest(&body, id, content);
+                new.push(AppendedEvent { seq, hash, line });
             }
-            let id = line.event.id().map(|(kind, id)| (kind, id.as_str()));
-            let content = if id.is_none() { Some(digest) } else { None };
-            let Head { seq, hash } = batch.push_digest(&body, id, content);
-            new.push(AppendedEvent { seq, hash, line });
+            Ok(())
+        };
+        if lines.len() <= PREPARE_BLOCK {
+            // One block (a single-event append among them): no thread.
+            for (line, prepared) in lines.iter().zip(work((0, lines))) {
+                check(line, prepared)?;
+            }
+        } else {
+            std::thread::scope(|scope| -> Result<(), RejectError> {
+                let (ready, blocks) = std::sync::mpsc::sync_channel(1);
+                scope.spawn(move || {
+                    for block in lines.chunks(PREPARE_BLOCK).enumerate() {
+                        if ready.send((block.1, work(block))).is_err() {
+                            break;
+                        }
+                    }
+                });
+                for (block, prepared) in blocks {
+                    for (line, prepared) in block.iter().zip(prepared) {
+                        check(line, prepared)?;
+                    }
+                }
+                Ok(())
+            })?;
         }
         if !errors.is_empty() {
             return Err(InputErrors(errors).into());
@@ -369,42 +399,36 @@ impl Ledger {
         every != 0 && to / every != from / every
     }
 
-    /// The snapshots due at multiples of the interval in (`from`, `to`]
-    /// (only the newest few: see `store::SNAPSHOTS_KEPT`), serialized, with
-    /// the seq and hash each covers. `fresh` are the events just appended
-    /// after `from`, folded in from memory rather than decoded again from
-    /// the store. Reads the store but writes nothing, so it can run while
-    /// the append is being written.
-    fn fold_snapshots(
+    /// The snapshot due at the last multiple of the interval in (`from`,
+    /// `to`], serialized, with the seq and hash it covers. `fresh` are the
+    /// events just appended after `from`, folded in from memory rather than
+    /// decoded again from the store. Reads the store but writes nothing, so
+    /// it can run while the append is being written.
+    ///
+    /// Only the newest position due is written, even when one append
+    /// crosses several: a query starts from the newest snapshot, and the
+    /// one before it is kept (`store::SNAPSHOTS_KEPT`) only as a fallback,
+    /// so serializing and writing a second full copy of the state (half the
+    /// snapshot work of a large import) would buy little. After a large
+    /// import the fallback is the snapshot before it, or a replay.
+    fn fold_snapshot(
         &self,
         from: u64,
         to: u64,
         fresh: &[AppendedEvent],
-    ) -> Result<Vec<(u64, chain::Hash, Vec<u8>)>, StoreError> {
-        let mut out = Vec::new();
+    ) -> Result<Option<(u64, chain::Hash, Vec<u8>)>, StoreError> {
         if !self.snapshot_due(from, to) {
-            return Ok(out);
+            return Ok(None);
         }
-        let every = self.snapshot_every;
-        let last = to / every * every;
-        let first =
-            ((from / every + 1) * every).max(last.saturating_sub(every * (SNAPSHOTS_KEPT as u64 - 1)));
-        let mut due = |projection: &Projection| {
-            if projection.seq >= first && projection.seq.is_multiple_of(every) {
-                out.push((projection.seq, projection.hash, projection.to_snapshot()));
-            }
-        };
-        let start = self.newest_snapshot(first)?.unwrap_or_default();
-        let mut projection = self.replay(start, from.min(last), |p| {
-            due(p);
-            Ok(())
-        })?;
+        let at = to / self.snapshot_every * self.snapshot_every;
+        let start = self.newest_snapshot(at)?.unwrap_or_default();
+        let mut projection = self.replay(start, from.min(at), |_| Ok(()))?;
         let mut uuids: Option<HashMap<uuid::Uuid, u64>> = None;
         for event in fresh {
             if event.seq <= projection.seq {
                 continue;
             }
-            if event.seq > last {
+            if event.seq > at {
                 break;
             }
             // A retraction can name by uuid only an event stored before
@@ -423,9 +447,8 @@ impl Ledger {
             if let Some(e) = failed {
                 return Err(e);
             }
-            due(&projection);
         }
-        Ok(out)
+        Ok((projection.seq == at).then(|| (at, projection.hash, projection.to_snapshot())))
     }
 
     /// Folds the events after `projection.seq` up to `to` into it, calling
@@ -487,9 +510,6 @@ impl Ledger {
     }
 }
 
-/// Builds record bodies: `{"uuid","recorded_at","recorded_by","event"}`,
-/// written directly around the event's canonical bytes so they are
-/// serialized once.
 /// The key of the BLAKE3 stream uuids are drawn from: random, once per
 /// process (two getrandom calls per append had shown up in profiles).
 static UUID_SEED: std::sync::LazyLock<[u8; 32]> = std::sync::LazyLock::new(|| {
@@ -501,11 +521,14 @@ static UUID_SEED: std::sync::LazyLock<[u8; 32]> = std::sync::LazyLock::new(|| {
 /// that no two draw the same counter value.
 static UUID_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+/// Builds record bodies: `{"uuid","recorded_at","recorded_by","event"}`,
+/// written directly around the event's canonical bytes so they are
+/// serialized once.
 struct Framer {
     now: DateTime<Utc>,
     prefix_tail: String,
-    seed: [u8; 32],
-    counter: u64,
+    /// This framer's first counter value (see [`UUID_COUNTER`]).
+    base: u64,
 }
 
 impl Framer {
@@ -513,19 +536,21 @@ impl Framer {
         let recorded_at = serde_json::to_string(&stamp.now).expect("timestamps serialize");
         let recorded_by = serde_json::to_string(&stamp.by).expect("strings serialize");
         Framer {
-            seed: *UUID_SEED,
-            counter: UUID_COUNTER.fetch_add(1 << 32, std::sync::atomic::Ordering::Relaxed),
+            base: UUID_COUNTER.fetch_add(1 << 32, std::sync::atomic::Ordering::Relaxed),
             now: stamp.now,
             prefix_tail: format!(",\"recorded_at\":{recorded_at},\"recorded_by\":{recorded_by},\"event\":"),
         }
     }
 
-    fn body(&mut self, canonical: &[u8]) -> Vec<u8> {
+    /// The body of the `n`th line of a batch (each `n` used once per
+    /// framer, so bodies can be built on any thread in any order).
+    fn body(&self, n: u64, canonical: &[u8]) -> Vec<u8> {
         // A v7 uuid: the recording time, then 74 bits that only need to be
         // unpredictable and unique. They come from BLAKE3 keyed with a random
-        // seed over a counter, rather than one getrandom call per event.
-        self.counter += 1;
-        let random = blake3::keyed_hash(&self.seed, &self.counter.to_le_bytes());
+        // seed (one per process) over a counter unique in the process (this
+        // framer's base plus the line's place in the batch), rather than one
+        // getrandom call per event.
+        let random = blake3::keyed_hash(&UUID_SEED, &(self.base + n).to_le_bytes());
         let random: &[u8; 10] = random.as_bytes()[..10].try_into().expect("10 of 32 bytes");
         let millis = self.now.timestamp_millis().max(0) as u64;
         let uuid = uuid::Builder::from_unix_timestamp_millis(millis, random).into_uuid();
@@ -541,10 +566,22 @@ impl Framer {
 }
 
 enum Verdict {
-    /// A new event, with its canonical bytes and their digest.
-    New(Vec<u8>, ContentDigest),
+    New,
     AlreadyRecorded,
 }
+
+/// What a line needs before it is checked that depends on no other line.
+struct Prepared {
+    canonical: Vec<u8>,
+    digest: ContentDigest,
+    /// The seq the store holds the line's id (or, for an id-less event,
+    /// its content) under, as of the head checked against.
+    stored: Result<Option<u64>, StoreError>,
+    body: Vec<u8>,
+}
+
+/// Lines whose independent work is done together on all cores.
+const PREPARE_BLOCK: usize = 8192;
 
 enum Problem {
     Line(String),
@@ -598,8 +635,15 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Checks `line`, whose event serializes to `canonical` with `digest`.
-    fn check(&mut self, line: &Line, canonical: Vec<u8>, digest: ContentDigest) -> Result<Verdict, Problem> {
+    /// Checks `line`, whose event serializes to `canonical` with `digest`
+    /// and whose id or content the store holds under `stored`.
+    fn check(
+        &mut self,
+        line: &Line,
+        canonical: &[u8],
+        digest: ContentDigest,
+        stored: Result<Option<u64>, StoreError>,
+    ) -> Result<Verdict, Problem> {
         let event = &line.event;
         match event.id() {
             Some((kind, id)) => {
@@ -614,7 +658,7 @@ impl<'a> Checker<'a> {
                         .into())
                     };
                 }
-                if let Some(seq) = self.store.lookup_id(kind, id.as_str())? {
+                if let Some(seq) = stored? {
                     let stored = self.stored_event(seq)?;
                     return if stored.canonical_json() == canonical {
                         Ok(Verdict::AlreadyRecorded)
@@ -624,7 +668,7 @@ impl<'a> Checker<'a> {
                 }
             }
             None => {
-                if self.pending_content.contains(&digest) || self.store.lookup_digest(&digest)?.is_some() {
+                if self.pending_content.contains(&digest) || stored?.is_some() {
                     return Ok(Verdict::AlreadyRecorded);
                 }
             }
@@ -653,7 +697,7 @@ impl<'a> Checker<'a> {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.check_references(event, seq)?;
-        Ok(Verdict::New(canonical, digest))
+        Ok(Verdict::New)
     }
 
     fn check_references(&mut self, event: &Event, seq: u64) -> Result<(), Problem> {
