@@ -765,11 +765,12 @@ impl<'a> Checker<'a> {
         let Some(seq) = self.store.lookup_id(IdKind::Announcement, id.as_str())? else {
             return Err(format!("unknown announcement '{id}': record the announcement first").into());
         };
-        let Event::Announcement(a) = self.stored_event(seq)? else {
+        let a: AnnouncementDate = self.stored_fields(seq)?;
+        if a.kind != Kind::Announcement {
             return Err(Problem::Store(
                 self.unreadable(format!("the id index points announcement '{id}' at a different event")),
             ));
-        };
+        }
         self.announcement_dates.insert(id.clone(), a.date.0);
         Ok(a.date.0)
     }
@@ -786,11 +787,12 @@ impl<'a> Checker<'a> {
         let Some(seq) = self.store.lookup_id(IdKind::Commitment, id.as_str())? else {
             return Err(format!("unknown commitment '{id}'").into());
         };
-        let Event::Commitment(c) = self.stored_event(seq)? else {
+        let c: CommitmentAnnouncement = self.stored_fields(seq)?;
+        if c.kind != Kind::Commitment {
             return Err(Problem::Store(
                 self.unreadable(format!("the id index points commitment '{id}' at a different event")),
             ));
-        };
+        }
         let date = self.announcement_date(&c.announcement)?;
         self.commitment_dates.insert(id.clone(), date);
         Ok(date)
@@ -804,17 +806,62 @@ impl<'a> Checker<'a> {
     }
 
     fn stored_event(&self, seq: u64) -> Result<Event, StoreError> {
-        let bytes = self
-            .store
-            .record(seq)?
-            .ok_or_else(|| self.unreadable(format!("an index names seq {seq}, which is not stored")))?;
+        let bytes = self.stored_record(seq)?;
         let (raw, _) = RawRecord::split(&bytes).map_err(|e| self.unreadable(e.to_string()))?;
         raw.decode_event().map_err(|e| self.unreadable(format!("event {seq} cannot be decoded: {e}")))
+    }
+
+    /// Only the fields `T` of a stored event: the checks of references read
+    /// one or two fields of events that may be anywhere in the chain, and
+    /// decoding the whole event was most of an append's work.
+    fn stored_fields<T: serde::de::DeserializeOwned>(&self, seq: u64) -> Result<T, StoreError> {
+        let bytes = self.stored_record(seq)?;
+        let (raw, _) = RawRecord::split(&bytes).map_err(|e| self.unreadable(e.to_string()))?;
+        serde_json::from_slice::<EventFields<T>>(raw.body())
+            .map(|body| body.event)
+            .map_err(|e| self.unreadable(format!("event {seq} cannot be decoded: {e}")))
+    }
+
+    fn stored_record(&self, seq: u64) -> Result<Vec<u8>, StoreError> {
+        self.store
+            .record(seq)?
+            .ok_or_else(|| self.unreadable(format!("an index names seq {seq}, which is not stored")))
     }
 
     fn unreadable(&self, reason: String) -> StoreError {
         StoreError::Unreadable { path: self.store.path().to_owned(), reason }
     }
+}
+
+/// A record body's `event`, as far as `T` reads it (other fields are
+/// skipped without being built).
+#[derive(serde::Deserialize)]
+struct EventFields<T> {
+    event: T,
+}
+
+/// An event's `type`, for the partial reads below.
+#[derive(serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Kind {
+    Announcement,
+    Commitment,
+    #[serde(other)]
+    Other,
+}
+
+#[derive(serde::Deserialize)]
+struct AnnouncementDate {
+    #[serde(rename = "type")]
+    kind: Kind,
+    date: crate::event::Date,
+}
+
+#[derive(serde::Deserialize)]
+struct CommitmentAnnouncement {
+    #[serde(rename = "type")]
+    kind: Kind,
+    announcement: Slug,
 }
 
 fn already_recorded_message(kind: IdKind, id: &Slug, seq: u64) -> String {

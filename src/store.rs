@@ -266,9 +266,7 @@ impl Store {
         let Some(bucket) = tree.get(bucket_of(key)).map_err(|e| self.error(e))? else {
             return Ok(None);
         };
-        let entries =
-            decode_bucket(&bucket).ok_or_else(|| self.unreadable("an index bucket is malformed"))?;
-        Ok(entries.into_iter().find(|(k, _)| *k == key).map(|(_, seq)| seq))
+        find_in_bucket(&bucket, key).ok_or_else(|| self.unreadable("an index bucket is malformed"))
     }
 
     /// The stored bytes of the record with this seq, if any.
@@ -278,8 +276,8 @@ impl Store {
                 return Ok(batch.record(seq).map(<[u8]>::to_vec));
             }
         }
-        let chunk =
-            self.events.range(..=seq.to_be_bytes()).next_back().transpose().map_err(|e| self.error(e))?;
+        // `get_lt` descends the tree once; a reversed range scan costs more.
+        let chunk = self.events.get_lt(seq.saturating_add(1).to_be_bytes()).map_err(|e| self.error(e))?;
         let Some((_, chunk)) = chunk else {
             return Ok(None);
         };
@@ -301,9 +299,9 @@ impl Store {
         let stored_to = tail.as_ref().map_or(u64::MAX, |(seq, _)| *seq);
         let start = self
             .events
-            .range(..=from.to_be_bytes())
-            .next_back()
-            .and_then(|r| r.ok())
+            .get_lt(from.saturating_add(1).to_be_bytes())
+            .ok()
+            .flatten()
             .map(|(k, _)| k)
             .unwrap_or_else(|| IVec::from(&from.to_be_bytes()));
         let stored = (from <= stored_to).then(|| {
@@ -394,12 +392,7 @@ impl Store {
     /// again exactly as before.
     fn chunks_after(&self, batch: &Batch) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         let expected = batch.expected.seq;
-        let tail = self
-            .events
-            .range(..=expected.to_be_bytes())
-            .next_back()
-            .transpose()
-            .map_err(|e| self.error(e))?;
+        let tail = self.events.get_lt(expected.saturating_add(1).to_be_bytes()).map_err(|e| self.error(e))?;
         let (mut key, mut chunk) = match tail {
             Some((key, value)) => {
                 let key = decode_seq(&key).ok_or_else(|| self.unreadable("a chunk key is malformed"))?;
@@ -1068,6 +1061,21 @@ fn group_by_bucket<'a>(
         groups.entry(bucket_of(key)).or_default().push((key, seq));
     }
     groups
+}
+
+/// The seq `key` has in a bucket (see [`decode_bucket`]), read in place;
+/// `None` if the bucket is malformed.
+fn find_in_bucket(bytes: &[u8], key: &[u8]) -> Option<Option<u64>> {
+    let mut rest = bytes;
+    while let Some((&len, tail)) = rest.split_first() {
+        let len = len as usize;
+        let entry = tail.get(..len + 8)?;
+        if &entry[..len] == key {
+            return Some(Some(u64::from_be_bytes(entry[len..].try_into().ok()?)));
+        }
+        rest = &tail[len + 8..];
+    }
+    Some(None)
 }
 
 /// A bucket's entries: each is key length (u8) ‖ key ‖ seq (u64 BE), sorted by key.
