@@ -216,6 +216,18 @@ impl Ledger {
                 let id = line.event.id().map(|(kind, id)| (kind, id.as_str()));
                 let content = if id.is_none() { Some(digest) } else { None };
                 let Head { seq, hash } = batch.push_digest(&body, id, content);
+                // The date later checks of references to this id need,
+                // indexed so that they need not read this event back.
+                let anchor = match &line.event {
+                    Event::Announcement(a) => Some((IdKind::Announcement, &a.id, a.date.0)),
+                    Event::Commitment(c) => {
+                        checker.commitment_dates.get(&c.id).map(|&date| (IdKind::Commitment, &c.id, date))
+                    }
+                    _ => None,
+                };
+                if let Some((kind, id, date)) = anchor {
+                    batch.push_anchor(kind, id.as_str(), date);
+                }
                 new.push(AppendedEvent { seq, hash, line });
             }
             Ok(())
@@ -762,6 +774,10 @@ impl<'a> Checker<'a> {
         if let Some(date) = self.announcement_dates.get(id) {
             return Ok(*date);
         }
+        if let Some(date) = self.store.lookup_anchor(IdKind::Announcement, id.as_str())? {
+            self.announcement_dates.insert(id.clone(), date);
+            return Ok(date);
+        }
         let Some(seq) = self.store.lookup_id(IdKind::Announcement, id.as_str())? else {
             return Err(format!("unknown announcement '{id}': record the announcement first").into());
         };
@@ -783,6 +799,10 @@ impl<'a> Checker<'a> {
             // Given by an earlier line whose announcement is unknown: that
             // line's error says so; do not report the same cause again here.
             return Ok(NaiveDate::MIN);
+        }
+        if let Some(date) = self.store.lookup_anchor(IdKind::Commitment, id.as_str())? {
+            self.commitment_dates.insert(id.clone(), date);
+            return Ok(date);
         }
         let Some(seq) = self.store.lookup_id(IdKind::Commitment, id.as_str())? else {
             return Err(format!("unknown commitment '{id}'").into());

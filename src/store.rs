@@ -6,7 +6,7 @@
 //! |-------------|------------------------------|-----------------------------------------|
 //! | `events`    | first seq of a chunk (u64 BE)| consecutive records, at most 32 KiB      |
 //! | `meta`      | `head`                       | head seq (u64 BE) ‖ hash                 |
-//! | `ids`       | bucket (u16 BE)              | sorted entries: kind byte ‖ id → seq     |
+//! | `ids`       | bucket (u16 BE)              | sorted entries: kind byte ‖ id → seq, and `@` ‖ kind byte ‖ id → anchor date (days from CE) |
 //! | `content`   | bucket (u16 BE)              | sorted entries: 16 bytes of BLAKE3(event) → seq of an id-less event |
 //! | `snapshot_heads` | seq (u64 BE)            | hash of the event covered ‖ part count (u32 BE) |
 //! | `snapshot_parts` | seq ‖ part (u32 BE)     | up to 32 KiB of a projection snapshot (derived data) |
@@ -38,6 +38,8 @@ use std::path::{Path, PathBuf};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use sled::{IVec, Tree};
+
+use chrono::{Datelike, NaiveDate};
 
 use crate::chain::{self, FrameError, Hash, Head, RawRecord};
 use crate::event::IdKind;
@@ -247,6 +249,19 @@ impl Store {
             return Ok(Some(seq));
         }
         self.lookup(&self.ids, &key)
+    }
+
+    /// The date the checks anchor an id on, if the index has it: an
+    /// announcement's own date, or a commitment's announcement's date.
+    /// (Stores written before pledger kept these have none; the checks then
+    /// read the events.)
+    pub fn lookup_anchor(&self, kind: IdKind, id: &str) -> Result<Option<NaiveDate>, StoreError> {
+        let key = anchor_key(kind, id);
+        let days = match self.pending().ids.get(&key) {
+            Some(&days) => Some(days),
+            None => self.lookup(&self.ids, &key)?,
+        };
+        Ok(days.and_then(|days| i32::try_from(days).ok()).and_then(NaiveDate::from_num_days_from_ce_opt))
     }
 
     /// The seq of an id-less event with these canonical bytes, if any.
@@ -800,6 +815,12 @@ impl Batch {
         self.head
     }
 
+    /// Indexes the date the checks anchor `id` on (see
+    /// [`Store::lookup_anchor`]).
+    pub fn push_anchor(&mut self, kind: IdKind, id: &str, date: NaiveDate) {
+        self.ids.push((anchor_key(kind, id), date.num_days_from_ce() as u64));
+    }
+
     /// The framed records, in order.
     pub fn records(&self) -> impl Iterator<Item = RawRecord<'_>> {
         chain::records(&self.bytes).map(|r| r.expect("batch records are framed by push"))
@@ -1111,6 +1132,16 @@ fn merge_bucket(existing: Vec<(&[u8], u64)>, new: &[(&[u8], u64)]) -> Vec<u8> {
         out.extend_from_slice(&seq.to_be_bytes());
     }
     out
+}
+
+/// The `ids` tree's key for an id's anchor date: `@`, the kind's tag, the
+/// id. Its entry's value is the date's day number from the common era, in
+/// place of a seq.
+fn anchor_key(kind: IdKind, id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(2 + id.len());
+    key.push(b'@');
+    key.extend_from_slice(&id_key(kind, id));
+    key
 }
 
 fn id_key(kind: IdKind, id: &str) -> Vec<u8> {
