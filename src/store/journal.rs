@@ -46,8 +46,14 @@ const BLOCK: usize = 4096;
 /// The file grows by this much at a time.
 const GROWTH: u64 = 1 << 20;
 
-/// A checkpoint happens before an entry would take the file past this.
-pub const CAPACITY: u64 = 4 << 20;
+/// A checkpoint happens before an entry would take the file past this:
+/// 4,096 single-event appends. A checkpoint costs a sled transaction, a
+/// flush and fsyncs (2 ms here, but 12 to 40 ms when sled is cleaning
+/// segments after a large import), so it is spread over many appends, as
+/// SQLite's WAL checkpoints are (every 1,000 pages by default). The file
+/// grows to this size only in a process that makes that many appends; one
+/// that appends and exits checkpoints when it closes the store.
+pub const CAPACITY: u64 = 16 << 20;
 
 /// Batches with more record bytes than this are not journaled: they are
 /// written to sled and flushed, which costs the same few flushes whatever
