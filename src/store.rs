@@ -43,6 +43,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::chain::{self, FrameError, Hash, Head, RawRecord};
 use crate::event::IdKind;
+use crate::input::parallel_map;
 
 mod journal;
 
@@ -366,10 +367,14 @@ impl Store {
     /// them. For batches too large for the journal.
     fn apply(&self, batch: &Batch) -> Result<(), AppendError> {
         let chunks = self.chunks_after(batch)?;
-        let ids_by_bucket = group_by_bucket(batch.ids.iter().map(|(k, seq)| (k.as_slice(), *seq)));
-        let contents_by_bucket = group_by_bucket(batch.contents.iter().map(|(k, seq)| (k.as_slice(), *seq)));
+        // The index buckets' new values are worked out before the
+        // transaction, on all cores: every writer holds the journal, so the
+        // buckets read here cannot change before it commits.
+        let ids = self.merged_buckets(&self.ids, batch.ids.iter().map(|(k, seq)| (k.as_slice(), *seq)))?;
+        let contents =
+            self.merged_buckets(&self.content, batch.contents.iter().map(|(k, seq)| (k.as_slice(), *seq)))?;
         let trees = (&self.events, &self.meta, &self.ids, &self.content);
-        let result = trees.transaction(|(events, meta, ids, content)| {
+        let result = trees.transaction(|(events, meta, ids_tree, content_tree)| {
             let current = match meta.get(HEAD_KEY)? {
                 None => Head::EMPTY,
                 Some(bytes) => decode_head(&bytes).unwrap_or(Head { seq: u64::MAX, hash: Hash::ZERO }),
@@ -380,9 +385,9 @@ impl Store {
             for (key, chunk) in &chunks {
                 events.insert(&key.to_be_bytes(), chunk.as_slice())?;
             }
-            for (tree, groups) in [(ids, &ids_by_bucket), (content, &contents_by_bucket)] {
-                for (bucket, entries) in groups {
-                    tree.insert(bucket, merge_into(tree.get(bucket)?, entries))?;
+            for (tree, buckets) in [(ids_tree, &ids), (content_tree, &contents)] {
+                for (bucket, value) in buckets {
+                    tree.insert(bucket, value.as_slice())?;
                 }
             }
             meta.insert(HEAD_KEY, encode_head(&batch.head).as_slice())?;
@@ -395,6 +400,33 @@ impl Store {
             }
             Err(TransactionError::Storage(e)) => Err(self.error(e).into()),
         }
+    }
+
+    /// The buckets of `tree` that `entries` fall in, each with its stored
+    /// entries and the new ones merged, in bucket order.
+    fn merged_buckets<'a>(
+        &self,
+        tree: &Tree,
+        entries: impl Iterator<Item = (&'a [u8], u64)>,
+    ) -> Result<Vec<([u8; 2], Vec<u8>)>, StoreError> {
+        let entries: Vec<(&[u8], u64)> = entries.collect();
+        let buckets = parallel_map(&entries, |(key, _)| bucket_of(key));
+        let mut groups = vec![Vec::new(); INDEX_BUCKETS as usize];
+        for (entry, bucket) in entries.into_iter().zip(buckets) {
+            groups[u16::from_be_bytes(bucket) as usize].push(entry);
+        }
+        let groups: Vec<([u8; 2], Vec<(&[u8], u64)>)> = groups
+            .into_iter()
+            .enumerate()
+            .filter(|(_, group)| !group.is_empty())
+            .map(|(bucket, group)| ((bucket as u16).to_be_bytes(), group))
+            .collect();
+        parallel_map(&groups, |(bucket, group)| {
+            let existing = tree.get(bucket).map_err(|e| self.error(e))?;
+            Ok((*bucket, merge_into(existing, group)))
+        })
+        .into_iter()
+        .collect()
     }
 
     /// The chunks to write for `batch`, keyed by their first seq: the
@@ -654,7 +686,9 @@ impl Store {
         for &(old, _) in heads.iter().rev().skip(SNAPSHOTS_KEPT) {
             self.remove_snapshot(old)?;
         }
-        self.sync()
+        // Not synced: a snapshot is derived data, written after the events
+        // it covers are durable; one a crash loses is made again.
+        Ok(())
     }
 
     /// Every snapshot's seq and the hash of the event it covers, oldest
@@ -1071,17 +1105,6 @@ const INDEX_BUCKETS: u16 = 4096;
 fn bucket_of(key: &[u8]) -> [u8; 2] {
     let hash = blake3::hash(key);
     (u16::from_be_bytes([hash.as_bytes()[0], hash.as_bytes()[1]]) % INDEX_BUCKETS).to_be_bytes()
-}
-
-/// Index entries grouped by bucket, in a stable order.
-fn group_by_bucket<'a>(
-    entries: impl Iterator<Item = (&'a [u8], u64)>,
-) -> BTreeMap<[u8; 2], Vec<(&'a [u8], u64)>> {
-    let mut groups: BTreeMap<[u8; 2], Vec<(&[u8], u64)>> = BTreeMap::new();
-    for (key, seq) in entries {
-        groups.entry(bucket_of(key)).or_default().push((key, seq));
-    }
-    groups
 }
 
 /// The seq `key` has in a bucket (see [`decode_bucket`]), read in place;
