@@ -1,10 +1,12 @@
 //! The store: the only module that touches sled.
 //!
-//! Layout (a fixed set of trees, never one tree per commitment):
+//! Layout (a fixed set of trees, never one tree per commitment, plus one
+//! tree per segment of a large batch's records):
 //!
 //! | tree        | key                          | value                                   |
 //! |-------------|------------------------------|-----------------------------------------|
-//! | `events`    | first seq of a chunk (u64 BE)| consecutive records, at most 32 KiB      |
+//! | `events`    | first seq of a chunk (u64 BE)| consecutive records, at most 32 KiB, or a segment's marker |
+//! | `segment.N` | `records`                    | consecutive records from seq N, at most 1 MiB |
 //! | `meta`      | `head`                       | head seq (u64 BE) ‖ hash                 |
 //! | `ids`       | bucket (u16 BE)              | sorted entries: kind byte ‖ id → seq, and `@` ‖ kind byte ‖ id → anchor date (days from CE) |
 //! | `content`   | bucket (u16 BE)              | sorted entries: 16 bytes of BLAKE3(event) → seq of an id-less event |
@@ -24,7 +26,11 @@
 //!
 //! Events are packed into chunks (as EventStoreDB's chunk files and Kafka's
 //! segments do) because sled's cost is per key: a chunk keeps many events per
-//! key while staying under sled's blob threshold.
+//! key while staying under sled's blob threshold. A large batch's records go
+//! into segments instead, each the one value of its own tree, because sled
+//! rewrites a leaf whole as keys are added and splits it at 17 keys: 32 KiB
+//! chunks in one tree were written two to three times over, a segment is
+//! written once (see `Store::apply`).
 //!
 //! sled is written in multi-tree transactions that check the head the caller
 //! expects and write the records, the head and the indexes together; a
@@ -32,6 +38,7 @@
 //! data file, since sled 0.34's `flush` uses `sync_file_range` on Linux,
 //! which is not a durability barrier.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -59,6 +66,23 @@ const CACHE_BYTES: u64 = 256 << 20;
 
 /// A chunk grows until adding a record would take it past this size.
 pub const CHUNK_TARGET: usize = chain::MAX_RECORD_LEN;
+
+/// A bulk batch's records are stored in segments of at most this many
+/// bytes, each the one value of its own tree (see `Store::apply`). Under a
+/// quarter of a sled segment, so that a segment is never a blob file.
+const SEGMENT_TARGET: usize = 1 << 20;
+
+/// What `events` holds, under a segment's first seq, for a segment.
+/// (A chunk's first byte is a record's format version, never 0xff.)
+const SEGMENT_MARKER: &[u8] = b"\xffsegment";
+
+/// The key of a segment's value in its tree.
+const SEGMENT_KEY: &[u8] = b"records";
+
+/// The name of the tree holding the segment whose first record has seq `first`.
+fn segment_tree_name(first: u64) -> String {
+    format!("segment.{first:020}")
+}
 
 /// An append adds records to the tail chunk only while it is at most this
 /// large, and otherwise starts a new one (see `Store::apply`).
@@ -294,9 +318,10 @@ impl Store {
         }
         // `get_lt` descends the tree once; a reversed range scan costs more.
         let chunk = self.events.get_lt(seq.saturating_add(1).to_be_bytes()).map_err(|e| self.error(e))?;
-        let Some((_, chunk)) = chunk else {
+        let Some((key, value)) = chunk else {
             return Ok(None);
         };
+        let chunk = self.resolve(&key, value)?;
         for record in chain::records(&chunk) {
             let record = record.map_err(|e| self.unreadable(&format!("chunk at seq {seq}: {e}")))?;
             if record.seq() == seq {
@@ -321,9 +346,10 @@ impl Store {
             .map(|(k, _)| k)
             .unwrap_or_else(|| IVec::from(&from.to_be_bytes()));
         let stored = (from <= stored_to).then(|| {
-            self.events
-                .range(start..)
-                .map(move |item| item.map(|(_, value)| Chunk(value)).map_err(|e| self.error(e)))
+            self.events.range(start..).map(move |item| {
+                let (key, value) = item.map_err(|e| self.error(e))?;
+                self.resolve(&key, value).map(Chunk)
+            })
         });
         stored.into_iter().flatten().chain(tail.map(|(_, chunk)| Ok(chunk)))
     }
@@ -364,17 +390,36 @@ impl Store {
 
     /// Writes `batch` to sled in one transaction, without making it durable:
     /// the records, the head and the index entries. A crash cannot split
-    /// them. For batches too large for the journal.
+    /// them.
+    ///
+    /// A batch too large for the journal (an import, a checkpoint) puts its
+    /// records in segments of up to [`SEGMENT_TARGET`] bytes, each the only
+    /// value of a tree of its own, with a marker under its first seq in
+    /// `events`. sled rewrites a leaf whole as keys are added to it and
+    /// splits it at 17 keys, so records packed as 32 KiB chunks in one tree
+    /// were written two to three times over; a tree with one value is
+    /// written once.
     fn apply(&self, batch: &Batch) -> Result<(), AppendError> {
-        let chunks = self.chunks_after(batch)?;
+        let bulk = batch.bytes.len() > journal::BATCH_LIMIT;
+        let pieces = self.pieces(batch, bulk)?;
         // The index buckets' new values are worked out before the
         // transaction, on all cores: every writer holds the journal, so the
         // buckets read here cannot change before it commits.
         let ids = self.merged_buckets(&self.ids, batch.ids.iter().map(|(k, seq)| (k.as_slice(), *seq)))?;
         let contents =
             self.merged_buckets(&self.content, batch.contents.iter().map(|(k, seq)| (k.as_slice(), *seq)))?;
-        let trees = (&self.events, &self.meta, &self.ids, &self.content);
-        let result = trees.transaction(|(events, meta, ids_tree, content_tree)| {
+        let segments: Vec<Tree> = if bulk {
+            pieces
+                .iter()
+                .map(|(first, _)| self.db.open_tree(segment_tree_name(*first)).map_err(|e| self.error(e)))
+                .collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
+        let mut trees = vec![&self.events, &self.meta, &self.ids, &self.content];
+        trees.extend(segments.iter());
+        let result = trees.as_slice().transaction(|trees| {
+            let (events, meta, ids_tree, content_tree) = (&trees[0], &trees[1], &trees[2], &trees[3]);
             let current = match meta.get(HEAD_KEY)? {
                 None => Head::EMPTY,
                 Some(bytes) => decode_head(&bytes).unwrap_or(Head { seq: u64::MAX, hash: Hash::ZERO }),
@@ -382,8 +427,13 @@ impl Store {
             if current != batch.expected {
                 return Err(ConflictableTransactionError::Abort(current));
             }
-            for (key, chunk) in &chunks {
-                events.insert(&key.to_be_bytes(), chunk.as_slice())?;
+            for (i, (first, bytes)) in pieces.iter().enumerate() {
+                if bulk {
+                    trees[4 + i].insert(SEGMENT_KEY, bytes.as_ref())?;
+                    events.insert(&first.to_be_bytes(), SEGMENT_MARKER)?;
+                } else {
+                    events.insert(&first.to_be_bytes(), bytes.as_ref())?;
+                }
             }
             for (tree, buckets) in [(ids_tree, &ids), (content_tree, &contents)] {
                 for (bucket, value) in buckets {
@@ -402,20 +452,33 @@ impl Store {
         }
     }
 
+    /// A chunk value as read from `events`: the records themselves, or, for
+    /// a segment's marker, the segment's records.
+    fn resolve(&self, key: &[u8], value: IVec) -> Result<IVec, StoreError> {
+        if value != SEGMENT_MARKER {
+            return Ok(value);
+        }
+        let first = decode_seq(key).ok_or_else(|| self.unreadable("a chunk key is malformed"))?;
+        let tree = self.db.open_tree(segment_tree_name(first)).map_err(|e| self.error(e))?;
+        tree.get(SEGMENT_KEY)
+            .map_err(|e| self.error(e))?
+            .ok_or_else(|| self.unreadable(&format!("the segment of records from seq {first} is missing")))
+    }
+
     /// The buckets of `tree` that `entries` fall in, each with its stored
     /// entries and the new ones merged, in bucket order.
     fn merged_buckets<'a>(
         &self,
         tree: &Tree,
         entries: impl Iterator<Item = (&'a [u8], u64)>,
-    ) -> Result<Vec<([u8; 2], Vec<u8>)>, StoreError> {
+    ) -> Result<Vec<Bucket>, StoreError> {
         let entries: Vec<(&[u8], u64)> = entries.collect();
         let buckets = parallel_map(&entries, |(key, _)| bucket_of(key));
         let mut groups = vec![Vec::new(); INDEX_BUCKETS as usize];
         for (entry, bucket) in entries.into_iter().zip(buckets) {
             groups[u16::from_be_bytes(bucket) as usize].push(entry);
         }
-        let groups: Vec<([u8; 2], Vec<(&[u8], u64)>)> = groups
+        let groups: Vec<(BucketKey, Vec<IndexEntry>)> = groups
             .into_iter()
             .enumerate()
             .filter(|(_, group)| !group.is_empty())
@@ -429,19 +492,28 @@ impl Store {
         .collect()
     }
 
-    /// The chunks to write for `batch`, keyed by their first seq: the
-    /// records go into the chunk that holds the head record while it is
-    /// small, then into new chunks of up to [`CHUNK_TARGET`] bytes.
+    /// The chunks (or, for a `bulk` batch, the segments) to write for
+    /// `batch`, keyed by their first seq. A small batch's records go into
+    /// the chunk that holds the head record while it is small, then into new
+    /// chunks of up to [`CHUNK_TARGET`] bytes; a bulk batch's go into new
+    /// segments of up to [`SEGMENT_TARGET`] bytes.
     ///
     /// The chunk holding the head is found from the head itself and cut
     /// after it, so the result depends only on the records up to the
-    /// expected head: a batch whose writes a crash left half done is written
-    /// again exactly as before.
-    fn chunks_after(&self, batch: &Batch) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    /// expected head.
+    fn pieces<'b>(&self, batch: &'b Batch, bulk: bool) -> Result<Vec<Piece<'b>>, StoreError> {
         let expected = batch.expected.seq;
-        let tail = self.events.get_lt(expected.saturating_add(1).to_be_bytes()).map_err(|e| self.error(e))?;
-        let (mut key, mut chunk) = match tail {
-            Some((key, value)) => {
+        let mut out: Vec<Piece<'b>> = Vec::new();
+        let mut start = 0;
+        if !bulk {
+            let tail =
+                self.events.get_lt(expected.saturating_add(1).to_be_bytes()).map_err(|e| self.error(e))?;
+            // sled writes a changed value whole, so a tail chunk that is
+            // already large (or a segment) is left as it is rather than
+            // rewritten for a few more records.
+            if let Some((key, value)) =
+                tail.filter(|(_, v)| v.len() <= TAIL_REWRITE_LIMIT && v != SEGMENT_MARKER)
+            {
                 let key = decode_seq(&key).ok_or_else(|| self.unreadable("a chunk key is malformed"))?;
                 let mut kept = 0;
                 for record in chain::records(&value) {
@@ -450,31 +522,31 @@ impl Store {
                         _ => break,
                     }
                 }
-                (Some(key), value[..kept].to_vec())
-            }
-            None => (None, Vec::new()),
-        };
-        // sled writes a changed value whole, so a tail chunk that is
-        // already large is left as it is rather than rewritten for a few
-        // more records.
-        if chunk.len() > TAIL_REWRITE_LIMIT || chunk.is_empty() {
-            key = None;
-            chunk.clear();
-        }
-        let mut out = Vec::new();
-        let mut start = 0;
-        for (i, &end) in batch.ends.iter().enumerate() {
-            let record = &batch.bytes[start..end];
-            if key.is_none() || chunk.len() + record.len() > CHUNK_TARGET {
-                if let Some(key) = key {
-                    out.push((key, std::mem::take(&mut chunk)));
+                let taken = batch.ends.iter().take_while(|&&end| kept + end <= CHUNK_TARGET).count();
+                if kept > 0 && taken > 0 {
+                    let end = batch.ends[taken - 1];
+                    let mut chunk = value[..kept].to_vec();
+                    chunk.extend_from_slice(&batch.bytes[..end]);
+                    out.push((key, Cow::Owned(chunk)));
+                    start = end;
                 }
-                key = Some(expected + 1 + i as u64);
             }
-            chunk.extend_from_slice(record);
-            start = end;
         }
-        out.push((key.expect("a non-empty batch opens a chunk"), chunk));
+        let limit = if bulk { SEGMENT_TARGET } else { CHUNK_TARGET };
+        let mut piece_start = start;
+        let first_index = batch.ends.iter().position(|&end| end > start).unwrap_or(batch.ends.len());
+        let mut first_seq = expected + 1 + first_index as u64;
+        for (i, &end) in batch.ends.iter().enumerate().skip(first_index) {
+            if end - piece_start > limit {
+                let record_start = if i == 0 { 0 } else { batch.ends[i - 1] };
+                out.push((first_seq, Cow::Borrowed(&batch.bytes[piece_start..record_start])));
+                piece_start = record_start;
+                first_seq = expected + 1 + i as u64;
+            }
+        }
+        if piece_start < batch.bytes.len() {
+            out.push((first_seq, Cow::Borrowed(&batch.bytes[piece_start..])));
+        }
         Ok(out)
     }
 
@@ -996,7 +1068,8 @@ impl Intruder<'_> {
     pub fn records(&self) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         for item in self.store.events.iter() {
-            let (_, value) = item.expect("intruder reads the events tree");
+            let (key, value) = item.expect("intruder reads the events tree");
+            let value = self.store.resolve(&key, value).expect("intruder reads a segment");
             for record in chain::records(&value) {
                 out.push(record.expect("intruder reads framed records").bytes().to_vec());
             }
@@ -1008,6 +1081,11 @@ impl Intruder<'_> {
     /// the head record and the indexes as they were.
     pub fn replace_records(&self, records: &[Vec<u8>]) {
         let store = self.store;
+        for name in store.db.tree_names() {
+            if name.starts_with(b"segment.") {
+                store.db.drop_tree(name).unwrap();
+            }
+        }
         store.events.clear().unwrap();
         for (i, record) in records.iter().enumerate() {
             store.events.insert((i as u64 + 1).to_be_bytes(), record.as_slice()).unwrap();
@@ -1097,6 +1175,18 @@ fn part_key(seq: u64, part: u32) -> [u8; 12] {
     key[8..].copy_from_slice(&part.to_be_bytes());
     key
 }
+
+/// An index bucket's key (see [`bucket_of`]).
+type BucketKey = [u8; 2];
+
+/// An index bucket's key and value.
+type Bucket = (BucketKey, Vec<u8>);
+
+/// An index key and its seq (or, for an anchor, day number).
+type IndexEntry<'a> = (&'a [u8], u64);
+
+/// Records to store under their first seq: a chunk, or a segment.
+type Piece<'a> = (u64, Cow<'a, [u8]>);
 
 /// Index buckets per tree.
 const INDEX_BUCKETS: u16 = 4096;
