@@ -335,9 +335,26 @@ impl Store {
     /// Records are read lazily, so a scan of any length runs in bounded memory.
     pub fn chunks(&self, from: u64) -> impl Iterator<Item = Result<Chunk, StoreError>> + '_ {
         // The journaled tail, copied now so that the scan sees one state.
-        let tail =
-            self.pending().batch.as_ref().map(|b| (b.expected.seq, Chunk(IVec::from(b.bytes.as_slice()))));
-        let stored_to = tail.as_ref().map_or(u64::MAX, |(seq, _)| *seq);
+        // In pieces of chunk size, so that readers that decode several
+        // chunks at once on all cores do so for the tail too.
+        let pending = self.pending();
+        let stored_to = pending.batch.as_ref().map_or(u64::MAX, |b| b.expected.seq);
+        let tail: Vec<Chunk> = match &pending.batch {
+            Some(batch) => {
+                let mut chunks = Vec::new();
+                let mut start = 0;
+                for (i, &end) in batch.ends.iter().enumerate() {
+                    let next = batch.ends.get(i + 1).copied();
+                    if next.is_none_or(|next| next - start > CHUNK_TARGET) {
+                        chunks.push(Chunk(IVec::from(&batch.bytes[start..end])));
+                        start = end;
+                    }
+                }
+                chunks
+            }
+            None => Vec::new(),
+        };
+        drop(pending);
         let start = self
             .events
             .get_lt(from.saturating_add(1).to_be_bytes())
@@ -351,7 +368,7 @@ impl Store {
                 self.resolve(&key, value).map(Chunk)
             })
         });
-        stored.into_iter().flatten().chain(tail.map(|(_, chunk)| Ok(chunk)))
+        stored.into_iter().flatten().chain(tail.into_iter().map(Ok))
     }
 
     /// Appends `batch` if the head is still the one it was built on, and
