@@ -10,8 +10,9 @@
 //! | `meta`      | `head`                       | head seq (u64 BE) ‖ hash                 |
 //! | `ids`       | bucket (u16 BE)              | sorted entries: kind byte ‖ id → seq, and `@` ‖ kind byte ‖ id → anchor date (days from CE) |
 //! | `content`   | bucket (u16 BE)              | sorted entries: 16 bytes of BLAKE3(event) → seq of an id-less event |
-//! | `snapshot_heads` | seq (u64 BE)            | hash of the event covered ‖ part count (u32 BE) |
-//! | `snapshot_parts` | seq ‖ part (u32 BE)     | up to 32 KiB of a projection snapshot (derived data) |
+//! | `snapshot_heads` | seq (u64 BE)            | hash of the event covered ‖ part count (u32 BE) ‖ 2 |
+//! | `snapshot.S.P` | `records`                 | part P (up to 1 MiB) of the projection snapshot at seq S (derived data) |
+//! | `snapshot_parts` | seq ‖ part (u32 BE)     | parts of snapshots written before they had trees of their own |
 //!
 //! Beside sled's files, the `journal` makes small appends durable with one
 //! write (see `store::journal`); they are kept in memory as the *journaled tail*
@@ -760,19 +761,23 @@ impl Store {
 
     /// Stores a projection snapshot covering the events up to `seq`, whose
     /// last event hashes to `covered`, then keeps only the newest
-    /// [`SNAPSHOTS_KEPT`]. A snapshot is split into parts of at most 32 KiB,
-    /// like the event chunks, so that no sled value becomes a blob and
-    /// listing snapshots never reads their contents.
+    /// [`SNAPSHOTS_KEPT`]. Listing snapshots never reads their contents.
+    ///
+    /// The bytes are split into parts of up to [`SEGMENT_TARGET`], each the
+    /// only value of a tree of its own, for the reason segments are (see
+    /// `Store::apply`): kept as 32 KiB values in one tree, a 1,000,000-event
+    /// store's 50 MB snapshot cost ~420 MB of writes to the device, most of
+    /// them after the import that made it had returned.
     pub fn put_snapshot(&self, seq: u64, covered: Hash, bytes: &[u8]) -> Result<(), StoreError> {
-        let parts = bytes.chunks(CHUNK_TARGET);
+        let parts = bytes.chunks(SEGMENT_TARGET);
         let count = parts.len() as u32;
-        let mut batch = sled::Batch::default();
         for (i, part) in parts.enumerate() {
-            batch.insert(&part_key(seq, i as u32)[..], part);
+            let tree = self.db.open_tree(snapshot_part_tree(seq, i as u32)).map_err(|e| self.error(e))?;
+            tree.insert(SEGMENT_KEY, part).map_err(|e| self.error(e))?;
         }
-        self.snapshot_parts.apply_batch(batch).map_err(|e| self.error(e))?;
         let mut head = covered.0.to_vec();
         head.extend_from_slice(&count.to_be_bytes());
+        head.push(SNAPSHOT_IN_TREES);
         self.snapshot_heads.insert(seq.to_be_bytes(), head).map_err(|e| self.error(e))?;
         let heads = self.snapshot_heads()?;
         for &(old, _) in heads.iter().rev().skip(SNAPSHOTS_KEPT) {
@@ -805,7 +810,19 @@ impl Store {
         let Some(count) = head.get(32..36).map(|c| u32::from_be_bytes(c.try_into().expect("4 bytes"))) else {
             return Ok(None);
         };
-        // One range scan over the parts rather than a tree descent per part.
+        if head.get(36) == Some(&SNAPSHOT_IN_TREES) {
+            let mut bytes = Vec::with_capacity(count as usize * SEGMENT_TARGET);
+            for i in 0..count {
+                let tree = self.db.open_tree(snapshot_part_tree(seq, i)).map_err(|e| self.error(e))?;
+                match tree.get(SEGMENT_KEY).map_err(|e| self.error(e))? {
+                    Some(part) => bytes.extend_from_slice(&part),
+                    None => return Ok(None),
+                }
+            }
+            return Ok(Some(bytes));
+        }
+        // A snapshot written before parts had trees of their own: one range
+        // scan over its parts in `snapshot_parts`.
         let mut bytes = Vec::with_capacity(count as usize * CHUNK_TARGET);
         let mut parts = self.snapshot_parts.range(part_key(seq, 0)..part_key(seq, count));
         for i in 0..count {
@@ -819,13 +836,25 @@ impl Store {
 
     /// Removes every snapshot (they are derived data and can be rebuilt).
     pub fn clear_snapshots(&self) -> Result<(), StoreError> {
+        for name in self.db.tree_names() {
+            if name.starts_with(SNAPSHOT_TREE_PREFIX.as_bytes()) {
+                self.db.drop_tree(name).map_err(|e| self.error(e))?;
+            }
+        }
         self.snapshot_heads.clear().map_err(|e| self.error(e))?;
         self.snapshot_parts.clear().map_err(|e| self.error(e))?;
         self.sync()
     }
 
     fn remove_snapshot(&self, seq: u64) -> Result<(), StoreError> {
-        self.snapshot_heads.remove(seq.to_be_bytes()).map_err(|e| self.error(e))?;
+        let head = self.snapshot_heads.remove(seq.to_be_bytes()).map_err(|e| self.error(e))?;
+        if let Some(head) = head.filter(|h| h.get(36) == Some(&SNAPSHOT_IN_TREES)) {
+            let count = u32::from_be_bytes(head[32..36].try_into().expect("4 bytes"));
+            for i in 0..count {
+                self.db.drop_tree(snapshot_part_tree(seq, i)).map_err(|e| self.error(e))?;
+            }
+            return Ok(());
+        }
         let mut batch = sled::Batch::default();
         for item in self.snapshot_parts.scan_prefix(seq.to_be_bytes()) {
             let (key, _) = item.map_err(|e| self.error(e))?;
@@ -1125,7 +1154,8 @@ impl Intruder<'_> {
 
     /// Overwrites the first part of a snapshot's bytes.
     pub fn set_snapshot(&self, seq: u64, bytes: &[u8]) {
-        self.store.snapshot_parts.insert(part_key(seq, 0), bytes).unwrap();
+        let tree = self.store.db.open_tree(snapshot_part_tree(seq, 0)).unwrap();
+        tree.insert(SEGMENT_KEY, bytes).unwrap();
         self.store.sync().unwrap();
     }
 }
@@ -1188,6 +1218,19 @@ fn store_error(path: &Path, e: sled::Error) -> StoreError {
 /// speed up `--at` queries far in the past, at a cost in space that grows
 /// with the square of the chain's length.
 pub const SNAPSHOTS_KEPT: usize = 2;
+
+/// What ends a snapshot head whose parts are trees of their own
+/// ([`snapshot_part_tree`]); a head without it is 36 bytes, and its parts are
+/// in `snapshot_parts`.
+const SNAPSHOT_IN_TREES: u8 = 2;
+
+/// The prefix of the trees holding snapshot parts.
+const SNAPSHOT_TREE_PREFIX: &str = "snapshot.";
+
+/// The name of the tree holding part `part` of the snapshot at `seq`.
+fn snapshot_part_tree(seq: u64, part: u32) -> String {
+    format!("{SNAPSHOT_TREE_PREFIX}{seq:020}.{part:06}")
+}
 
 fn part_key(seq: u64, part: u32) -> [u8; 12] {
     let mut key = [0u8; 12];
