@@ -769,10 +769,15 @@ impl Store {
     /// store's 50 MB snapshot cost ~420 MB of writes to the device, most of
     /// them after the import that made it had returned.
     pub fn put_snapshot(&self, seq: u64, covered: Hash, bytes: &[u8]) -> Result<(), StoreError> {
-        let parts = bytes.chunks(SEGMENT_TARGET);
+        let parts: Vec<&[u8]> = bytes.chunks(SEGMENT_TARGET).collect();
         let count = parts.len() as u32;
-        for (i, part) in parts.enumerate() {
-            let tree = self.db.open_tree(snapshot_part_tree(seq, i as u32)).map_err(|e| self.error(e))?;
+        // The trees are all created before any part is written, so that
+        // the updates of sled's list of trees sit together in its log
+        // rather than between the parts.
+        let trees = (0..count)
+            .map(|i| self.db.open_tree(snapshot_part_tree(seq, i)).map_err(|e| self.error(e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (tree, part) in trees.iter().zip(parts) {
             tree.insert(SEGMENT_KEY, part).map_err(|e| self.error(e))?;
         }
         let mut head = covered.0.to_vec();
