@@ -72,6 +72,8 @@ fn main() {
                     Side::Sqlite => entry.1.push(value),
                 }
             }
+            drop(dir);
+            settle();
         }
     }
     let order = ["import", "append", "verify", "replay", "status_snapshot", "open", "disk_bytes"];
@@ -136,6 +138,15 @@ fn unit(name: &str) -> &'static str {
         "disk_bytes" => "bytes/event",
         _ => "events/s",
     }
+}
+
+/// Lets the disk finish with the round just ended before the next one
+/// starts: deleting a round's files (ext4 here discards the freed blocks)
+/// and writing back what is left would otherwise fall into the other
+/// side's timings, appends above all.
+fn settle() {
+    let _ = std::process::Command::new("sync").status();
+    std::thread::sleep(std::time::Duration::from_secs(1));
 }
 
 fn median(values: &[f64]) -> f64 {
