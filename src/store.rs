@@ -151,6 +151,9 @@ pub struct Store {
     /// The journaled tail: appends in the journal that sled does not have
     /// yet.
     pending: std::sync::RwLock<Pending>,
+    /// Set when a large batch reached sled but could not be made durable:
+    /// appends are refused until the store is opened again.
+    poisoned: std::sync::atomic::AtomicBool,
 }
 
 /// The appends since the last checkpoint, merged into one batch on sled's
@@ -239,6 +242,7 @@ impl Store {
             head_file: std::sync::Mutex::new(HeadFile { recorded: 0, file: None }),
             journal: std::sync::Mutex::new(journal),
             pending: std::sync::RwLock::new(Pending::default()),
+            poisoned: std::sync::atomic::AtomicBool::new(false),
             path: path.to_owned(),
             db,
         };
@@ -366,11 +370,22 @@ impl Store {
             .flatten()
             .map(|(k, _)| k)
             .unwrap_or_else(|| IVec::from(&from.to_be_bytes()));
+        // With a tail, sled's part ends at the tail's first seq: a
+        // checkpoint that runs while this scan is read lazily moves the tail
+        // into sled (even into the chunk holding `stored_to`), and the scan
+        // must not read those records twice.
+        let bounded = stored_to != u64::MAX;
         let stored = (from <= stored_to).then(|| {
-            self.events.range(start..).map(move |item| {
-                let (key, value) = item.map_err(|e| self.error(e))?;
-                self.resolve(&key, value).map(Chunk)
-            })
+            self.events
+                .range(start..)
+                .take_while(move |item| {
+                    item.as_ref().map_or(true, |(key, _)| decode_seq(key).is_none_or(|seq| seq <= stored_to))
+                })
+                .map(move |item| {
+                    let (key, value) = item.map_err(|e| self.error(e))?;
+                    let chunk = self.resolve(&key, value)?;
+                    Ok(Chunk(if bounded { cut_after(chunk, stored_to) } else { chunk }))
+                })
         });
         stored.into_iter().flatten().chain(tail.into_iter().map(Ok))
     }
@@ -390,6 +405,13 @@ impl Store {
         // Every writer holds the journal, so the head cannot move between
         // the check and the write below.
         let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        if self.poisoned.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Unreadable {
+                path: self.path.clone(),
+                reason: "an earlier append could not be made durable; open the ledger again".into(),
+            }
+            .into());
+        }
         let current = self.head()?;
         if current != batch.expected {
             return Err(AppendError::Conflict { expected: batch.expected, current });
@@ -397,8 +419,12 @@ impl Store {
         if batch.bytes.len() > journal::BATCH_LIMIT {
             self.checkpoint(&mut journal)?;
             self.apply(batch)?;
-            self.sync()?;
-            self.record_head(batch.head)?;
+            // Past this point sled holds the batch, which may not be on
+            // disk: a later append built on it would be lost with it.
+            if let Err(e) = self.sync().and_then(|()| self.record_head(batch.head)) {
+                self.poisoned.store(true, std::sync::atomic::Ordering::SeqCst);
+                return Err(e.into());
+            }
             return Ok(batch.head);
         }
         if !journal.fits(batch) {
@@ -586,11 +612,14 @@ impl Store {
                     batch.expected.seq, current.seq
                 )),
             })?;
+            // sled has the tail now, for readers; if what follows fails, the
+            // journal still has it and the next checkpoint tries again.
+            *pending = Pending::default();
         }
+        drop(pending);
         self.sync()?;
         self.record_head(self.stored_head()?)?;
         journal.reset().map_err(|source| StoreError::Io { path: self.path.clone(), source })?;
-        *pending = Pending::default();
         Ok(())
     }
 
@@ -899,6 +928,28 @@ impl Drop for Store {
         if journal.is_dirty() {
             let _ = self.checkpoint(&mut journal);
         }
+    }
+}
+
+/// `chunk` without its records after seq `last` (as read, if it has none).
+fn cut_after(chunk: IVec, last: u64) -> IVec {
+    let mut kept = 0;
+    let mut cut = false;
+    for record in chain::records(&chunk) {
+        match record {
+            Ok(record) if record.seq() <= last => kept += record.bytes().len(),
+            Ok(_) => {
+                cut = true;
+                break;
+            }
+            // A record that does not frame is left for the reader to report.
+            Err(_) => break,
+        }
+    }
+    if cut {
+        chunk.subslice(0, kept)
+    } else {
+        chunk
     }
 }
 

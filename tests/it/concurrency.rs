@@ -160,3 +160,77 @@ fn a_second_process_is_told_the_ledger_is_in_use_while_the_first_keeps_working()
     assert!(matches!(verdict, Verdict::Intact { events, .. } if events == expected), "{verdict:?}");
     assert!(ledger.by_id(pledger::event::IdKind::Announcement, "second").unwrap().is_none());
 }
+
+/// Appends `n` single records, each on the head before it (the journal's
+/// path).
+fn append_singles(store: &pledger::store::Store, n: usize) {
+    for i in 0..n {
+        let mut batch = pledger::store::Batch::new(store.head().unwrap());
+        batch.push(format!("{{\"n\":{i}}}").as_bytes(), None, None);
+        store.append(&batch).unwrap();
+    }
+}
+
+/// A batch of 300 records of 1,000 bytes on the head: too large for the
+/// journal, so it is checkpointed and written to segment trees.
+fn large_batch(store: &pledger::store::Store) -> pledger::store::Batch {
+    let mut batch = pledger::store::Batch::new(store.head().unwrap());
+    for _ in 0..300 {
+        batch.push(&[b'x'; 1000], None, None);
+    }
+    batch
+}
+
+/// The seqs a chunk scan hands out, in order, up to `last`.
+fn scanned_seqs(
+    chunks: impl Iterator<Item = Result<pledger::store::Chunk, pledger::store::StoreError>>,
+    last: u64,
+) -> Vec<u64> {
+    let mut seqs = Vec::new();
+    for chunk in chunks {
+        for record in chunk.unwrap().records() {
+            seqs.push(record.unwrap().seq());
+        }
+    }
+    seqs.into_iter().take_while(|&seq| seq <= last).collect()
+}
+
+#[test]
+fn a_scan_reads_each_record_once_while_a_checkpoint_moves_the_journaled_tail() {
+    for trigger in ["a large append", "a full journal"] {
+        // given records in sled and a journaled tail, and a scan started
+        let dir = tempfile::tempdir().unwrap();
+        let store = pledger::store::Store::open(dir.path(), pledger::OpenMode::Create).unwrap();
+        store.append(&large_batch(&store)).unwrap();
+        append_singles(&store, if trigger == "a full journal" { 4096 } else { 3 });
+        let head = store.head().unwrap().seq;
+        let scan = store.chunks(1);
+        // when a checkpoint writes the tail to sled before the scan is read
+        match trigger {
+            "a large append" => {
+                store.append(&large_batch(&store)).unwrap();
+            }
+            _ => append_singles(&store, 1),
+        }
+        // then the scan still hands out every record up to its head once, in order
+        assert_eq!(scanned_seqs(scan, head), (1..=head).collect::<Vec<_>>(), "checkpoint by {trigger}");
+    }
+}
+
+#[test]
+fn a_checkpoint_that_fails_after_writing_to_sled_leaves_one_copy_and_is_retried() {
+    // given records in sled and a journaled tail
+    let dir = tempfile::tempdir().unwrap();
+    let store = pledger::store::Store::open(dir.path(), pledger::OpenMode::Create).unwrap();
+    store.append(&large_batch(&store)).unwrap();
+    append_singles(&store, 3);
+    // when the checkpoint before a large append writes the tail to sled and
+    // then fails (its sync lists blobs/, which an operator removed)
+    std::fs::remove_dir_all(dir.path().join("blobs")).unwrap();
+    assert!(store.append(&large_batch(&store)).is_err());
+    std::fs::create_dir(dir.path().join("blobs")).unwrap();
+    // then reads see each record once, and the next checkpoint goes through
+    assert_eq!(scanned_seqs(store.chunks(1), u64::MAX), (1..=303).collect::<Vec<_>>());
+    store.append(&large_batch(&store)).unwrap();
+    assert_eq!(scanned_seqs(store.chunks(1), u64::MAX), (1..=603).collect::<Vec<_>>());
+}
