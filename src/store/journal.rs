@@ -97,7 +97,12 @@ impl Journal {
     /// last entry read, of either kind, is where the next one is written.
     pub fn open(dir: &Path, after: u64) -> io::Result<(Journal, Vec<Entry>)> {
         let path = dir.join(FILE_NAME);
+        let created = !path.exists();
         let (file, direct) = open_file(&path)?;
+        if created {
+            // The new file's name must survive a power loss too.
+            File::open(dir)?.sync_all()?;
+        }
         let len = file.metadata()?.len();
         let mut journal =
             Journal { path, file, direct, end: 0, len, dirty: false, buffer: AlignedBuf::zeroed(0) };
@@ -200,18 +205,26 @@ impl Journal {
     }
 
     fn write_durably(&mut self, bytes: &[u8], offset: u64) -> io::Result<()> {
+        self.write_at(bytes, offset)?;
+        if self.direct {
+            Ok(())
+        } else {
+            self.file.sync_data()
+        }
+    }
+
+    /// Writes `bytes` at `offset`. A file system can accept O_DIRECT at open
+    /// and refuse it at write (or ask for a larger alignment): the file is
+    /// then reopened for ordinary writes, followed by fdatasync.
+    fn write_at(&mut self, bytes: &[u8], offset: u64) -> io::Result<()> {
         use std::os::unix::fs::FileExt;
         match self.file.write_all_at(bytes, offset) {
-            Ok(()) if self.direct => Ok(()),
-            Ok(()) => self.file.sync_data(),
-            // A file system can accept O_DIRECT at open and refuse it at
-            // write: fall back to ordinary writes and fdatasync.
             Err(e) if self.direct && e.raw_os_error() == Some(EINVAL) => {
                 self.file = File::options().read(true).write(true).open(&self.path)?;
                 self.direct = false;
-                self.write_durably(bytes, offset)
+                self.file.write_all_at(bytes, offset)
             }
-            Err(e) => Err(e),
+            other => other,
         }
     }
 
@@ -220,8 +233,7 @@ impl Journal {
         let zeros = AlignedBuf::zeroed(GROWTH as usize);
         let mut at = self.len;
         while at < len {
-            use std::os::unix::fs::FileExt;
-            self.file.write_all_at(zeros.as_slice(), at)?;
+            self.write_at(zeros.as_slice(), at)?;
             at += GROWTH;
         }
         self.file.sync_all()?;
