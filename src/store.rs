@@ -374,7 +374,13 @@ impl Store {
         // checkpoint that runs while this scan is read lazily moves the tail
         // into sled (even into the chunk holding `stored_to`), and the scan
         // must not read those records twice.
-        let bounded = stored_to != u64::MAX;
+        // Only the chunk holding `stored_to` can gain records (later ones
+        // start new keys), so only it is cut.
+        let last_key = if stored_to == u64::MAX {
+            None
+        } else {
+            self.events.get_lt(stored_to.saturating_add(1).to_be_bytes()).ok().flatten().map(|(k, _)| k)
+        };
         let stored = (from <= stored_to).then(|| {
             self.events
                 .range(start..)
@@ -384,7 +390,8 @@ impl Store {
                 .map(move |item| {
                     let (key, value) = item.map_err(|e| self.error(e))?;
                     let chunk = self.resolve(&key, value)?;
-                    Ok(Chunk(if bounded { cut_after(chunk, stored_to) } else { chunk }))
+                    let last = last_key.as_ref() == Some(&key);
+                    Ok(Chunk(if last { cut_after(chunk, stored_to) } else { chunk }))
                 })
         });
         stored.into_iter().flatten().chain(tail.into_iter().map(Ok))
