@@ -349,16 +349,7 @@ impl Store {
         let stored_to = pending.batch.as_ref().map_or(u64::MAX, |b| b.expected.seq);
         let tail: Vec<Chunk> = match &pending.batch {
             Some(batch) => {
-                let mut chunks = Vec::new();
-                let mut start = 0;
-                for (i, &end) in batch.ends.iter().enumerate() {
-                    let next = batch.ends.get(i + 1).copied();
-                    if next.is_none_or(|next| next - start > CHUNK_TARGET) {
-                        chunks.push(Chunk(IVec::from(&batch.bytes[start..end])));
-                        start = end;
-                    }
-                }
-                chunks
+                batch.split_from(0, CHUNK_TARGET).map(|(_, bytes)| Chunk(IVec::from(bytes))).collect()
             }
             None => Vec::new(),
         };
@@ -569,13 +560,7 @@ impl Store {
                 tail.filter(|(_, v)| v.len() <= TAIL_REWRITE_LIMIT && v != SEGMENT_MARKER)
             {
                 let key = decode_seq(&key).ok_or_else(|| self.unreadable("a chunk key is malformed"))?;
-                let mut kept = 0;
-                for record in chain::records(&value) {
-                    match record {
-                        Ok(record) if record.seq() <= expected => kept += record.bytes().len(),
-                        _ => break,
-                    }
-                }
+                let (kept, _) = len_through(&value, expected);
                 let taken = batch.ends.iter().take_while(|&&end| kept + end <= CHUNK_TARGET).count();
                 if kept > 0 && taken > 0 {
                     let end = batch.ends[taken - 1];
@@ -587,20 +572,7 @@ impl Store {
             }
         }
         let limit = if bulk { SEGMENT_TARGET } else { CHUNK_TARGET };
-        let mut piece_start = start;
-        let first_index = batch.ends.iter().position(|&end| end > start).unwrap_or(batch.ends.len());
-        let mut first_seq = expected + 1 + first_index as u64;
-        for (i, &end) in batch.ends.iter().enumerate().skip(first_index) {
-            if end - piece_start > limit {
-                let record_start = if i == 0 { 0 } else { batch.ends[i - 1] };
-                out.push((first_seq, Cow::Borrowed(&batch.bytes[piece_start..record_start])));
-                piece_start = record_start;
-                first_seq = expected + 1 + i as u64;
-            }
-        }
-        if piece_start < batch.bytes.len() {
-            out.push((first_seq, Cow::Borrowed(&batch.bytes[piece_start..])));
-        }
+        out.extend(batch.split_from(start, limit).map(|(first, bytes)| (first, Cow::Borrowed(bytes))));
         Ok(out)
     }
 
@@ -940,24 +912,26 @@ impl Drop for Store {
 
 /// `chunk` without its records after seq `last` (as read, if it has none).
 fn cut_after(chunk: IVec, last: u64) -> IVec {
+    match len_through(&chunk, last) {
+        (kept, true) => chunk.subslice(0, kept),
+        // A record that does not frame is left for the reader to report.
+        (_, false) => chunk,
+    }
+}
+
+/// The length of the records with seq up to `last` at the start of
+/// `records`, and whether a later record follows them (rather than the end
+/// or a record that does not frame).
+fn len_through(records: &[u8], last: u64) -> (usize, bool) {
     let mut kept = 0;
-    let mut cut = false;
-    for record in chain::records(&chunk) {
+    for record in chain::records(records) {
         match record {
             Ok(record) if record.seq() <= last => kept += record.bytes().len(),
-            Ok(_) => {
-                cut = true;
-                break;
-            }
-            // A record that does not frame is left for the reader to report.
+            Ok(_) => return (kept, true),
             Err(_) => break,
         }
     }
-    if cut {
-        chunk.subslice(0, kept)
-    } else {
-        chunk
-    }
+    (kept, false)
 }
 
 /// One stored chunk: consecutive records.
@@ -1053,6 +1027,28 @@ impl Batch {
         self.ids.extend(next.ids.iter().cloned());
         self.contents.extend(next.contents.iter().copied());
         self.head = next.head;
+    }
+
+    /// The records from byte `start` on (a record boundary), in runs of at
+    /// most `limit` bytes, each with the seq of its first record.
+    fn split_from(&self, start: usize, limit: usize) -> impl Iterator<Item = (u64, &[u8])> {
+        let first = self.ends.iter().position(|&end| end > start).unwrap_or(self.ends.len());
+        let mut run = (start, first);
+        let mut next = first;
+        std::iter::from_fn(move || {
+            let (run_start, run_first) = run;
+            if run_start >= self.bytes.len() {
+                return None;
+            }
+            while next < self.ends.len() && self.ends[next] - run_start <= limit {
+                next += 1;
+            }
+            // A record is never larger than `limit`, so a run holds at least one.
+            let run_end = if next == run_first { self.ends[next] } else { self.ends[next - 1] };
+            next = next.max(run_first + 1);
+            run = (run_end, next);
+            Some((self.expected.seq + 1 + run_first as u64, &self.bytes[run_start..run_end]))
+        })
     }
 
     /// The bytes of the record with this seq, if the batch has it.
