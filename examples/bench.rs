@@ -221,24 +221,13 @@ fn pledger_round(
 
     drop(ledger);
     let start = Instant::now();
-    let ledger = open_retrying(&path);
+    let ledger = Ledger::open(&path, OpenMode::Existing).unwrap();
     ledger.head().unwrap();
     let open = millis(start);
     drop(ledger);
 
     let disk = dir_bytes(&path) as f64 / total as f64;
     Round { import, append, verify, replay, status_snapshot, open, disk }.metrics()
-}
-
-/// sled releases its lock asynchronously after a drop; wait for it.
-fn open_retrying(path: &Path) -> Ledger {
-    for _ in 0..100 {
-        if let Ok(ledger) = Ledger::open(path, OpenMode::Existing) {
-            return ledger;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    Ledger::open(path, OpenMode::Existing).unwrap()
 }
 
 /// The peer: the same records in SQLite.

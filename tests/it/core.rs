@@ -197,8 +197,8 @@ fn changing_any_byte_of_a_stored_event_fails_verify_at_exactly_that_seq() {
             });
             // then verify fails naming that seq
             let out = t.pledger().arg("verify").output().unwrap();
-            assert_eq!(out.status.code(), Some(1), "{what} of seq {seq}: {}", stdout(&out));
             let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(1), "{what} of seq {seq}: {}{err}", stdout(&out));
             assert!(
                 err.starts_with(&format!("verification failed at seq {seq}: ")),
                 "{what} of seq {seq}: {err}"

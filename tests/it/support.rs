@@ -76,23 +76,8 @@ impl TestLedger {
     }
 
     /// Opens the ledger through the library (no other process may hold it).
-    ///
-    /// sled releases its file lock from background threads shortly after a
-    /// `Db` is dropped, so reopening in the same process right after a drop
-    /// can briefly see the ledger "in use": that is retried for a while.
     pub fn open(&self) -> Ledger {
-        let started = std::time::Instant::now();
-        loop {
-            match Ledger::open(&self.path(), OpenMode::Create) {
-                Ok(ledger) => return ledger,
-                Err(pledger::store::StoreError::InUse { .. })
-                    if started.elapsed() < std::time::Duration::from_secs(5) =>
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(5))
-                }
-                Err(e) => panic!("open the ledger: {e}"),
-            }
-        }
+        Ledger::open(&self.path(), OpenMode::Create).expect("open the ledger")
     }
 }
 
