@@ -823,9 +823,12 @@ impl Store {
         for &(old, _) in heads.iter().rev().skip(SNAPSHOTS_KEPT) {
             self.remove_snapshot(old)?;
         }
-        // Not synced: a snapshot is derived data, written after the events
-        // it covers are durable; one a crash loses is made again.
-        Ok(())
+        // A snapshot is derived data (one a crash loses is made again), but
+        // it is synced all the same: otherwise its bytes (11 MB at 200,000
+        // events) reach the device in the background just as the next
+        // appends are made durable, and those waited behind them (13 to
+        // 50 ms for one append, measured).
+        self.sync()
     }
 
     /// Every snapshot's seq and the hash of the event it covers, oldest
