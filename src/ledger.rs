@@ -37,7 +37,9 @@ pub struct Ledger {
 }
 
 /// Chunks read ahead and decoded together on all cores by
-/// [`Ledger::envelopes`]: ~32 × 70 events.
+/// [`Ledger::envelopes`]: ~32 × 70 events, or, where a large batch stored
+/// 1 MiB segments, ~32 × 1,700. Batches bounded to 2 MiB instead were
+/// measured no faster at 1,000,000 events (replay 1.46 s either way).
 const DECODE_BATCH_CHUNKS: usize = 32;
 
 /// How many events apart projection snapshots are kept, unless configured.
