@@ -156,14 +156,33 @@ pub struct Envelope {
 /// Frames `body` as the record with this `seq` after `prev`.
 pub fn encode(seq: u64, prev: &Hash, body: &[u8], out: &mut Vec<u8>) -> Hash {
     let start = out.len();
+    frame_unsealed(out, |out| out.extend_from_slice(body));
+    seal(&mut out[start..], seq, prev)
+}
+
+/// Frames, at the end of `out`, a record whose body `write_body` writes
+/// there, with its seq, prev and hash left as zeros for [`seal`]. Framing
+/// does not depend on the chain, so records can be framed on any thread
+/// ahead of their place in it; sealing them in order is then one hash each.
+pub fn frame_unsealed(out: &mut Vec<u8>, write_body: impl FnOnce(&mut Vec<u8>)) {
+    let start = out.len();
     out.push(FORMAT_VERSION);
-    out.extend_from_slice(&seq.to_be_bytes());
-    out.extend_from_slice(&prev.0);
-    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    out.extend_from_slice(body);
-    let hash = hash_bytes(&out[start..]);
-    out.extend_from_slice(&hash.0);
-    hash
+    out.extend_from_slice(&[0; 8 + 32 + 4]);
+    write_body(out);
+    let body_len = (out.len() - start - HEADER_LEN) as u32;
+    out[start + 41..start + HEADER_LEN].copy_from_slice(&body_len.to_be_bytes());
+    out.extend_from_slice(&[0; 32]);
+}
+
+/// Gives `record` (framed by [`frame_unsealed`]) its place in the chain,
+/// as the record with this `seq` after `prev`, and returns its hash.
+pub fn seal(record: &mut [u8], seq: u64, prev: &Hash) -> Hash {
+    record[1..9].copy_from_slice(&seq.to_be_bytes());
+    record[9..41].copy_from_slice(&prev.0);
+    let (hashed, hash) = record.split_at_mut(record.len() - 32);
+    let computed = hash_bytes(hashed);
+    hash.copy_from_slice(&computed.0);
+    computed
 }
 
 /// The record length for a body of `body_len` bytes.
@@ -302,6 +321,17 @@ mod tests {
         assert_eq!(record.body(), b"{\"x\":1}");
         assert_eq!(record.stored_hash(), hash);
         assert_eq!(record.computed_hash(), hash);
+    }
+
+    #[test]
+    fn a_record_framed_ahead_and_sealed_is_the_record_encoded() {
+        let prev = Hash([3; 32]);
+        let mut encoded = Vec::new();
+        let hash = encode(9, &prev, b"{\"y\":2}", &mut encoded);
+        let mut framed = vec![0xee];
+        frame_unsealed(&mut framed, |out| out.extend_from_slice(b"{\"y\":2}"));
+        assert_eq!(seal(&mut framed[1..], 9, &prev), hash);
+        assert_eq!(&framed[1..], &encoded[..]);
     }
 
     #[test]

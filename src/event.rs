@@ -258,7 +258,14 @@ impl Event {
     /// Two lines that differ only in key order or white space have the same
     /// canonical bytes, which is how a re-import recognises them.
     pub fn canonical_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("events always serialize")
+        let mut out = Vec::with_capacity(256);
+        self.write_canonical_json(&mut out);
+        out
+    }
+
+    /// [`Event::canonical_json`], written to the end of `out`.
+    pub fn write_canonical_json(&self, out: &mut Vec<u8>) {
+        serde_json::to_writer(out, self).expect("events always serialize");
     }
 
     /// Checks the rules that a single line must meet on its own and that

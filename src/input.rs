@@ -199,6 +199,11 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
     parallel_map_from(512, items, f)
 }
 
+/// The threads [`parallel_map`] splits work across: one per core, at most 8.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+}
+
 /// [`parallel_map`] that starts threads from `min_items` items on (for
 /// items that are each a lot of work, such as chunks of records).
 pub(crate) fn parallel_map_from<T: Sync, R: Send>(
@@ -206,11 +211,7 @@ pub(crate) fn parallel_map_from<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
-    let threads = if items.len() < min_items.max(2) {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
-    };
+    let threads = if items.len() < min_items.max(2) { 1 } else { cores() };
     if threads == 1 {
         return items.iter().map(f).collect();
     }

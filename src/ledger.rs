@@ -16,6 +16,7 @@
 //! between. A caller that gets a conflict re-reads the head and tries again;
 //! the lines are re-checked against the new chain.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -23,10 +24,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::chain::{self, Envelope, Head, RawRecord};
 use crate::deadline;
-use crate::event::{Event, EventRef, IdKind, Slug};
-use crate::input::{parallel_map, parallel_map_from, InputError, InputErrors, Line};
+use crate::event::{Event, EventRef, IdKind, Slug, Text};
+use crate::input::{cores, parallel_map_from, InputError, InputErrors, Line};
 use crate::projection::Projection;
-use crate::store::{Batch, Chunk, ContentDigest, OpenMode, Store, StoreError};
+use crate::store::{Batch, Chunk, ContentDigest, Index, OpenMode, Run, Store, StoreError};
 
 pub use crate::store::AppendError;
 
@@ -166,79 +167,119 @@ impl Ledger {
         head: Head,
         stamp: &Stamp,
     ) -> Result<(Batch, Appended<'a>), RejectError> {
-        let mut checker = Checker::new(self, head);
+        let index = self.store.index(lines.len() > PREPARE_BLOCK)?;
+        let mut checker = Checker::new(self, &index, head, lines);
         let mut errors = Vec::new();
         let mut already_recorded = 0;
         let mut batch = Batch::new(head);
-        let mut new = Vec::new();
+        let mut new = Vec::with_capacity(lines.len());
         let framer = Framer::new(stamp);
         // What each line needs that depends on nothing before it (its
-        // canonical bytes and their digest, its record body, and whether
-        // the store already holds its id or content) is worked out a block
-        // at a time on all cores, one block ahead of the checks, which must
-        // run in order; the store is only read, against the same head.
-        let work = |(index, block): (usize, &'a [Line])| {
-            let first = (index * PREPARE_BLOCK) as u64;
-            let items: Vec<(u64, &Line)> = (first..).zip(block).collect();
-            parallel_map(&items, |&(n, line)| {
-                let canonical = line.event.canonical_json();
-                let digest = ContentDigest::of(&canonical);
-                let stored = match line.event.id() {
-                    Some((kind, id)) => self.store.lookup_id(kind, id.as_str()),
-                    None => self.store.lookup_digest(&digest),
-                };
-                let body = framer.body(n, &canonical);
-                Prepared { canonical, digest, stored, body }
-            })
+        // record body, the digest of its canonical bytes, whether the store
+        // already holds its id or content, and a first reading of its
+        // deadline) is worked out a block at a time on all cores, one block
+        // ahead of the checks, which must run in order; the store is only
+        // read, against the same head.
+        let mut announced = HashMap::new();
+        let mut work = |(number, block): (usize, &'a [Line])| -> PreparedBlock {
+            // Announcement dates as far as this block, so that a
+            // commitment's deadline can be read against its anchor here;
+            // the checks confirm the anchor, and read it again if it differs.
+            for line in block {
+                if let Event::Announcement(a) = &line.event {
+                    announced.entry(a.id.as_str()).or_insert(a.date.0);
+                }
+            }
+            // One part per core (one in all for a few lines: a part is a
+            // run of records, and a run is never split across chunks).
+            let first = number * PREPARE_BLOCK;
+            let per_part = if block.len() < 512 { block.len() } else { block.len().div_ceil(cores()) }.max(1);
+            let parts: Vec<(u64, &[Line])> =
+                (first as u64..).step_by(per_part).zip(block.chunks(per_part)).collect();
+            let announced = &announced;
+            let parts = parallel_map_from(2, &parts, |&(first, part)| {
+                // Each line's record is framed here, ahead of its place in
+                // the chain, so that the checks only seal it.
+                let mut run = Run::with_capacity(part.len() * 400);
+                let items = (first..)
+                    .zip(part)
+                    .map(|(n, line)| {
+                        let mut canonical = 0;
+                        let body = run.frame(|out| canonical = framer.write_body(n, &line.event, out));
+                        let canonical = canonical..body.end - 1;
+                        // Only id-less events are known by their content.
+                        let (stored, digest) = match line.event.id() {
+                            Some((kind, id)) => (index.lookup_id(kind, id.as_str()), None),
+                            None => {
+                                let digest = ContentDigest::of(&run.bytes()[canonical.clone()]);
+                                (index.lookup_digest(&digest), Some(digest))
+                            }
+                        };
+                        let deadline = first_reading(&index, &line.event, announced);
+                        Prepared { canonical, digest, stored, deadline }
+                    })
+                    .collect();
+                PreparedPart { run, items }
+            });
+            PreparedBlock { parts }
         };
-        let mut check = |line: &'a Line, prepared: Prepared| -> Result<(), RejectError> {
-            let Prepared { canonical, digest, stored, body } = prepared;
-            match checker.check(line, &canonical, digest, stored) {
-                Ok(Verdict::New) => {}
-                Ok(Verdict::AlreadyRecorded) => {
-                    already_recorded += 1;
-                    return Ok(());
-                }
-                Err(Problem::Line(message)) => {
-                    errors.push(InputError { origin: line.origin.clone(), message });
-                    return Ok(());
-                }
-                Err(Problem::Store(e)) => return Err(e.into()),
-            }
-            let record_len = chain::record_len(body.len());
-            if record_len >= chain::MAX_RECORD_LEN {
-                errors.push(InputError {
-                    origin: line.origin.clone(),
-                    message: format!(
-                        "expected an event under 32 KiB when stored, found one of {record_len} bytes"
-                    ),
-                });
-            }
-            if errors.is_empty() {
-                let id = line.event.id().map(|(kind, id)| (kind, id.as_str()));
-                let content = if id.is_none() { Some(digest) } else { None };
-                let Head { seq, hash } = batch.push_digest(&body, id, content);
-                // The date later checks of references to this id need,
-                // indexed so that they need not read this event back.
-                let anchor = match &line.event {
-                    Event::Announcement(a) => Some((IdKind::Announcement, &a.id, a.date.0)),
-                    Event::Commitment(c) => {
-                        checker.commitment_dates.get(&c.id).map(|&date| (IdKind::Commitment, &c.id, date))
+        let mut check_block = |block: &'a [Line], prepared: PreparedBlock| -> Result<(), RejectError> {
+            let mut lines = block.iter();
+            for part in prepared.parts {
+                let mut run = batch.seal_run(part.run);
+                // Items first: `zip` takes from its first iterator first, so
+                // the lines stay in step across parts.
+                for (i, (item, line)) in part.items.into_iter().zip(lines.by_ref()).enumerate() {
+                    let Prepared { canonical, digest, stored, deadline } = item;
+                    let canonical = &run.bytes()[canonical];
+                    match checker.check(line, canonical, digest, stored, deadline) {
+                        Ok(Verdict::New) => {}
+                        Ok(Verdict::AlreadyRecorded) => {
+                            already_recorded += 1;
+                            continue;
+                        }
+                        Err(Problem::Line(message)) => {
+                            errors.push(InputError { origin: line.origin.clone(), message });
+                            continue;
+                        }
+                        Err(Problem::Store(e)) => return Err(e.into()),
                     }
-                    _ => None,
-                };
-                if let Some((kind, id, date)) = anchor {
-                    batch.push_anchor(kind, id.as_str(), date);
+                    let record_len = run.record_len(i);
+                    if record_len >= chain::MAX_RECORD_LEN {
+                        errors.push(InputError {
+                            origin: line.origin.clone(),
+                            message: format!(
+                                "expected an event under 32 KiB when stored, found one of {record_len} bytes"
+                            ),
+                        });
+                    }
+                    if !errors.is_empty() {
+                        continue;
+                    }
+                    let id = line.event.id().map(|(kind, id)| (kind, id.as_str()));
+                    let Head { seq, hash } = run.seal(i, id, digest);
+                    // The date later checks of references to this id need,
+                    // indexed so that they need not read this event back.
+                    let anchor = match &line.event {
+                        Event::Announcement(a) => Some((IdKind::Announcement, &a.id, a.date.0)),
+                        Event::Commitment(c) => checker
+                            .commitment_dates
+                            .get(c.id.as_str())
+                            .map(|&date| (IdKind::Commitment, &c.id, date)),
+                        _ => None,
+                    };
+                    if let Some((kind, id, date)) = anchor {
+                        run.push_anchor(kind, id.as_str(), date);
+                    }
+                    new.push(AppendedEvent { seq, hash, line });
                 }
-                new.push(AppendedEvent { seq, hash, line });
             }
             Ok(())
         };
         if lines.len() <= PREPARE_BLOCK {
             // One block (a single-event append among them): no thread.
-            for (line, prepared) in lines.iter().zip(work((0, lines))) {
-                check(line, prepared)?;
-            }
+            let prepared = work((0, lines));
+            check_block(lines, prepared)?;
         } else {
             std::thread::scope(|scope| -> Result<(), RejectError> {
                 let (ready, blocks) = std::sync::mpsc::sync_channel(1);
@@ -250,9 +291,7 @@ impl Ledger {
                     }
                 });
                 for (block, prepared) in blocks {
-                    for (line, prepared) in block.iter().zip(prepared) {
-                        check(line, prepared)?;
-                    }
+                    check_block(block, prepared)?;
                 }
                 Ok(())
             })?;
@@ -556,9 +595,11 @@ impl Framer {
         }
     }
 
-    /// The body of the `n`th line of a batch (each `n` used once per
-    /// framer, so bodies can be built on any thread in any order).
-    fn body(&self, n: u64, canonical: &[u8]) -> Vec<u8> {
+    /// Writes the body of the `n`th line of a batch, whose event is
+    /// `event`, to the end of `out`, and returns where its canonical bytes
+    /// start (they end one byte before the body does). Each `n` is used
+    /// once per framer, so bodies can be built on any thread in any order.
+    fn write_body(&self, n: u64, event: &Event, out: &mut Vec<u8>) -> usize {
         // A v7 uuid: the recording time, then 74 bits that only need to be
         // unpredictable and unique. They come from BLAKE3 keyed with a random
         // seed (one per process) over a counter unique in the process (this
@@ -568,14 +609,14 @@ impl Framer {
         let random: &[u8; 10] = random.as_bytes()[..10].try_into().expect("10 of 32 bytes");
         let millis = self.now.timestamp_millis().max(0) as u64;
         let uuid = uuid::Builder::from_unix_timestamp_millis(millis, random).into_uuid();
-        let mut body = Vec::with_capacity(canonical.len() + self.prefix_tail.len() + 50);
-        body.extend_from_slice(b"{\"uuid\":\"");
-        body.extend_from_slice(uuid.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()).as_bytes());
-        body.push(b'"');
-        body.extend_from_slice(self.prefix_tail.as_bytes());
-        body.extend_from_slice(canonical);
-        body.push(b'}');
-        body
+        out.extend_from_slice(b"{\"uuid\":\"");
+        out.extend_from_slice(uuid.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()).as_bytes());
+        out.push(b'"');
+        out.extend_from_slice(self.prefix_tail.as_bytes());
+        let canonical = out.len();
+        event.write_canonical_json(out);
+        out.push(b'}');
+        canonical
     }
 }
 
@@ -584,17 +625,64 @@ enum Verdict {
     AlreadyRecorded,
 }
 
-/// What a line needs before it is checked that depends on no other line.
+/// What a block of lines needs before it is checked that depends on no
+/// other line, in parts worked out on different cores.
+struct PreparedBlock {
+    parts: Vec<PreparedPart>,
+}
+
+/// Consecutive lines' records, framed in one run (one buffer for many
+/// lines), and what else each line needs.
+struct PreparedPart {
+    run: Run,
+    items: Vec<Prepared>,
+}
+
+/// One line's share of a [`PreparedPart`].
 struct Prepared {
-    canonical: Vec<u8>,
-    digest: ContentDigest,
+    /// Where the event's canonical bytes are in the part's run.
+    canonical: std::ops::Range<usize>,
+    /// The digest of an id-less event's canonical bytes.
+    digest: Option<ContentDigest>,
     /// The seq the store holds the line's id (or, for an id-less event,
     /// its content) under, as of the head checked against.
     stored: Result<Option<u64>, StoreError>,
-    body: Vec<u8>,
+    deadline: Option<FirstReading>,
 }
 
-/// Lines whose independent work is done together on all cores.
+/// A deadline phrase read against the anchor it was expected to have.
+struct FirstReading {
+    anchor: NaiveDate,
+    result: Result<(), String>,
+}
+
+/// The deadline phrase an event carries, read against the anchor it
+/// most likely has, for [`Checker::check`] to use if the anchor is
+/// confirmed: an announcement's date from `announced` or the store for
+/// a commitment, a revision's own date.
+fn first_reading(index: &Index, event: &Event, announced: &HashMap<&str, NaiveDate>) -> Option<FirstReading> {
+    let (phrase, anchor) = match event {
+        Event::Commitment(c) => {
+            let phrase = c.deadline.as_ref()?;
+            let anchor = match announced.get(c.announcement.as_str()) {
+                Some(&date) => date,
+                None => index.lookup_anchor(IdKind::Announcement, c.announcement.as_str()).ok()??,
+            };
+            (phrase, anchor)
+        }
+        Event::Deadline(d) => (&d.deadline, d.date.0),
+        _ => return None,
+    };
+    Some(FirstReading { anchor, result: read_deadline(phrase.as_str(), anchor) })
+}
+
+/// Reads `phrase` against `anchor` as the checks do: `Err` is the line's
+/// message.
+fn read_deadline(phrase: &str, anchor: NaiveDate) -> Result<(), String> {
+    deadline::parse(phrase, anchor).map(|_| ()).map_err(|e| format!("deadline: {e}"))
+}
+
+/// Lines whose independent work is handed to the cores together.
 const PREPARE_BLOCK: usize = 8192;
 
 enum Problem {
@@ -614,60 +702,102 @@ impl From<String> for Problem {
     }
 }
 
+/// Hashing for maps keyed by [`ContentDigest`]s: a digest is already a
+/// BLAKE3 output, so its first bytes serve as the hash without hashing it
+/// again.
+type DigestHashing = std::hash::BuildHasherDefault<DigestHasher>;
+
+#[derive(Default)]
+struct DigestHasher(u64);
+
+impl std::hash::Hasher for DigestHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for (i, &b) in bytes.iter().take(8).enumerate() {
+            self.0 ^= u64::from(b) << (8 * i);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Checks lines in order against the chain plus the lines accepted before.
-struct Checker<'a> {
+/// Its maps are keyed by the ids as the lines spell them (`'l`), so that
+/// checking a line copies no id.
+struct Checker<'a, 'l> {
     ledger: &'a Ledger,
     store: &'a Store,
+    index: &'a Index<'a>,
     next_seq: u64,
     head_seq: u64,
-    /// Ids given by earlier lines of this batch, with the digest of their
-    /// canonical bytes and their line.
-    pending_ids: HashMap<(IdKind, Slug), (ContentDigest, usize)>,
+    /// Ids given by earlier lines of this batch, with the line.
+    pending_ids: HashMap<(IdKind, &'l str), &'l Line>,
     /// Digests of the canonical bytes of id-less events from earlier lines
     /// of this batch.
-    pending_content: HashSet<ContentDigest>,
+    pending_content: HashSet<ContentDigest, DigestHashing>,
     /// Announcement dates, from the chain or this batch.
-    announcement_dates: HashMap<Slug, NaiveDate>,
+    announcement_dates: HashMap<Cow<'l, str>, NaiveDate>,
     /// Each commitment's announcement date, from the chain or this batch.
-    commitment_dates: HashMap<Slug, NaiveDate>,
+    commitment_dates: HashMap<&'l str, NaiveDate>,
     /// Event uuids in the chain, loaded on first need.
     uuids: Option<HashMap<uuid::Uuid, u64>>,
 }
 
-impl<'a> Checker<'a> {
-    fn new(ledger: &'a Ledger, head: Head) -> Self {
+impl<'a, 'l> Checker<'a, 'l> {
+    /// A checker for `lines` after `head`; its maps are sized for them
+    /// once, rather than grown (and their memory touched) twice over.
+    fn new(ledger: &'a Ledger, index: &'a Index<'a>, head: Head, lines: &[Line]) -> Self {
+        let (mut with_id, mut announcements, mut commitments) = (0, 0, 0);
+        for line in lines {
+            match &line.event {
+                Event::Announcement(_) => announcements += 1,
+                Event::Commitment(_) => commitments += 1,
+                _ => {}
+            }
+            with_id += usize::from(line.event.id().is_some());
+        }
         Checker {
             ledger,
             store: &ledger.store,
+            index,
             next_seq: head.seq + 1,
             head_seq: head.seq,
-            pending_ids: HashMap::new(),
-            pending_content: HashSet::new(),
-            announcement_dates: HashMap::new(),
-            commitment_dates: HashMap::new(),
+            pending_ids: HashMap::with_capacity(with_id),
+            pending_content: HashSet::with_capacity_and_hasher(
+                lines.len() - with_id,
+                DigestHashing::default(),
+            ),
+            announcement_dates: HashMap::with_capacity(announcements),
+            commitment_dates: HashMap::with_capacity(commitments),
             uuids: None,
         }
     }
 
-    /// Checks `line`, whose event serializes to `canonical` with `digest`
-    /// and whose id or content the store holds under `stored`.
+    /// Checks `line`, whose event serializes to `canonical` (with `digest`
+    /// if it has no id), whose id or content the store holds under
+    /// `stored`, and whose deadline was read as `deadline` against the
+    /// anchor it names.
     fn check(
         &mut self,
-        line: &Line,
+        line: &'l Line,
         canonical: &[u8],
-        digest: ContentDigest,
+        digest: Option<ContentDigest>,
         stored: Result<Option<u64>, StoreError>,
+        deadline: Option<FirstReading>,
     ) -> Result<Verdict, Problem> {
         let event = &line.event;
-        match event.id() {
-            Some((kind, id)) => {
-                if let Some((earlier, line_no)) = self.pending_ids.get(&(kind, id.clone())) {
-                    return if *earlier == digest {
+        match (event.id(), digest) {
+            (Some((kind, id)), _) => {
+                if let Some(earlier) = self.pending_ids.get(&(kind, id.as_str())) {
+                    // Equal events have equal canonical bytes.
+                    return if earlier.event == *event {
                         Ok(Verdict::AlreadyRecorded)
                     } else {
                         Err(format!(
-                            "{} '{id}' is already given on line {line_no} with different content",
-                            kind.name()
+                            "{} '{id}' is already given on line {} with different content",
+                            kind.name(),
+                            earlier.origin.line
                         )
                         .into())
                     };
@@ -681,8 +811,9 @@ impl<'a> Checker<'a> {
                     };
                 }
             }
-            None => {
-                if self.pending_content.contains(&digest) || stored?.is_some() {
+            (None, digest) => {
+                let digest = digest.expect("id-less events come with their digest");
+                if stored?.is_some() || !self.pending_content.insert(digest) {
                     return Ok(Verdict::AlreadyRecorded);
                 }
             }
@@ -691,36 +822,42 @@ impl<'a> Checker<'a> {
         // reference does not also make every later line that names it fail.
         match event {
             Event::Announcement(a) => {
-                self.announcement_dates.insert(a.id.clone(), a.date.0);
+                self.announcement_dates.insert(Cow::Borrowed(a.id.as_str()), a.date.0);
             }
             Event::Commitment(c) => {
                 if let Ok(date) = self.announcement_date(&c.announcement) {
-                    self.commitment_dates.insert(c.id.clone(), date);
+                    self.commitment_dates.insert(c.id.as_str(), date);
                 }
             }
             _ => {}
         }
-        match event.id() {
-            Some((kind, id)) => {
-                self.pending_ids.insert((kind, id.clone()), (digest, line.origin.line));
-            }
-            None => {
-                self.pending_content.insert(digest);
-            }
+        if let Some((kind, id)) = event.id() {
+            self.pending_ids.insert((kind, id.as_str()), line);
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.check_references(event, seq)?;
+        self.check_references(event, seq, deadline)?;
         Ok(Verdict::New)
     }
 
-    fn check_references(&mut self, event: &Event, seq: u64) -> Result<(), Problem> {
+    fn check_references(
+        &mut self,
+        event: &'l Event,
+        seq: u64,
+        first_reading: Option<FirstReading>,
+    ) -> Result<(), Problem> {
+        // The first reading stands if it was made against the anchor the
+        // checks find; otherwise the phrase is read again.
+        let read = |phrase: &Text, anchor: NaiveDate| match first_reading {
+            Some(FirstReading { anchor: read_at, result }) if read_at == anchor => result,
+            _ => read_deadline(phrase.as_str(), anchor),
+        };
         match event {
             Event::Announcement(_) => Ok(()),
             Event::Commitment(c) => {
                 let anchor = self.announcement_date(&c.announcement)?;
                 if let Some(phrase) = &c.deadline {
-                    deadline::parse(phrase.as_str(), anchor).map_err(|e| format!("deadline: {e}"))?;
+                    read(phrase, anchor)?;
                 }
                 Ok(())
             }
@@ -732,7 +869,7 @@ impl<'a> Checker<'a> {
             }
             Event::Deadline(d) => {
                 self.commitment_on(&d.commitment, d.date.0, "a deadline revision")?;
-                deadline::parse(d.deadline.as_str(), d.date.0).map_err(|e| format!("deadline: {e}"))?;
+                read(&d.deadline, d.date.0)?;
                 Ok(())
             }
             Event::Outcome(o) => {
@@ -761,7 +898,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks that commitment `id` exists and was announced on or before `date`.
-    fn commitment_on(&mut self, id: &Slug, date: NaiveDate, what: &str) -> Result<(), Problem> {
+    fn commitment_on(&mut self, id: &'l Slug, date: NaiveDate, what: &str) -> Result<(), Problem> {
         let announced = self.commitment_date(id)?;
         if date < announced {
             return Err(format!(
@@ -772,15 +909,21 @@ impl<'a> Checker<'a> {
         Ok(())
     }
 
-    fn announcement_date(&mut self, id: &Slug) -> Result<NaiveDate, Problem> {
-        if let Some(date) = self.announcement_dates.get(id) {
+    fn announcement_date(&mut self, id: &'l Slug) -> Result<NaiveDate, Problem> {
+        self.announcement_date_of(Cow::Borrowed(id.as_str()))
+    }
+
+    /// [`Checker::announcement_date`] for an id the lines spell or one read
+    /// from the store.
+    fn announcement_date_of(&mut self, id: Cow<'l, str>) -> Result<NaiveDate, Problem> {
+        if let Some(date) = self.announcement_dates.get(id.as_ref()) {
             return Ok(*date);
         }
-        if let Some(date) = self.store.lookup_anchor(IdKind::Announcement, id.as_str())? {
-            self.announcement_dates.insert(id.clone(), date);
+        if let Some(date) = self.index.lookup_anchor(IdKind::Announcement, &id)? {
+            self.announcement_dates.insert(id, date);
             return Ok(date);
         }
-        let Some(seq) = self.store.lookup_id(IdKind::Announcement, id.as_str())? else {
+        let Some(seq) = self.index.lookup_id(IdKind::Announcement, &id)? else {
             return Err(format!("unknown announcement '{id}': record the announcement first").into());
         };
         let a: AnnouncementDate = self.stored_fields(seq)?;
@@ -789,24 +932,24 @@ impl<'a> Checker<'a> {
                 self.unreadable(format!("the id index points announcement '{id}' at a different event")),
             ));
         }
-        self.announcement_dates.insert(id.clone(), a.date.0);
+        self.announcement_dates.insert(id, a.date.0);
         Ok(a.date.0)
     }
 
-    fn commitment_date(&mut self, id: &Slug) -> Result<NaiveDate, Problem> {
-        if let Some(date) = self.commitment_dates.get(id) {
+    fn commitment_date(&mut self, id: &'l Slug) -> Result<NaiveDate, Problem> {
+        if let Some(date) = self.commitment_dates.get(id.as_str()) {
             return Ok(*date);
         }
-        if self.pending_ids.contains_key(&(IdKind::Commitment, id.clone())) {
+        if self.pending_ids.contains_key(&(IdKind::Commitment, id.as_str())) {
             // Given by an earlier line whose announcement is unknown: that
             // line's error says so; do not report the same cause again here.
             return Ok(NaiveDate::MIN);
         }
-        if let Some(date) = self.store.lookup_anchor(IdKind::Commitment, id.as_str())? {
-            self.commitment_dates.insert(id.clone(), date);
+        if let Some(date) = self.index.lookup_anchor(IdKind::Commitment, id.as_str())? {
+            self.commitment_dates.insert(id.as_str(), date);
             return Ok(date);
         }
-        let Some(seq) = self.store.lookup_id(IdKind::Commitment, id.as_str())? else {
+        let Some(seq) = self.index.lookup_id(IdKind::Commitment, id.as_str())? else {
             return Err(format!("unknown commitment '{id}'").into());
         };
         let c: CommitmentAnnouncement = self.stored_fields(seq)?;
@@ -815,8 +958,8 @@ impl<'a> Checker<'a> {
                 self.unreadable(format!("the id index points commitment '{id}' at a different event")),
             ));
         }
-        let date = self.announcement_date(&c.announcement)?;
-        self.commitment_dates.insert(id.clone(), date);
+        let date = self.announcement_date_of(Cow::Owned(c.announcement.into()))?;
+        self.commitment_dates.insert(id.as_str(), date);
         Ok(date)
     }
 

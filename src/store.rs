@@ -189,14 +189,35 @@ impl Pending {
 
 /// Records framed for one append, with the index entries they add.
 /// Build it with [`Batch::new`] from the head it will be appended after.
+///
+/// Its records are kept in runs, each a buffer of consecutive records: a
+/// large batch is framed in runs on all cores and sealed in order (see
+/// [`Batch::seal_run`]), so that its bytes are written once and never
+/// copied into one buffer.
 #[derive(Clone)]
 pub struct Batch {
     expected: Head,
     head: Head,
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
+    runs: Vec<Run>,
+    /// Records in all runs.
+    records: usize,
+    /// Bytes of records in all runs.
+    bytes: usize,
     ids: Vec<(Vec<u8>, u64)>,
     contents: Vec<([u8; 16], u64)>,
+}
+
+/// Consecutive records in one buffer, framed ahead of their place in the
+/// chain with [`Run::frame`] (on any thread), then sealed in order into a
+/// batch with [`Batch::seal_run`].
+#[derive(Clone, Default)]
+pub struct Run {
+    bytes: Vec<u8>,
+    /// Where each record ends in `bytes`.
+    ends: Vec<usize>,
+    /// Which records are sealed; the others are dropped when the run joins
+    /// its batch.
+    sealed: Vec<bool>,
 }
 
 const HEAD_KEY: &[u8] = b"head";
@@ -296,7 +317,7 @@ impl Store {
             Some(&days) => Some(days),
             None => self.lookup(&self.ids, &key)?,
         };
-        Ok(days.and_then(|days| i32::try_from(days).ok()).and_then(NaiveDate::from_num_days_from_ce_opt))
+        Ok(anchor_date(days))
     }
 
     /// The seq of an id-less event with these canonical bytes, if any.
@@ -317,6 +338,42 @@ impl Store {
             return Ok(None);
         };
         find_in_bucket(&bucket, key).ok_or_else(|| self.unreadable("an index bucket is malformed"))
+    }
+
+    /// Index lookups for checking a batch: with `whole`, both indexes are
+    /// read once, whole (one range scan each), and every lookup is then
+    /// made in memory; otherwise each lookup reads its bucket from sled.
+    ///
+    /// A sled `get` costs ~0.6 µs here, and checking a large batch makes one
+    /// or two per line: reading whole costs one scan of at most 8,192
+    /// values. What is read is the indexes as of now, which is what a
+    /// batch is checked against: if another writer appends meanwhile, the
+    /// head moves and the batch is refused with a conflict.
+    pub fn index(&self, whole: bool) -> Result<Index<'_>, StoreError> {
+        if !whole {
+            return Ok(Index { store: self, read: None });
+        }
+        let read_tree = |tree: &Tree| -> Result<Vec<Option<IVec>>, StoreError> {
+            let mut buckets = vec![None; INDEX_BUCKETS as usize];
+            for item in tree.iter() {
+                let (key, value) = item.map_err(|e| self.error(e))?;
+                let bucket = <[u8; 2]>::try_from(key.as_ref())
+                    .ok()
+                    .map(u16::from_be_bytes)
+                    .filter(|&b| b < INDEX_BUCKETS)
+                    .ok_or_else(|| self.unreadable("an index bucket key is malformed"))?;
+                buckets[bucket as usize] = Some(value);
+            }
+            Ok(buckets)
+        };
+        let pending = self.pending();
+        let read = ReadIndex {
+            ids: read_tree(&self.ids)?,
+            content: read_tree(&self.content)?,
+            pending_ids: pending.ids.clone(),
+            pending_contents: pending.contents.clone(),
+        };
+        Ok(Index { store: self, read: Some(read) })
     }
 
     /// The stored bytes of the record with this seq, if any.
@@ -350,9 +407,7 @@ impl Store {
         let pending = self.pending();
         let stored_to = pending.batch.as_ref().map_or(u64::MAX, |b| b.expected.seq);
         let tail: Vec<Chunk> = match &pending.batch {
-            Some(batch) => {
-                batch.split_from(0, CHUNK_TARGET).map(|(_, bytes)| Chunk(IVec::from(bytes))).collect()
-            }
+            Some(batch) => batch.pieces(0, CHUNK_TARGET).map(|(_, bytes)| Chunk(IVec::from(bytes))).collect(),
             None => Vec::new(),
         };
         drop(pending);
@@ -399,7 +454,7 @@ impl Store {
     /// journaled tail, which reads see and a checkpoint writes to sled. A
     /// larger batch is written to sled, after the tail, and checkpointed.
     pub fn append(&self, batch: &Batch) -> Result<Head, AppendError> {
-        if batch.ends.is_empty() {
+        if batch.is_empty() {
             return Ok(batch.expected);
         }
         // Every writer holds the journal, so the head cannot move between
@@ -416,7 +471,7 @@ impl Store {
         if current != batch.expected {
             return Err(AppendError::Conflict { expected: batch.expected, current });
         }
-        if batch.bytes.len() > journal::BATCH_LIMIT {
+        if batch.bytes > journal::BATCH_LIMIT {
             self.checkpoint(&mut journal)?;
             self.apply(batch)?;
             // Past this point sled holds the batch, which may not be on
@@ -447,7 +502,7 @@ impl Store {
     /// were written two to three times over; a tree with one value is
     /// written once.
     fn apply(&self, batch: &Batch) -> Result<(), AppendError> {
-        let bulk = batch.bytes.len() > journal::BATCH_LIMIT;
+        let bulk = batch.bytes > journal::BATCH_LIMIT;
         let pieces = self.pieces(batch, bulk)?;
         // The index buckets' new values are worked out before the
         // transaction, on all cores: every writer holds the journal, so the
@@ -588,18 +643,22 @@ impl Store {
             {
                 let key = decode_seq(&key).ok_or_else(|| self.unreadable("a chunk key is malformed"))?;
                 let (kept, _) = len_through(&value, expected);
-                let taken = batch.ends.iter().take_while(|&&end| kept + end <= CHUNK_TARGET).count();
-                if kept > 0 && taken > 0 {
-                    let end = batch.ends[taken - 1];
-                    let mut chunk = value[..kept].to_vec();
-                    chunk.extend_from_slice(&batch.bytes[..end]);
-                    out.push((key, Cow::Owned(chunk)));
-                    start = end;
+                // Only the first run's records can join it: pieces never
+                // span runs.
+                if let Some(run) = batch.runs.first() {
+                    let taken = run.ends.iter().take_while(|&&end| kept + end <= CHUNK_TARGET).count();
+                    if kept > 0 && taken > 0 {
+                        let end = run.ends[taken - 1];
+                        let mut chunk = value[..kept].to_vec();
+                        chunk.extend_from_slice(&run.bytes[..end]);
+                        out.push((key, Cow::Owned(chunk)));
+                        start = end;
+                    }
                 }
             }
         }
         let limit = if bulk { SEGMENT_TARGET } else { CHUNK_TARGET };
-        out.extend(batch.split_from(start, limit).map(|(first, bytes)| (first, Cow::Borrowed(bytes))));
+        out.extend(batch.pieces(start, limit).map(|(first, bytes)| (first, Cow::Borrowed(bytes))));
         Ok(out)
     }
 
@@ -964,6 +1023,68 @@ fn len_through(records: &[u8], last: u64) -> (usize, bool) {
     (kept, false)
 }
 
+/// Lookups in the `ids` and `content` indexes, made either against sled
+/// or against a copy of both read whole: see [`Store::index`].
+pub struct Index<'s> {
+    store: &'s Store,
+    read: Option<ReadIndex>,
+}
+
+/// Both indexes as read whole: each bucket's stored value, and the
+/// journaled tail's entries.
+struct ReadIndex {
+    ids: Vec<Option<IVec>>,
+    content: Vec<Option<IVec>>,
+    pending_ids: std::collections::HashMap<Vec<u8>, u64>,
+    pending_contents: std::collections::HashMap<[u8; 16], u64>,
+}
+
+impl Index<'_> {
+    /// [`Store::lookup_id`].
+    pub fn lookup_id(&self, kind: IdKind, id: &str) -> Result<Option<u64>, StoreError> {
+        let Some(read) = &self.read else { return self.store.lookup_id(kind, id) };
+        let key = id_key(kind, id);
+        match read.pending_ids.get(&key) {
+            Some(&seq) => Ok(Some(seq)),
+            None => self.find(&read.ids, &key),
+        }
+    }
+
+    /// [`Store::lookup_anchor`].
+    pub fn lookup_anchor(&self, kind: IdKind, id: &str) -> Result<Option<NaiveDate>, StoreError> {
+        let Some(read) = &self.read else { return self.store.lookup_anchor(kind, id) };
+        let key = anchor_key(kind, id);
+        let days = match read.pending_ids.get(&key) {
+            Some(&days) => Some(days),
+            None => self.find(&read.ids, &key)?,
+        };
+        Ok(anchor_date(days))
+    }
+
+    /// [`Store::lookup_digest`].
+    pub fn lookup_digest(&self, digest: &ContentDigest) -> Result<Option<u64>, StoreError> {
+        let Some(read) = &self.read else { return self.store.lookup_digest(digest) };
+        match read.pending_contents.get(&digest.0) {
+            Some(&seq) => Ok(Some(seq)),
+            None => self.find(&read.content, &digest.0),
+        }
+    }
+
+    fn find(&self, buckets: &[Option<IVec>], key: &[u8]) -> Result<Option<u64>, StoreError> {
+        let bucket = u16::from_be_bytes(bucket_of(key)) as usize;
+        match &buckets[bucket] {
+            None => Ok(None),
+            Some(bytes) => find_in_bucket(bytes, key)
+                .ok_or_else(|| self.store.unreadable("an index bucket is malformed")),
+        }
+    }
+}
+
+/// An anchor entry's value as a date (see [`Store::lookup_anchor`]).
+fn anchor_date(days: Option<u64>) -> Option<NaiveDate> {
+    days.and_then(|days| i32::try_from(days).ok()).and_then(NaiveDate::from_num_days_from_ce_opt)
+}
+
 /// One stored chunk: consecutive records.
 pub struct Chunk(IVec);
 
@@ -973,14 +1094,146 @@ impl Chunk {
     }
 }
 
+impl Run {
+    /// An empty run with room for `bytes` bytes of records.
+    pub fn with_capacity(bytes: usize) -> Run {
+        Run { bytes: Vec::with_capacity(bytes), ends: Vec::new(), sealed: Vec::new() }
+    }
+
+    /// Frames a record whose body `write_body` writes to the end of the
+    /// buffer it is given, and returns where the body lies in [`Run::bytes`].
+    /// Its seq, prev and hash are filled in when it is sealed.
+    pub fn frame(&mut self, write_body: impl FnOnce(&mut Vec<u8>)) -> std::ops::Range<usize> {
+        let start = self.bytes.len();
+        chain::frame_unsealed(&mut self.bytes, write_body);
+        self.ends.push(self.bytes.len());
+        self.sealed.push(false);
+        start + chain::HEADER_LEN..self.bytes.len() - 32
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The number of records framed.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The byte range of record `i`.
+    fn range(&self, i: usize) -> std::ops::Range<usize> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        start..self.ends[i]
+    }
+
+    /// Appends a sealed record's bytes.
+    fn push_sealed(&mut self, record: &[u8]) {
+        self.bytes.extend_from_slice(record);
+        self.ends.push(self.bytes.len());
+        self.sealed.push(true);
+    }
+
+    /// Drops the records that were not sealed, moving the others together.
+    fn keep_sealed(&mut self) {
+        if self.sealed.iter().all(|&sealed| sealed) {
+            return;
+        }
+        let mut kept = Run::with_capacity(self.bytes.len());
+        for i in (0..self.len()).filter(|&i| self.sealed[i]) {
+            kept.push_sealed(&self.bytes[self.range(i)]);
+        }
+        *self = kept;
+    }
+
+    /// The records from byte `start` on (a record boundary), in pieces of
+    /// at most `limit` bytes, each with the index of its first record.
+    fn split_from(&self, start: usize, limit: usize) -> impl Iterator<Item = (usize, &[u8])> {
+        let first = self.ends.iter().position(|&end| end > start).unwrap_or(self.ends.len());
+        let mut run = (start, first);
+        let mut next = first;
+        std::iter::from_fn(move || {
+            let (run_start, run_first) = run;
+            if run_start >= self.bytes.len() {
+                return None;
+            }
+            while next < self.ends.len() && self.ends[next] - run_start <= limit {
+                next += 1;
+            }
+            // A record is never larger than `limit`, so a piece holds at least one.
+            let run_end = if next == run_first { self.ends[next] } else { self.ends[next - 1] };
+            next = next.max(run_first + 1);
+            run = (run_end, next);
+            Some((run_first, &self.bytes[run_start..run_end]))
+        })
+    }
+}
+
+/// A run being sealed into its batch: see [`Batch::seal_run`]. When it is
+/// dropped, the run joins the batch with the records that were sealed.
+pub struct Sealing<'b> {
+    batch: &'b mut Batch,
+    run: Run,
+    /// Records before this one can no longer be sealed.
+    next: usize,
+}
+
+impl Sealing<'_> {
+    /// The run's bytes (the records sealed so far have their links).
+    pub fn bytes(&self) -> &[u8] {
+        &self.run.bytes
+    }
+
+    /// The length of record `i` of the run.
+    pub fn record_len(&self, i: usize) -> usize {
+        self.run.range(i).len()
+    }
+
+    /// Seals record `i` of the run as the batch's next record; records are
+    /// sealed in order, and those skipped are dropped. `id` and `content`
+    /// index it as [`Batch::push`] does. Returns its seq and hash.
+    pub fn seal(&mut self, i: usize, id: Option<(IdKind, &str)>, content: Option<ContentDigest>) -> Head {
+        assert!(i >= self.next && !self.run.sealed[i], "records are sealed once, in order");
+        self.next = i + 1;
+        let range = self.run.range(i);
+        let seq = self.batch.head.seq + 1;
+        let hash = chain::seal(&mut self.run.bytes[range], seq, &self.batch.head.hash);
+        self.batch.head = Head { seq, hash };
+        self.run.sealed[i] = true;
+        self.batch.index(seq, id, content);
+        self.batch.head
+    }
+
+    /// [`Batch::push_anchor`].
+    pub fn push_anchor(&mut self, kind: IdKind, id: &str, date: NaiveDate) {
+        self.batch.push_anchor(kind, id, date);
+    }
+}
+
+impl Drop for Sealing<'_> {
+    fn drop(&mut self) {
+        let mut run = std::mem::take(&mut self.run);
+        run.keep_sealed();
+        if !run.is_empty() {
+            self.batch.records += run.len();
+            self.batch.bytes += run.bytes.len();
+            self.batch.runs.push(run);
+        }
+    }
+}
+
 impl Batch {
     /// An empty batch to be appended after `expected`.
     pub fn new(expected: Head) -> Batch {
         Batch {
             expected,
             head: expected,
-            bytes: Vec::new(),
-            ends: Vec::new(),
+            runs: Vec::new(),
+            records: 0,
+            bytes: 0,
             ids: Vec::new(),
             contents: Vec::new(),
         }
@@ -997,11 +1250,11 @@ impl Batch {
     }
 
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.records
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.records == 0
     }
 
     /// The seq the next pushed record will get.
@@ -1024,17 +1277,24 @@ impl Batch {
         id: Option<(IdKind, &str)>,
         content: Option<ContentDigest>,
     ) -> Head {
-        let seq = self.head.seq + 1;
-        let hash = chain::encode(seq, &self.head.hash, body, &mut self.bytes);
-        self.ends.push(self.bytes.len());
-        if let Some((kind, id)) = id {
-            self.ids.push((id_key(kind, id), seq));
-        }
-        if let Some(digest) = content {
-            self.contents.push((digest.0, seq));
-        }
+        let Head { seq, hash: prev } = self.head;
+        let seq = seq + 1;
+        let run = self.last_run();
+        let start = run.bytes.len();
+        let hash = chain::encode(seq, &prev, body, &mut run.bytes);
+        run.ends.push(run.bytes.len());
+        run.sealed.push(true);
+        self.bytes += run.bytes.len() - start;
+        self.records += 1;
         self.head = Head { seq, hash };
+        self.index(seq, id, content);
         self.head
+    }
+
+    /// Starts sealing `run`, whose records were framed ahead, as the next
+    /// records of this batch: see [`Sealing::seal`].
+    pub fn seal_run(&mut self, run: Run) -> Sealing<'_> {
+        Sealing { batch: self, run, next: 0 }
     }
 
     /// Indexes the date the checks anchor `id` on (see
@@ -1045,57 +1305,77 @@ impl Batch {
 
     /// The framed records, in order.
     pub fn records(&self) -> impl Iterator<Item = RawRecord<'_>> {
-        chain::records(&self.bytes).map(|r| r.expect("batch records are framed by push"))
+        self.runs
+            .iter()
+            .flat_map(|run| chain::records(&run.bytes))
+            .map(|r| r.expect("batch records are framed by push"))
     }
 
-    /// Adds `next`, a batch built on this one's head, to the end of it.
+    /// The index entries of record `seq`.
+    fn index(&mut self, seq: u64, id: Option<(IdKind, &str)>, content: Option<ContentDigest>) {
+        if let Some((kind, id)) = id {
+            self.ids.push((id_key(kind, id), seq));
+        }
+        if let Some(digest) = content {
+            self.contents.push((digest.0, seq));
+        }
+    }
+
+    /// The run records are pushed to.
+    fn last_run(&mut self) -> &mut Run {
+        if self.runs.is_empty() {
+            self.runs.push(Run::default());
+        }
+        self.runs.last_mut().expect("pushed above")
+    }
+
+    /// Adds `next`, a batch built on this one's head, to the end of it (its
+    /// records copied into this batch's last run).
     fn extend(&mut self, next: &Batch) {
         debug_assert_eq!(next.expected, self.head);
-        let offset = self.bytes.len();
-        self.bytes.extend_from_slice(&next.bytes);
-        self.ends.extend(next.ends.iter().map(|end| end + offset));
+        let run = self.last_run();
+        for record in next.records() {
+            run.push_sealed(record.bytes());
+        }
+        self.records += next.records;
+        self.bytes += next.bytes;
         self.ids.extend(next.ids.iter().cloned());
         self.contents.extend(next.contents.iter().copied());
         self.head = next.head;
     }
 
-    /// The records from byte `start` on (a record boundary), in runs of at
-    /// most `limit` bytes, each with the seq of its first record.
-    fn split_from(&self, start: usize, limit: usize) -> impl Iterator<Item = (u64, &[u8])> {
-        let first = self.ends.iter().position(|&end| end > start).unwrap_or(self.ends.len());
-        let mut run = (start, first);
-        let mut next = first;
-        std::iter::from_fn(move || {
-            let (run_start, run_first) = run;
-            if run_start >= self.bytes.len() {
-                return None;
-            }
-            while next < self.ends.len() && self.ends[next] - run_start <= limit {
-                next += 1;
-            }
-            // A record is never larger than `limit`, so a run holds at least one.
-            let run_end = if next == run_first { self.ends[next] } else { self.ends[next - 1] };
-            next = next.max(run_first + 1);
-            run = (run_end, next);
-            Some((self.expected.seq + 1 + run_first as u64, &self.bytes[run_start..run_end]))
+    /// The records in pieces of at most `limit` bytes, each with the seq of
+    /// its first record; a piece never spans two runs. The first `skip`
+    /// bytes of the first run are left out (a record boundary).
+    fn pieces(&self, skip: usize, limit: usize) -> impl Iterator<Item = (u64, &[u8])> {
+        let mut first_seq = self.expected.seq + 1;
+        self.runs.iter().enumerate().flat_map(move |(i, run)| {
+            let base = first_seq;
+            first_seq += run.len() as u64;
+            let start = if i == 0 { skip } else { 0 };
+            run.split_from(start, limit).map(move |(first, bytes)| (base + first as u64, bytes))
         })
     }
 
     /// The bytes of the record with this seq, if the batch has it.
     fn record(&self, seq: u64) -> Option<&[u8]> {
-        let i = usize::try_from(seq.checked_sub(self.expected.seq + 1)?).ok()?;
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        Some(&self.bytes[start..end])
+        let mut i = usize::try_from(seq.checked_sub(self.expected.seq + 1)?).ok()?;
+        for run in &self.runs {
+            if i < run.len() {
+                return Some(&run.bytes[run.range(i)]);
+            }
+            i -= run.len();
+        }
+        None
     }
 
     /// The length of [`Batch::encode`]'s output.
     fn encoded_len(&self) -> usize {
         2 * 40
             + 4
-            + self.bytes.len()
+            + self.bytes
             + 4
-            + 4 * self.ends.len()
+            + 4 * self.records
             + 4
             + self.ids.iter().map(|(key, _)| 2 + key.len() + 8).sum::<usize>()
             + 4
@@ -1111,11 +1391,17 @@ impl Batch {
             out.extend_from_slice(&head.seq.to_le_bytes());
             out.extend_from_slice(&head.hash.0);
         }
-        out.extend_from_slice(&(self.bytes.len() as u32).to_le_bytes());
-        out.extend_from_slice(&self.bytes);
-        out.extend_from_slice(&(self.ends.len() as u32).to_le_bytes());
-        for &end in &self.ends {
-            out.extend_from_slice(&(end as u32).to_le_bytes());
+        out.extend_from_slice(&(self.bytes as u32).to_le_bytes());
+        for run in &self.runs {
+            out.extend_from_slice(&run.bytes);
+        }
+        out.extend_from_slice(&(self.records as u32).to_le_bytes());
+        let mut offset = 0;
+        for run in &self.runs {
+            for &end in &run.ends {
+                out.extend_from_slice(&((offset + end) as u32).to_le_bytes());
+            }
+            offset += run.bytes.len();
         }
         out.extend_from_slice(&(self.ids.len() as u32).to_le_bytes());
         for (key, seq) in &self.ids {
@@ -1165,7 +1451,16 @@ impl Batch {
             at = Head { seq: record.seq(), hash: record.stored_hash() };
             start = end;
         }
-        (at == new_head).then_some(Batch { expected, head: new_head, bytes: records, ends, ids, contents })
+        if at != new_head {
+            return None;
+        }
+        let (count, bytes) = (ends.len(), records.len());
+        let runs = if ends.is_empty() {
+            Vec::new()
+        } else {
+            vec![Run { sealed: vec![true; ends.len()], bytes: records, ends }]
+        };
+        Some(Batch { expected, head: new_head, runs, records: count, bytes, ids, contents })
     }
 }
 

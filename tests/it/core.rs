@@ -136,6 +136,41 @@ fn reimporting_appends_nothing_and_new_lines_are_added() {
 }
 
 #[test]
+fn a_large_file_with_repeated_lines_appends_each_event_once_in_order() {
+    // given a generated file of 20,000 events (large enough to be checked
+    // in blocks on all cores) in which every seventh line is repeated
+    let t = TestLedger::new();
+    let mut text = Vec::new();
+    crate::generate::generate(&crate::generate::Spec::new(20_000), &mut text).unwrap();
+    let original = String::from_utf8(text).unwrap();
+    let mut repeated = String::new();
+    let mut repeats = 0;
+    for (i, line) in original.lines().enumerate() {
+        repeated.push_str(line);
+        repeated.push('\n');
+        if i % 7 == 0 {
+            repeated.push_str(line);
+            repeated.push('\n');
+            repeats += 1;
+        }
+    }
+    let file = t.write("repeated.jsonl", &repeated);
+    // when it is imported into an empty ledger
+    let out = t.pledger().arg("import").arg(&file).output().unwrap();
+    // then each event is appended once, the repeats are counted as already
+    // recorded, the chain verifies, and it holds the events of the file
+    // without its repeats, in order
+    assert!(out.status.success(), "{}", stderr(&out));
+    let expected = format!("20000 new, {repeats} already recorded; head 20000:");
+    assert!(stdout(&out).starts_with(&expected), "{}", stdout(&out));
+    t.pledger().arg("verify").assert().success();
+    let plain = TestLedger::new();
+    plain.import("original.jsonl", &original);
+    let export = |t: &TestLedger| stdout(&t.pledger().arg("export").output().unwrap());
+    assert!(export(&t) == export(&plain), "the events differ from those of the file without its repeats");
+}
+
+#[test]
 fn an_existing_id_with_different_content_is_an_error() {
     // given a ledger holding commitment c1
     let t = TestLedger::new();
