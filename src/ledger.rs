@@ -43,6 +43,11 @@ pub struct Ledger {
 /// measured no faster at 1,000,000 events (replay 1.46 s either way).
 const DECODE_BATCH_CHUNKS: usize = 32;
 
+/// The longest tail after a snapshot that [`Ledger::projection`] decodes
+/// while the snapshot is read (held decoded, ~1 KiB an event); a longer one
+/// is folded as it is read.
+const CONCURRENT_TAIL: u64 = 65_536;
+
 /// How many events apart projection snapshots are kept, unless configured.
 pub const DEFAULT_SNAPSHOT_EVERY: u64 = 10_000;
 
@@ -413,37 +418,78 @@ impl Ledger {
     /// The projection of the events with seq ≤ `at` (default: the head),
     /// from the newest snapshot at or before it that still matches the chain,
     /// plus the events after it.
+    ///
+    /// The events after the snapshot do not depend on it, so they are read
+    /// and decoded on another thread while the snapshot's parts are read and
+    /// decoded; only folding them in waits for both.
     pub fn projection(&self, at: Option<u64>) -> Result<Projection, StoreError> {
         let head = self.store.head()?;
         let target = at.unwrap_or(head.seq).min(head.seq);
-        let start = self.newest_snapshot(target)?.unwrap_or_default();
-        self.replay(start, target, |_| Ok(()))
+        for (seq, claimed) in self.snapshot_candidates(target)? {
+            if target - seq > CONCURRENT_TAIL {
+                // Too long a tail to hold decoded: fold it as it is read.
+                if let Some(snapshot) = self.read_snapshot(seq, claimed)? {
+                    return self.replay(snapshot, self.envelopes(seq + 1), target);
+                }
+                continue;
+            }
+            let (snapshot, tail) = std::thread::scope(|scope| {
+                let tail = scope.spawn(|| {
+                    self.envelopes(seq + 1)
+                        .take_while(|e| e.as_ref().map_or(true, |e| e.seq <= target))
+                        .collect::<Vec<_>>()
+                });
+                let snapshot = self.read_snapshot(seq, claimed);
+                (snapshot, tail.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            });
+            if let Some(snapshot) = snapshot? {
+                return self.replay(snapshot, tail.into_iter(), target);
+            }
+        }
+        self.replay(Projection::default(), self.envelopes(1), target)
     }
 
     /// The projection from a full replay, ignoring snapshots.
     pub fn projection_replayed(&self, at: Option<u64>) -> Result<Projection, StoreError> {
         let head = self.store.head()?;
-        self.replay(Projection::default(), at.unwrap_or(head.seq).min(head.seq), |_| Ok(()))
+        self.replay(Projection::default(), self.envelopes(1), at.unwrap_or(head.seq).min(head.seq))
     }
 
     /// The newest stored snapshot at or before `seq` whose covered event is
     /// still in the chain with the same hash.
     pub fn newest_snapshot(&self, seq: u64) -> Result<Option<Projection>, StoreError> {
+        for (at, claimed) in self.snapshot_candidates(seq)? {
+            if let Some(projection) = self.read_snapshot(at, claimed)? {
+                return Ok(Some(projection));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The stored snapshots at or before `seq` whose covered event is still
+    /// in the chain with the hash they claim, newest first, without reading
+    /// them.
+    fn snapshot_candidates(&self, seq: u64) -> Result<Vec<(u64, chain::Hash)>, StoreError> {
+        let mut out = Vec::new();
         for (at, claimed) in self.store.snapshot_heads()?.into_iter().rev() {
             if at > seq {
                 continue;
             }
             let stored =
                 self.store.record(at)?.and_then(|r| RawRecord::split(&r).ok().map(|(r, _)| r.stored_hash()));
-            if stored != Some(claimed) {
-                continue;
-            }
-            let projection = self.store.snapshot(at)?.and_then(|bytes| Projection::from_snapshot(&bytes));
-            if let Some(projection) = projection.filter(|p| p.seq == at && p.hash == claimed) {
-                return Ok(Some(projection));
+            if stored == Some(claimed) {
+                out.push((at, claimed));
             }
         }
-        Ok(None)
+        Ok(out)
+    }
+
+    /// The snapshot at `seq`, if it is whole and decodes to the projection
+    /// at `seq` with the hash `claimed`.
+    fn read_snapshot(&self, seq: u64, claimed: chain::Hash) -> Result<Option<Projection>, StoreError> {
+        let parts = self.store.snapshot_parts(seq)?;
+        let projection = parts.and_then(|parts| Projection::from_snapshot_parts(&parts));
+        Ok(projection.filter(|p| p.seq == seq && p.hash == claimed))
     }
 
     /// Whether an append from `from` to `to` crosses a snapshot position.
@@ -475,7 +521,8 @@ impl Ledger {
         }
         let at = to / self.snapshot_every * self.snapshot_every;
         let start = self.newest_snapshot(at)?.unwrap_or_default();
-        let mut projection = self.replay(start, from.min(at), |_| Ok(()))?;
+        let tail = self.envelopes(start.seq + 1);
+        let mut projection = self.replay(start, tail, from.min(at))?;
         let mut uuids: Option<HashMap<uuid::Uuid, u64>> = None;
         for event in fresh {
             if event.seq <= projection.seq {
@@ -504,17 +551,17 @@ impl Ledger {
         Ok((projection.seq == at).then(|| (at, projection.hash, projection.to_snapshot())))
     }
 
-    /// Folds the events after `projection.seq` up to `to` into it, calling
-    /// `after_each` after each event.
+    /// Folds `envelopes`, the events after `projection.seq` in chain order,
+    /// into it, up to seq `to`.
     fn replay(
         &self,
         mut projection: Projection,
+        envelopes: impl Iterator<Item = Result<Envelope, StoreError>>,
         to: u64,
-        mut after_each: impl FnMut(&Projection) -> Result<(), StoreError>,
     ) -> Result<Projection, StoreError> {
         let mut uuids: Option<HashMap<uuid::Uuid, u64>> = None;
         let mut pending_error = None;
-        for envelope in self.envelopes(projection.seq + 1) {
+        for envelope in envelopes {
             let envelope = envelope?;
             if envelope.seq > to {
                 break;
@@ -539,7 +586,6 @@ impl Ledger {
             if let Some(map) = &mut uuids {
                 map.insert(envelope.uuid, envelope.seq);
             }
-            after_each(&projection)?;
         }
         Ok(projection)
     }

@@ -363,13 +363,42 @@ impl Projection {
     /// The parts are decoded on all cores, each on its own: decoding JSON
     /// is most of the cost of a status from a snapshot.
     pub fn from_snapshot(bytes: &[u8]) -> Option<Projection> {
-        let body = bytes.strip_prefix(SNAPSHOT_MAGIC)?;
+        Projection::from_snapshot_parts(&[bytes])
+    }
+
+    /// [`Projection::from_snapshot`] for a snapshot stored in parts, whose
+    /// concatenation is the snapshot: a line that ends in its part is
+    /// decoded in place, and only a line cut across parts is joined first.
+    pub fn from_snapshot_parts<P: AsRef<[u8]>>(parts: &[P]) -> Option<Projection> {
         // serde_json writes no raw newline (one in a string is escaped), so
-        // lines are parts. The body ends with a newline.
-        let mut lines = body.strip_suffix(b"\n")?.split(|&b| b == b'\n');
+        // lines are parts of the projection. The last one ends with a newline.
+        let mut lines: Vec<std::borrow::Cow<[u8]>> = Vec::new();
+        let mut cut: Vec<u8> = Vec::new();
+        for part in parts {
+            let mut rest = part.as_ref();
+            while let Some(at) = rest.iter().position(|&b| b == b'\n') {
+                let (line, tail) = (&rest[..at], &rest[at + 1..]);
+                if cut.is_empty() {
+                    lines.push(std::borrow::Cow::Borrowed(line));
+                } else {
+                    cut.extend_from_slice(line);
+                    lines.push(std::borrow::Cow::Owned(std::mem::take(&mut cut)));
+                }
+                rest = tail;
+            }
+            cut.extend_from_slice(rest);
+        }
+        if !cut.is_empty() {
+            return None;
+        }
+        let mut lines = lines.into_iter();
+        if lines.next()?.as_ref() != &SNAPSHOT_MAGIC[..SNAPSHOT_MAGIC.len() - 1] {
+            return None;
+        }
+        let header = lines.next()?;
         let (seq, hash, retractions, announcement_parts): (u64, Hash, Vec<(u64, u64)>, usize) =
-            serde_json::from_slice(lines.next()?).ok()?;
-        let parts: Vec<&[u8]> = lines.collect();
+            serde_json::from_slice(&header).ok()?;
+        let parts: Vec<_> = lines.collect();
         if announcement_parts > parts.len() {
             return None;
         }
@@ -377,7 +406,7 @@ impl Projection {
             Announcements(Vec<(String, AnnouncementFacts)>),
             Commitments(Vec<(String, CommitmentFacts)>),
         }
-        let indexed: Vec<(usize, &[u8])> = parts.into_iter().enumerate().collect();
+        let indexed: Vec<(usize, &[u8])> = parts.iter().map(|part| part.as_ref()).enumerate().collect();
         let decoded = parallel_map_from(2, &indexed, |&(i, part)| {
             if i < announcement_parts {
                 serde_json::from_slice(part).ok().map(Decoded::Announcements)

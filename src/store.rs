@@ -51,7 +51,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::chain::{self, FrameError, Hash, Head, RawRecord};
 use crate::event::IdKind;
-use crate::input::parallel_map;
+use crate::input::{parallel_map, parallel_map_from};
 
 mod journal;
 
@@ -93,6 +93,26 @@ const SEGMENT_MARKER: &[u8] = b"\xffsegment";
 
 /// The key of a segment's value in its tree.
 const SEGMENT_KEY: &[u8] = b"records";
+
+/// `bytes` in pieces of at most `limit` bytes that end at line ends (after
+/// a `\n`) where they can: a line longer than `limit` is cut in pieces of
+/// `limit` bytes.
+fn split_at_lines(bytes: &[u8], limit: usize) -> Vec<&[u8]> {
+    let mut pieces = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let window = &rest[..rest.len().min(limit)];
+        let end = if window.len() == rest.len() {
+            rest.len()
+        } else {
+            window.iter().rposition(|&b| b == b'\n').map_or(window.len(), |at| at + 1)
+        };
+        let (piece, tail) = rest.split_at(end);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces
+}
 
 /// The name of the tree holding the segment whose first record has seq `first`.
 fn segment_tree_name(first: u64) -> String {
@@ -862,8 +882,12 @@ impl Store {
     /// `Store::apply`): kept as 32 KiB values in one tree, a 1,000,000-event
     /// store's 50 MB snapshot cost ~420 MB of writes to the device, most of
     /// them after the import that made it had returned.
+    ///
+    /// Parts end at line ends where they can (a snapshot is lines of JSON,
+    /// see `Projection::to_snapshot`), so that a reader can decode each part
+    /// as it reads it, without joining them first.
     pub fn put_snapshot(&self, seq: u64, covered: Hash, bytes: &[u8]) -> Result<(), StoreError> {
-        let parts: Vec<&[u8]> = bytes.chunks(SEGMENT_TARGET).collect();
+        let parts = split_at_lines(bytes, SEGMENT_TARGET);
         let count = parts.len() as u32;
         // The trees are all created before any part is written, so that
         // the updates of sled's list of trees sit together in its log
@@ -906,6 +930,13 @@ impl Store {
 
     /// The bytes of the snapshot at `seq`, if it is whole.
     pub fn snapshot(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.snapshot_parts(seq)?.map(|parts| parts.concat()))
+    }
+
+    /// The parts of the snapshot at `seq`, in order, if it is whole: their
+    /// concatenation is the snapshot. Parts in trees of their own are read
+    /// on all cores.
+    pub fn snapshot_parts(&self, seq: u64) -> Result<Option<Vec<IVec>>, StoreError> {
         let Some(head) = self.snapshot_heads.get(seq.to_be_bytes()).map_err(|e| self.error(e))? else {
             return Ok(None);
         };
@@ -913,27 +944,24 @@ impl Store {
             return Ok(None);
         };
         if head.get(36) == Some(&SNAPSHOT_IN_TREES) {
-            let mut bytes = Vec::with_capacity(count as usize * SEGMENT_TARGET);
-            for i in 0..count {
+            let parts: Vec<u32> = (0..count).collect();
+            let read = parallel_map_from(2, &parts, |&i| {
                 let tree = self.db.open_tree(snapshot_part_tree(seq, i)).map_err(|e| self.error(e))?;
-                match tree.get(SEGMENT_KEY).map_err(|e| self.error(e))? {
-                    Some(part) => bytes.extend_from_slice(&part),
-                    None => return Ok(None),
-                }
-            }
-            return Ok(Some(bytes));
+                tree.get(SEGMENT_KEY).map_err(|e| self.error(e))
+            });
+            return read.into_iter().collect();
         }
         // A snapshot written before parts had trees of their own: one range
         // scan over its parts in `snapshot_parts`.
-        let mut bytes = Vec::with_capacity(count as usize * CHUNK_TARGET);
+        let mut out = Vec::with_capacity(count as usize);
         let mut parts = self.snapshot_parts.range(part_key(seq, 0)..part_key(seq, count));
         for i in 0..count {
             match parts.next().transpose().map_err(|e| self.error(e))? {
-                Some((key, part)) if key == part_key(seq, i) => bytes.extend_from_slice(&part),
+                Some((key, part)) if key == part_key(seq, i) => out.push(part),
                 _ => return Ok(None),
             }
         }
-        Ok(Some(bytes))
+        Ok(Some(out))
     }
 
     /// Removes every snapshot (they are derived data and can be rebuilt).
@@ -1831,6 +1859,22 @@ fn parse_head_slots(bytes: &[u8]) -> Option<Head> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot_pieces_end_at_line_ends_unless_a_line_is_too_long() {
+        let cases: [(&[u8], &[&[u8]]); 5] = [
+            (b"ab\ncd\nef\n", &[b"ab\ncd\n", b"ef\n"]),
+            (b"abcdefghij\nk\n", &[b"abcdef", b"ghij\n", b"k\n"]),
+            (b"abc\n", &[b"abc\n"]),
+            (b"ab\ncd", &[b"ab\ncd"]),
+            (b"", &[]),
+        ];
+        for (bytes, expected) in cases {
+            let pieces = split_at_lines(bytes, 6);
+            assert_eq!(pieces, expected, "{:?}", String::from_utf8_lossy(bytes));
+            assert_eq!(pieces.concat(), bytes);
+        }
+    }
 
     #[test]
     fn a_torn_head_slot_leaves_the_other_one() {
