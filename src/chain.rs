@@ -24,7 +24,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::event::Event;
+use crate::event::{Event, TypeFirst};
 
 /// The BLAKE3 key-derivation context: separates pledger's hashes from any
 /// other use of BLAKE3 over the same bytes.
@@ -261,7 +261,17 @@ impl<'a> RawRecord<'a> {
     /// Parses the body into an envelope. Callers that need trust must check
     /// the hash first; this only decodes.
     pub fn decode(&self) -> Result<Envelope, serde_json::Error> {
-        let body: Body = serde_json::from_slice(self.body())?;
+        // Read with the event's type first, as pledger writes it (see
+        // `event::from_json`); anything else is read again the general way.
+        let body = match serde_json::from_slice::<BodyOf<TypeFirst>>(self.body()) {
+            Ok(b) => Body {
+                uuid: b.uuid,
+                recorded_at: b.recorded_at,
+                recorded_by: b.recorded_by,
+                event: b.event.0,
+            },
+            Err(_) => serde_json::from_slice::<Body>(self.body())?,
+        };
         Ok(Envelope {
             seq: self.seq(),
             uuid: body.uuid,
@@ -275,15 +285,28 @@ impl<'a> RawRecord<'a> {
 
     /// Parses only the event out of the body (see [`RawRecord::decode`]).
     pub fn decode_event(&self) -> Result<Event, serde_json::Error> {
-        Ok(serde_json::from_slice::<EventOnly>(self.body())?.event)
+        match serde_json::from_slice::<EventOnly<TypeFirst>>(self.body()) {
+            Ok(only) => Ok(only.event.0),
+            Err(_) => Ok(serde_json::from_slice::<EventOnly<Event>>(self.body())?.event),
+        }
     }
+}
+
+/// [`Body`] with its event read as `E`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BodyOf<E> {
+    uuid: uuid::Uuid,
+    recorded_at: DateTime<Utc>,
+    recorded_by: String,
+    event: E,
 }
 
 /// Only the event of a record's body, for readers that need nothing else:
 /// the other fields are skipped without being parsed.
 #[derive(Deserialize)]
-struct EventOnly {
-    event: Event,
+struct EventOnly<E> {
+    event: E,
 }
 
 /// Iterates the records packed one after another in `bytes`.

@@ -14,7 +14,8 @@ use crate::event::Event;
 /// Where a line came from: a file name (or `<stdin>`) and a 1-based line number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
-    pub file: String,
+    /// Shared by every line of a file.
+    pub file: std::sync::Arc<str>,
     pub line: usize,
 }
 
@@ -59,7 +60,7 @@ impl fmt::Display for InputErrors {
 /// Decodes one line of JSON into an event, checking what one line can show
 /// on its own. The message has no position: the caller adds `FILE:LINE`.
 pub fn decode_line(text: &str) -> Result<Event, String> {
-    match serde_json::from_str::<Event>(text) {
+    match crate::event::from_json(text) {
         Ok(event) => {
             event.check()?;
             Ok(event)
@@ -76,24 +77,28 @@ pub fn read_lines(
     reader: impl BufRead,
     mut on_line: impl FnMut(usize),
 ) -> (Vec<Line>, Vec<InputError>) {
+    let file: std::sync::Arc<str> = file.into();
+    let file = &file;
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     let mut saw_event_line = false;
     let mut line_no = 0;
     let error =
-        |line: usize, message: String| InputError { origin: Origin { file: file.to_owned(), line }, message };
+        |line: usize, message: String| InputError { origin: Origin { file: file.clone(), line }, message };
     // A line is kept in memory only up to the largest event there can be:
     // an over-long line is measured and refused, never held whole, so a
     // hostile file (a gigabyte without a newline) cannot exhaust memory.
+    // Lines are read straight into the block that decodes them.
     let mut reader = reader;
-    let mut buf = Vec::new();
     // Lines are decoded in blocks, on all cores: see `Block`.
     let mut block = Block::default();
     loop {
-        let line = match next_line(&mut reader, &mut buf, MAX_RECORD_LEN) {
+        let start = block.bytes.len();
+        let line = match next_line(&mut reader, &mut block.bytes, MAX_RECORD_LEN) {
             Ok(Some(line)) => line,
             Ok(None) => break,
             Err(e) => {
+                block.bytes.truncate(start);
                 block
                     .errors
                     .push((block.texts.len(), error(line_no + 1, format!("cannot read the file: {e}"))));
@@ -103,9 +108,11 @@ pub fn read_lines(
         line_no += 1;
         on_line(line.len + 1);
         if line.blank {
+            block.bytes.truncate(start);
             continue;
         }
         if line.len >= MAX_RECORD_LEN {
+            block.bytes.truncate(start);
             saw_event_line = true;
             block.errors.push((
                 block.texts.len(),
@@ -113,25 +120,21 @@ pub fn read_lines(
             ));
             continue;
         }
-        let bytes = buf.strip_suffix(b"\r").unwrap_or(&buf);
+        let mut text = start..block.bytes.len();
+        if block.bytes[text.clone()].ends_with(b"\r") {
+            text.end -= 1;
+        }
         // Some editors start UTF-8 files with a byte order mark; JSON
         // parsers may ignore it (RFC 8259, section 8.1), and so does pledger.
-        let bytes = if line_no == 1 { bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes) } else { bytes };
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        if line_no == 1 && block.bytes[text.clone()].starts_with(UTF8_BOM) {
+            text.start += UTF8_BOM.len();
+        }
+        if block.bytes[text.clone()].iter().all(u8::is_ascii_whitespace) {
+            block.bytes.truncate(start);
             continue;
         }
         saw_event_line = true;
-        if let Err(e) = std::str::from_utf8(bytes) {
-            block.errors.push((
-                block.texts.len(),
-                error(
-                    line_no,
-                    format!("expected UTF-8 text, found an invalid byte at column {}", e.valid_up_to() + 1),
-                ),
-            ));
-            continue;
-        }
-        block.push(line_no, bytes);
+        block.texts.push((line_no, text));
         if block.texts.len() >= Block::LINES {
             block.decode_into(file, &mut lines, &mut errors);
         }
@@ -148,11 +151,14 @@ pub fn read_lines(
 /// reading (each placed before the text at its index), so that results keep
 /// the order of the input. Decoding is most of the cost of reading, and lines
 /// decode independently, so a large block is split across the cores.
+///
+/// A line's bytes are checked for UTF-8 when it is decoded, on all cores
+/// too: reading only finds where lines end.
 #[derive(Default)]
 struct Block {
     bytes: Vec<u8>,
-    /// Line number and end in `bytes` of each line's text.
-    texts: Vec<(usize, usize)>,
+    /// Line number and place in `bytes` of each line's text.
+    texts: Vec<(usize, std::ops::Range<usize>)>,
     errors: Vec<(usize, InputError)>,
 }
 
@@ -161,26 +167,26 @@ impl Block {
     /// bound the memory held twice.
     const LINES: usize = 8192;
 
-    fn push(&mut self, line_no: usize, text: &[u8]) {
-        self.bytes.extend_from_slice(text);
-        self.texts.push((line_no, self.bytes.len()));
-    }
-
-    fn decode_into(&mut self, file: &str, lines: &mut Vec<Line>, errors: &mut Vec<InputError>) {
-        let starts = std::iter::once(0).chain(self.texts.iter().map(|&(_, end)| end));
-        let texts: Vec<&str> = starts
-            .zip(&self.texts)
-            .map(|(start, &(_, end))| {
-                std::str::from_utf8(&self.bytes[start..end]).expect("checked when read")
-            })
-            .collect();
-        let decoded = parallel_map(&texts, |text| decode_line(text));
+    fn decode_into(
+        &mut self,
+        file: &std::sync::Arc<str>,
+        lines: &mut Vec<Line>,
+        errors: &mut Vec<InputError>,
+    ) {
+        let decoded =
+            parallel_map(&self.texts, |(_, text)| match std::str::from_utf8(&self.bytes[text.clone()]) {
+                Ok(text) => decode_line(text),
+                Err(e) => Err(format!(
+                    "expected UTF-8 text, found an invalid byte at column {}",
+                    e.valid_up_to() + 1
+                )),
+            });
         let mut pending_errors = std::mem::take(&mut self.errors).into_iter().peekable();
-        for (i, (result, &(line_no, _))) in decoded.into_iter().zip(&self.texts).enumerate() {
+        for (i, (result, &(line_no, _))) in decoded.into_iter().zip(self.texts.iter()).enumerate() {
             while let Some((_, e)) = pending_errors.next_if(|(at, _)| *at <= i) {
                 errors.push(e);
             }
-            let origin = Origin { file: file.to_owned(), line: line_no };
+            let origin = Origin { file: file.clone(), line: line_no };
             match result {
                 Ok(event) => lines.push(Line { origin, event }),
                 Err(message) => errors.push(InputError { origin, message }),
@@ -237,14 +243,14 @@ struct LineRead {
     blank: bool,
 }
 
-/// Reads the next line into `buf` (without its `\n`), keeping at most
-/// `limit` bytes of it while measuring all of it. `None` at the end.
+/// Reads the next line to the end of `buf` (without its `\n`), keeping at
+/// most `limit` bytes of it while measuring all of it. `None` at the end.
 fn next_line(
     reader: &mut impl BufRead,
     buf: &mut Vec<u8>,
     limit: usize,
 ) -> std::io::Result<Option<LineRead>> {
-    buf.clear();
+    let limit = buf.len() + limit;
     let (mut len, mut blank, mut started, mut last) = (0, true, false, None);
     loop {
         let available = match reader.fill_buf() {

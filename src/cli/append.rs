@@ -37,7 +37,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
     };
     let text = text.trim();
-    let origin = Origin { file: file.to_owned(), line: 1 };
+    let origin = Origin { file: file.into(), line: 1 };
     if text.contains('\n') {
         let message = "expected one event on one line; use `pledger import` for several".to_owned();
         return Err(InputErrors(vec![InputError { origin, message }]).into());

@@ -45,7 +45,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             errors.extend(more.0);
         }
         let order = |e: &input::InputError| {
-            let file = args.files.iter().position(|f| f.display().to_string() == e.origin.file);
+            let file = args.files.iter().position(|f| *f.display().to_string() == *e.origin.file);
             (file, e.origin.line)
         };
         errors.sort_by_key(order);

@@ -497,7 +497,7 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
         Event::Retraction(r) => format!("retraction of {}", r.retracts),
         _ => format!("{} {}", event.type_name(), event.label()),
     };
-    let line = Line { origin: Origin { file: format!("<{place}>"), line: 1 }, event };
+    let line = Line { origin: Origin { file: format!("<{place}>").into(), line: 1 }, event };
     let refused = |e: RejectError| -> anyhow::Error {
         match e {
             RejectError::Input(errors) => {

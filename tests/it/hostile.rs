@@ -134,3 +134,58 @@ fn the_wildcard_matcher_matches_only_what_it_should() {
     assert!(matches("exact", "exact"));
     assert!(!matches("exact", "exactly"));
 }
+
+/// Lines of a generated ledger, for the decoding property below.
+fn generated_lines() -> &'static [String] {
+    static LINES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    LINES.get_or_init(|| {
+        let mut text = Vec::new();
+        crate::generate::generate(&crate::generate::Spec::new(3000), &mut text).unwrap();
+        String::from_utf8(text).unwrap().lines().map(str::to_owned).collect()
+    })
+}
+
+/// A line changed the way hand-edited or hostile input differs from what
+/// pledger writes.
+fn changed_line() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let lines = generated_lines().len();
+    (0..lines, 0..6u8, any::<prop::sample::Index>(), prop::sample::select(b"\"{}[]:,0a \\".to_vec()))
+        .prop_map(|(i, how, at, byte)| {
+            let line = generated_lines()[i].clone();
+            match how {
+                // as generated: "type" first
+                0 => line,
+                // keys in another order: a JSON value writes them sorted
+                1 => serde_json::from_str::<serde_json::Value>(&line).unwrap().to_string(),
+                // "type" given twice
+                2 => line.replacen('{', "{\"type\":\"progress\",", 1),
+                // an unknown key before "type"
+                3 => line.replacen('{', "{\"x\":1,", 1),
+                // "type" alone, then nothing
+                4 => line[..line.find(',').unwrap()].to_owned() + "}",
+                // one byte replaced
+                _ => {
+                    let mut bytes = line.into_bytes();
+                    let at = at.index(bytes.len());
+                    bytes[at] = byte;
+                    String::from_utf8_lossy(&bytes).into_owned()
+                }
+            }
+        })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+    /// Given any line, whether "type" comes first or not, well formed or
+    /// not, when it is decoded by pledger's fast path, then the result is
+    /// exactly what serde's derived form gives: the same event, or the same
+    /// error message.
+    #[test]
+    fn the_fast_event_decoder_agrees_with_the_derived_one(line in changed_line()) {
+        let fast = pledger::event::from_json(&line).map_err(|e| e.to_string());
+        let derived = serde_json::from_str::<pledger::Event>(&line).map_err(|e| e.to_string());
+        proptest::prop_assert_eq!(fast, derived, "{}", line);
+    }
+}
