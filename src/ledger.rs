@@ -27,7 +27,7 @@ use crate::deadline;
 use crate::event::{Event, EventRef, IdKind, Slug, Text};
 use crate::input::{cores, parallel_map_from, InputError, InputErrors, Line};
 use crate::projection::Projection;
-use crate::store::{Batch, Chunk, ContentDigest, Index, OpenMode, Run, Store, StoreError};
+use crate::store::{Batch, Chunk, ContentDigest, Index, IndexKey, OpenMode, Run, Store, StoreError};
 
 pub use crate::store::AppendError;
 
@@ -209,34 +209,56 @@ impl Ledger {
                 let items = (first..)
                     .zip(part)
                     .map(|(n, line)| {
-                        let mut canonical = 0;
-                        let body = run.frame(|out| canonical = framer.write_body(n, &line.event, out));
-                        let canonical = canonical..body.end - 1;
+                        let body = run.frame(|out| framer.write_body(n, &line.event, out));
+                        let canonical = body.start + framer.prefix_len()..body.end - 1;
                         // Only id-less events are known by their content.
-                        let (stored, digest) = match line.event.id() {
-                            Some((kind, id)) => (index.lookup_id(kind, id.as_str()), None),
+                        let (stored, key, digest) = match line.event.id() {
+                            Some((kind, id)) => {
+                                let key = IndexKey::id(kind, id.as_str());
+                                (index.lookup(&key), Some(key), None)
+                            }
                             None => {
                                 let digest = ContentDigest::of(&run.bytes()[canonical.clone()]);
-                                (index.lookup_digest(&digest), Some(digest))
+                                (index.lookup_digest(&digest), None, Some(digest))
                             }
                         };
+                        let anchor = match &line.event {
+                            Event::Announcement(a) => {
+                                Some(IndexKey::anchor(IdKind::Announcement, a.id.as_str()))
+                            }
+                            Event::Commitment(c) => Some(IndexKey::anchor(IdKind::Commitment, c.id.as_str())),
+                            _ => None,
+                        };
                         let deadline = first_reading(&index, &line.event, announced);
-                        Prepared { canonical, digest, stored, deadline }
+                        Prepared { key, anchor, digest, stored, deadline }
                     })
                     .collect();
-                PreparedPart { run, items }
+                PreparedPart { runs: run.share(), items }
             });
             PreparedBlock { parts }
         };
         let mut check_block = |block: &'a [Line], prepared: PreparedBlock| -> Result<(), RejectError> {
             let mut lines = block.iter();
-            for part in prepared.parts {
-                let mut run = batch.seal_run(part.run);
+            // A part's items follow its runs' records in order.
+            let parts = prepared.parts.into_iter().flat_map(|part| {
+                let mut items = part.items.into_iter();
+                let runs: Vec<_> = part
+                    .runs
+                    .into_iter()
+                    .map(|run| {
+                        let items: Vec<Prepared> = items.by_ref().take(run.len()).collect();
+                        (run, items)
+                    })
+                    .collect();
+                runs
+            });
+            for (run, items) in parts {
+                let mut run = batch.seal_run(run);
                 // Items first: `zip` takes from its first iterator first, so
-                // the lines stay in step across parts.
-                for (i, (item, line)) in part.items.into_iter().zip(lines.by_ref()).enumerate() {
-                    let Prepared { canonical, digest, stored, deadline } = item;
-                    let canonical = &run.bytes()[canonical];
+                // the lines stay in step across runs.
+                for (i, (item, line)) in items.into_iter().zip(lines.by_ref()).enumerate() {
+                    let Prepared { key, anchor, digest, stored, deadline } = item;
+                    let canonical = framer.canonical(run.record(i));
                     match checker.check(line, canonical, digest, stored, deadline) {
                         Ok(Verdict::New) => {}
                         Ok(Verdict::AlreadyRecorded) => {
@@ -249,7 +271,7 @@ impl Ledger {
                         }
                         Err(Problem::Store(e)) => return Err(e.into()),
                     }
-                    let record_len = run.record_len(i);
+                    let record_len = run.record(i).len();
                     if record_len >= chain::MAX_RECORD_LEN {
                         errors.push(InputError {
                             origin: line.origin.clone(),
@@ -261,20 +283,16 @@ impl Ledger {
                     if !errors.is_empty() {
                         continue;
                     }
-                    let id = line.event.id().map(|(kind, id)| (kind, id.as_str()));
-                    let Head { seq, hash } = run.seal(i, id, digest);
+                    let Head { seq, hash } = run.seal(i, key, digest);
                     // The date later checks of references to this id need,
                     // indexed so that they need not read this event back.
-                    let anchor = match &line.event {
-                        Event::Announcement(a) => Some((IdKind::Announcement, &a.id, a.date.0)),
-                        Event::Commitment(c) => checker
-                            .commitment_dates
-                            .get(c.id.as_str())
-                            .map(|&date| (IdKind::Commitment, &c.id, date)),
+                    let date = match &line.event {
+                        Event::Announcement(a) => Some(a.date.0),
+                        Event::Commitment(c) => checker.commitment_dates.get(c.id.as_str()).copied(),
                         _ => None,
                     };
-                    if let Some((kind, id, date)) = anchor {
-                        run.push_anchor(kind, id.as_str(), date);
+                    if let (Some(key), Some(date)) = (anchor, date) {
+                        run.push_anchor(key, date);
                     }
                     new.push(AppendedEvent { seq, hash, line });
                 }
@@ -641,11 +659,21 @@ impl Framer {
         }
     }
 
+    /// Where the event's canonical bytes start in a body (they end one
+    /// byte before it does): the uuid has a fixed length.
+    fn prefix_len(&self) -> usize {
+        b"{\"uuid\":\"".len() + uuid::fmt::Hyphenated::LENGTH + 1 + self.prefix_tail.len()
+    }
+
+    /// The event's canonical bytes in a record this framer framed.
+    fn canonical<'r>(&self, record: &'r [u8]) -> &'r [u8] {
+        &record[chain::HEADER_LEN + self.prefix_len()..record.len() - 32 - 1]
+    }
+
     /// Writes the body of the `n`th line of a batch, whose event is
-    /// `event`, to the end of `out`, and returns where its canonical bytes
-    /// start (they end one byte before the body does). Each `n` is used
-    /// once per framer, so bodies can be built on any thread in any order.
-    fn write_body(&self, n: u64, event: &Event, out: &mut Vec<u8>) -> usize {
+    /// `event`, to the end of `out`. Each `n` is used once per framer, so
+    /// bodies can be built on any thread in any order.
+    fn write_body(&self, n: u64, event: &Event, out: &mut Vec<u8>) {
         // A v7 uuid: the recording time, then 74 bits that only need to be
         // unpredictable and unique. They come from BLAKE3 keyed with a random
         // seed (one per process) over a counter unique in the process (this
@@ -659,10 +687,8 @@ impl Framer {
         out.extend_from_slice(uuid.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()).as_bytes());
         out.push(b'"');
         out.extend_from_slice(self.prefix_tail.as_bytes());
-        let canonical = out.len();
         event.write_canonical_json(out);
         out.push(b'}');
-        canonical
     }
 }
 
@@ -677,17 +703,20 @@ struct PreparedBlock {
     parts: Vec<PreparedPart>,
 }
 
-/// Consecutive lines' records, framed in one run (one buffer for many
-/// lines), and what else each line needs.
+/// Consecutive lines' records, framed in runs of a segment's size, and what
+/// else each line needs, in the order of the runs' records.
 struct PreparedPart {
-    run: Run,
+    runs: Vec<Run>,
     items: Vec<Prepared>,
 }
 
 /// One line's share of a [`PreparedPart`].
 struct Prepared {
-    /// Where the event's canonical bytes are in the part's run.
-    canonical: std::ops::Range<usize>,
+    /// The index key of the line's id, if it has one.
+    key: Option<IndexKey>,
+    /// The index key of the date the checks anchor its id on (for an
+    /// announcement or a commitment).
+    anchor: Option<IndexKey>,
     /// The digest of an id-less event's canonical bytes.
     digest: Option<ContentDigest>,
     /// The seq the store holds the line's id (or, for an id-less event,

@@ -39,8 +39,6 @@
 //! data file, since sled 0.34's `flush` uses `sync_file_range` on Linux,
 //! which is not a durability barrier.
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -198,8 +196,8 @@ struct Pending {
 
 impl Pending {
     fn push(&mut self, batch: &Batch) {
-        self.ids.extend(batch.ids.iter().cloned());
-        self.contents.extend(batch.contents.iter().copied());
+        self.ids.extend(batch.ids.iter().map(|(key, seq)| (key.bytes.clone(), *seq)));
+        self.contents.extend(batch.contents.iter().map(|(digest, seq)| (digest.bytes, *seq)));
         match &mut self.batch {
             None => self.batch = Some(batch.clone()),
             Some(tail) => tail.extend(batch),
@@ -223,8 +221,9 @@ pub struct Batch {
     records: usize,
     /// Bytes of records in all runs.
     bytes: usize,
-    ids: Vec<(Vec<u8>, u64)>,
-    contents: Vec<([u8; 16], u64)>,
+    /// Entries for the `ids` index: a key and a seq (or an anchor's day).
+    ids: Vec<(IndexKey, u64)>,
+    contents: Vec<(ContentDigest, u64)>,
 }
 
 /// Consecutive records in one buffer, framed ahead of their place in the
@@ -232,12 +231,65 @@ pub struct Batch {
 /// batch with [`Batch::seal_run`].
 #[derive(Clone, Default)]
 pub struct Run {
-    bytes: Vec<u8>,
+    bytes: RunBytes,
     /// Where each record ends in `bytes`.
     ends: Vec<usize>,
     /// Which records are sealed; the others are dropped when the run joins
     /// its batch.
     sealed: Vec<bool>,
+}
+
+/// A run's buffer: growing while records are framed or pushed, then shared
+/// (see [`Run::share`]), so that sled keeps it as a segment's value without
+/// copying it.
+#[derive(Clone)]
+enum RunBytes {
+    Growing(Vec<u8>),
+    Shared(IVec),
+}
+
+impl Default for RunBytes {
+    fn default() -> Self {
+        RunBytes::Growing(Vec::new())
+    }
+}
+
+impl RunBytes {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            RunBytes::Growing(v) => v,
+            RunBytes::Shared(a) => a,
+        }
+    }
+
+    /// The bytes to change in place (a shared buffer is copied only if
+    /// sled holds it already, which sealing never finds).
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        match self {
+            RunBytes::Growing(v) => v,
+            RunBytes::Shared(a) => a,
+        }
+    }
+
+    /// The buffer to add to, made growing again if it was shared.
+    fn growing(&mut self) -> &mut Vec<u8> {
+        if let RunBytes::Shared(a) = self {
+            *self = RunBytes::Growing(a.to_vec());
+        }
+        match self {
+            RunBytes::Growing(v) => v,
+            RunBytes::Shared(_) => unreachable!("made growing above"),
+        }
+    }
+
+    /// Bytes `range` as a value for sled: a view of a shared buffer, or a
+    /// copy of a growing one.
+    fn value(&self, range: std::ops::Range<usize>) -> IVec {
+        match self {
+            RunBytes::Growing(v) => IVec::from(&v[range]),
+            RunBytes::Shared(a) => a.subslice(range.start, range.len()),
+        }
+    }
 }
 
 const HEAD_KEY: &[u8] = b"head";
@@ -347,14 +399,14 @@ impl Store {
 
     /// [`Store::lookup_content`] for a digest already computed.
     pub fn lookup_digest(&self, digest: &ContentDigest) -> Result<Option<u64>, StoreError> {
-        if let Some(&seq) = self.pending().contents.get(&digest.0) {
+        if let Some(&seq) = self.pending().contents.get(&digest.bytes) {
             return Ok(Some(seq));
         }
-        self.lookup(&self.content, &digest.0)
+        self.lookup(&self.content, &digest.bytes)
     }
 
     fn lookup(&self, tree: &Tree, key: &[u8]) -> Result<Option<u64>, StoreError> {
-        let Some(bucket) = tree.get(bucket_of(key)).map_err(|e| self.error(e))? else {
+        let Some(bucket) = tree.get(bucket_of(key).to_be_bytes()).map_err(|e| self.error(e))? else {
             return Ok(None);
         };
         find_in_bucket(&bucket, key).ok_or_else(|| self.unreadable("an index bucket is malformed"))
@@ -427,7 +479,7 @@ impl Store {
         let pending = self.pending();
         let stored_to = pending.batch.as_ref().map_or(u64::MAX, |b| b.expected.seq);
         let tail: Vec<Chunk> = match &pending.batch {
-            Some(batch) => batch.pieces(0, CHUNK_TARGET).map(|(_, bytes)| Chunk(IVec::from(bytes))).collect(),
+            Some(batch) => batch.pieces(0, CHUNK_TARGET).map(|(_, bytes)| Chunk(bytes)).collect(),
             None => Vec::new(),
         };
         drop(pending);
@@ -492,7 +544,11 @@ impl Store {
             return Err(AppendError::Conflict { expected: batch.expected, current });
         }
         if batch.bytes > journal::BATCH_LIMIT {
-            self.checkpoint(&mut journal)?;
+            // The journaled tail goes to sled first. Without one, sled is
+            // durable as it is, and the batch's own sync covers the rest.
+            if journal.is_dirty() {
+                self.checkpoint(&mut journal)?;
+            }
             self.apply(batch)?;
             // Past this point sled holds the batch, which may not be on
             // disk: a later append built on it would be lost with it.
@@ -527,9 +583,12 @@ impl Store {
         // The index buckets' new values are worked out before the
         // transaction, on all cores: every writer holds the journal, so the
         // buckets read here cannot change before it commits.
-        let ids = self.merged_buckets(&self.ids, batch.ids.iter().map(|(k, seq)| (k.as_slice(), *seq)))?;
-        let contents =
-            self.merged_buckets(&self.content, batch.contents.iter().map(|(k, seq)| (k.as_slice(), *seq)))?;
+        let ids =
+            self.merged_buckets(&self.ids, batch.ids.iter().map(|(k, seq)| (k.bucket, &k.bytes[..], *seq)))?;
+        let contents = self.merged_buckets(
+            &self.content,
+            batch.contents.iter().map(|(d, seq)| (d.bucket, &d.bytes[..], *seq)),
+        )?;
         let segments: Vec<Tree> = if bulk {
             pieces
                 .iter()
@@ -617,13 +676,11 @@ impl Store {
     fn merged_buckets<'a>(
         &self,
         tree: &Tree,
-        entries: impl Iterator<Item = (&'a [u8], u64)>,
+        entries: impl Iterator<Item = (u16, &'a [u8], u64)>,
     ) -> Result<Vec<Bucket>, StoreError> {
-        let entries: Vec<(&[u8], u64)> = entries.collect();
-        let buckets = parallel_map(&entries, |(key, _)| bucket_of(key));
         let mut groups = vec![Vec::new(); INDEX_BUCKETS as usize];
-        for (entry, bucket) in entries.into_iter().zip(buckets) {
-            groups[u16::from_be_bytes(bucket) as usize].push(entry);
+        for (bucket, key, seq) in entries {
+            groups[bucket as usize].push((key, seq));
         }
         let groups: Vec<(BucketKey, Vec<IndexEntry>)> = groups
             .into_iter()
@@ -648,9 +705,9 @@ impl Store {
     /// The chunk holding the head is found from the head itself and cut
     /// after it, so the result depends only on the records up to the
     /// expected head.
-    fn pieces<'b>(&self, batch: &'b Batch, bulk: bool) -> Result<Vec<Piece<'b>>, StoreError> {
+    fn pieces(&self, batch: &Batch, bulk: bool) -> Result<Vec<Piece>, StoreError> {
         let expected = batch.expected.seq;
-        let mut out: Vec<Piece<'b>> = Vec::new();
+        let mut out: Vec<Piece> = Vec::new();
         let mut start = 0;
         if !bulk {
             let tail =
@@ -670,15 +727,15 @@ impl Store {
                     if kept > 0 && taken > 0 {
                         let end = run.ends[taken - 1];
                         let mut chunk = value[..kept].to_vec();
-                        chunk.extend_from_slice(&run.bytes[..end]);
-                        out.push((key, Cow::Owned(chunk)));
+                        chunk.extend_from_slice(&run.bytes()[..end]);
+                        out.push((key, IVec::from(chunk)));
                         start = end;
                     }
                 }
             }
         }
         let limit = if bulk { SEGMENT_TARGET } else { CHUNK_TARGET };
-        out.extend(batch.pieces(start, limit).map(|(first, bytes)| (first, Cow::Borrowed(bytes))));
+        out.extend(batch.pieces(start, limit));
         Ok(out)
     }
 
@@ -1070,21 +1127,28 @@ struct ReadIndex {
 impl Index<'_> {
     /// [`Store::lookup_id`].
     pub fn lookup_id(&self, kind: IdKind, id: &str) -> Result<Option<u64>, StoreError> {
-        let Some(read) = &self.read else { return self.store.lookup_id(kind, id) };
-        let key = id_key(kind, id);
-        match read.pending_ids.get(&key) {
+        match &self.read {
+            None => self.store.lookup_id(kind, id),
+            Some(_) => self.lookup(&IndexKey::id(kind, id)),
+        }
+    }
+
+    /// The seq under an id's key (made with [`IndexKey::id`]).
+    pub fn lookup(&self, key: &IndexKey) -> Result<Option<u64>, StoreError> {
+        let Some(read) = &self.read else { return self.store.lookup(&self.store.ids, &key.bytes) };
+        match read.pending_ids.get(&key.bytes) {
             Some(&seq) => Ok(Some(seq)),
-            None => self.find(&read.ids, &key),
+            None => self.find(&read.ids, key.bucket, &key.bytes),
         }
     }
 
     /// [`Store::lookup_anchor`].
     pub fn lookup_anchor(&self, kind: IdKind, id: &str) -> Result<Option<NaiveDate>, StoreError> {
         let Some(read) = &self.read else { return self.store.lookup_anchor(kind, id) };
-        let key = anchor_key(kind, id);
-        let days = match read.pending_ids.get(&key) {
+        let key = IndexKey::anchor(kind, id);
+        let days = match read.pending_ids.get(&key.bytes) {
             Some(&days) => Some(days),
-            None => self.find(&read.ids, &key)?,
+            None => self.find(&read.ids, key.bucket, &key.bytes)?,
         };
         Ok(anchor_date(days))
     }
@@ -1092,15 +1156,14 @@ impl Index<'_> {
     /// [`Store::lookup_digest`].
     pub fn lookup_digest(&self, digest: &ContentDigest) -> Result<Option<u64>, StoreError> {
         let Some(read) = &self.read else { return self.store.lookup_digest(digest) };
-        match read.pending_contents.get(&digest.0) {
+        match read.pending_contents.get(&digest.bytes) {
             Some(&seq) => Ok(Some(seq)),
-            None => self.find(&read.content, &digest.0),
+            None => self.find(&read.content, digest.bucket, &digest.bytes),
         }
     }
 
-    fn find(&self, buckets: &[Option<IVec>], key: &[u8]) -> Result<Option<u64>, StoreError> {
-        let bucket = u16::from_be_bytes(bucket_of(key)) as usize;
-        match &buckets[bucket] {
+    fn find(&self, buckets: &[Option<IVec>], bucket: u16, key: &[u8]) -> Result<Option<u64>, StoreError> {
+        match &buckets[bucket as usize] {
             None => Ok(None),
             Some(bytes) => find_in_bucket(bytes, key)
                 .ok_or_else(|| self.store.unreadable("an index bucket is malformed")),
@@ -1125,22 +1188,42 @@ impl Chunk {
 impl Run {
     /// An empty run with room for `bytes` bytes of records.
     pub fn with_capacity(bytes: usize) -> Run {
-        Run { bytes: Vec::with_capacity(bytes), ends: Vec::new(), sealed: Vec::new() }
+        Run { bytes: RunBytes::Growing(Vec::with_capacity(bytes)), ends: Vec::new(), sealed: Vec::new() }
     }
 
     /// Frames a record whose body `write_body` writes to the end of the
     /// buffer it is given, and returns where the body lies in [`Run::bytes`].
     /// Its seq, prev and hash are filled in when it is sealed.
     pub fn frame(&mut self, write_body: impl FnOnce(&mut Vec<u8>)) -> std::ops::Range<usize> {
-        let start = self.bytes.len();
-        chain::frame_unsealed(&mut self.bytes, write_body);
-        self.ends.push(self.bytes.len());
+        let bytes = self.bytes.growing();
+        let start = bytes.len();
+        chain::frame_unsealed(bytes, write_body);
+        let end = bytes.len();
+        self.ends.push(end);
         self.sealed.push(false);
-        start + chain::HEADER_LEN..self.bytes.len() - 32
+        start + chain::HEADER_LEN..end - 32
+    }
+
+    /// The run in runs of at most a segment's size ([`SEGMENT_TARGET`]),
+    /// each in a buffer that sled can keep as a segment's value as it is.
+    /// The copy is made here, on the thread that framed the run, rather
+    /// than by sled in the transaction that stores it.
+    pub fn share(self) -> Vec<Run> {
+        let pieces: Vec<_> = self.split(0, SEGMENT_TARGET).collect();
+        let firsts = pieces.iter().skip(1).map(|(first, _)| *first).chain([self.len()]);
+        pieces
+            .iter()
+            .zip(firsts)
+            .map(|((first, range), next)| Run {
+                bytes: RunBytes::Shared(IVec::from(&self.bytes()[range.clone()])),
+                ends: self.ends[*first..next].iter().map(|end| end - range.start).collect(),
+                sealed: self.sealed[*first..next].to_vec(),
+            })
+            .collect()
     }
 
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        self.bytes.as_slice()
     }
 
     /// The number of records framed.
@@ -1152,16 +1235,25 @@ impl Run {
         self.ends.is_empty()
     }
 
+    /// Where record `i` starts.
+    fn ends_before(&self, i: usize) -> usize {
+        if i == 0 {
+            0
+        } else {
+            self.ends[i - 1]
+        }
+    }
+
     /// The byte range of record `i`.
     fn range(&self, i: usize) -> std::ops::Range<usize> {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        start..self.ends[i]
+        self.ends_before(i)..self.ends[i]
     }
 
     /// Appends a sealed record's bytes.
     fn push_sealed(&mut self, record: &[u8]) {
-        self.bytes.extend_from_slice(record);
-        self.ends.push(self.bytes.len());
+        let bytes = self.bytes.growing();
+        bytes.extend_from_slice(record);
+        self.ends.push(bytes.len());
         self.sealed.push(true);
     }
 
@@ -1170,22 +1262,31 @@ impl Run {
         if self.sealed.iter().all(|&sealed| sealed) {
             return;
         }
-        let mut kept = Run::with_capacity(self.bytes.len());
+        let mut kept = Run::with_capacity(self.bytes().len());
         for i in (0..self.len()).filter(|&i| self.sealed[i]) {
-            kept.push_sealed(&self.bytes[self.range(i)]);
+            kept.push_sealed(&self.bytes()[self.range(i)]);
+        }
+        if let RunBytes::Shared(_) = self.bytes {
+            kept.bytes = RunBytes::Shared(IVec::from(kept.bytes()));
         }
         *self = kept;
     }
 
     /// The records from byte `start` on (a record boundary), in pieces of
-    /// at most `limit` bytes, each with the index of its first record.
-    fn split_from(&self, start: usize, limit: usize) -> impl Iterator<Item = (usize, &[u8])> {
+    /// at most `limit` bytes: the index of each piece's first record, and
+    /// its byte range.
+    fn split(
+        &self,
+        start: usize,
+        limit: usize,
+    ) -> impl Iterator<Item = (usize, std::ops::Range<usize>)> + '_ {
         let first = self.ends.iter().position(|&end| end > start).unwrap_or(self.ends.len());
         let mut run = (start, first);
         let mut next = first;
+        let len = self.bytes().len();
         std::iter::from_fn(move || {
             let (run_start, run_first) = run;
-            if run_start >= self.bytes.len() {
+            if run_start >= len {
                 return None;
             }
             while next < self.ends.len() && self.ends[next] - run_start <= limit {
@@ -1195,7 +1296,7 @@ impl Run {
             let run_end = if next == run_first { self.ends[next] } else { self.ends[next - 1] };
             next = next.max(run_first + 1);
             run = (run_end, next);
-            Some((run_first, &self.bytes[run_start..run_end]))
+            Some((run_first, run_start..run_end))
         })
     }
 }
@@ -1212,32 +1313,42 @@ pub struct Sealing<'b> {
 impl Sealing<'_> {
     /// The run's bytes (the records sealed so far have their links).
     pub fn bytes(&self) -> &[u8] {
-        &self.run.bytes
+        self.run.bytes()
     }
 
-    /// The length of record `i` of the run.
-    pub fn record_len(&self, i: usize) -> usize {
-        self.run.range(i).len()
+    /// Record `i` of the run.
+    pub fn record(&self, i: usize) -> &[u8] {
+        &self.run.bytes()[self.run.range(i)]
+    }
+
+    /// The number of records in the run.
+    pub fn len(&self) -> usize {
+        self.run.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.run.is_empty()
     }
 
     /// Seals record `i` of the run as the batch's next record; records are
     /// sealed in order, and those skipped are dropped. `id` and `content`
     /// index it as [`Batch::push`] does. Returns its seq and hash.
-    pub fn seal(&mut self, i: usize, id: Option<(IdKind, &str)>, content: Option<ContentDigest>) -> Head {
+    pub fn seal(&mut self, i: usize, id: Option<IndexKey>, content: Option<ContentDigest>) -> Head {
         assert!(i >= self.next && !self.run.sealed[i], "records are sealed once, in order");
         self.next = i + 1;
         let range = self.run.range(i);
         let seq = self.batch.head.seq + 1;
-        let hash = chain::seal(&mut self.run.bytes[range], seq, &self.batch.head.hash);
+        let hash = chain::seal(&mut self.run.bytes.as_mut_slice()[range], seq, &self.batch.head.hash);
         self.batch.head = Head { seq, hash };
         self.run.sealed[i] = true;
         self.batch.index(seq, id, content);
         self.batch.head
     }
 
-    /// [`Batch::push_anchor`].
-    pub fn push_anchor(&mut self, kind: IdKind, id: &str, date: NaiveDate) {
-        self.batch.push_anchor(kind, id, date);
+    /// Indexes the date the checks anchor an id on, under its key (made
+    /// with [`IndexKey::anchor`]).
+    pub fn push_anchor(&mut self, key: IndexKey, date: NaiveDate) {
+        self.batch.ids.push((key, date.num_days_from_ce() as u64));
     }
 }
 
@@ -1247,7 +1358,7 @@ impl Drop for Sealing<'_> {
         run.keep_sealed();
         if !run.is_empty() {
             self.batch.records += run.len();
-            self.batch.bytes += run.bytes.len();
+            self.batch.bytes += run.bytes().len();
             self.batch.runs.push(run);
         }
     }
@@ -1308,14 +1419,16 @@ impl Batch {
         let Head { seq, hash: prev } = self.head;
         let seq = seq + 1;
         let run = self.last_run();
-        let start = run.bytes.len();
-        let hash = chain::encode(seq, &prev, body, &mut run.bytes);
-        run.ends.push(run.bytes.len());
+        let bytes = run.bytes.growing();
+        let start = bytes.len();
+        let hash = chain::encode(seq, &prev, body, bytes);
+        let end = bytes.len();
+        run.ends.push(end);
         run.sealed.push(true);
-        self.bytes += run.bytes.len() - start;
+        self.bytes += end - start;
         self.records += 1;
         self.head = Head { seq, hash };
-        self.index(seq, id, content);
+        self.index(seq, id.map(|(kind, id)| IndexKey::id(kind, id)), content);
         self.head
     }
 
@@ -1328,24 +1441,24 @@ impl Batch {
     /// Indexes the date the checks anchor `id` on (see
     /// [`Store::lookup_anchor`]).
     pub fn push_anchor(&mut self, kind: IdKind, id: &str, date: NaiveDate) {
-        self.ids.push((anchor_key(kind, id), date.num_days_from_ce() as u64));
+        self.ids.push((IndexKey::anchor(kind, id), date.num_days_from_ce() as u64));
     }
 
     /// The framed records, in order.
     pub fn records(&self) -> impl Iterator<Item = RawRecord<'_>> {
         self.runs
             .iter()
-            .flat_map(|run| chain::records(&run.bytes))
+            .flat_map(|run| chain::records(run.bytes()))
             .map(|r| r.expect("batch records are framed by push"))
     }
 
     /// The index entries of record `seq`.
-    fn index(&mut self, seq: u64, id: Option<(IdKind, &str)>, content: Option<ContentDigest>) {
-        if let Some((kind, id)) = id {
-            self.ids.push((id_key(kind, id), seq));
+    fn index(&mut self, seq: u64, id: Option<IndexKey>, content: Option<ContentDigest>) {
+        if let Some(key) = id {
+            self.ids.push((key, seq));
         }
         if let Some(digest) = content {
-            self.contents.push((digest.0, seq));
+            self.contents.push((digest, seq));
         }
     }
 
@@ -1373,15 +1486,16 @@ impl Batch {
     }
 
     /// The records in pieces of at most `limit` bytes, each with the seq of
-    /// its first record; a piece never spans two runs. The first `skip`
-    /// bytes of the first run are left out (a record boundary).
-    fn pieces(&self, skip: usize, limit: usize) -> impl Iterator<Item = (u64, &[u8])> {
+    /// its first record, as values for sled (a shared run's without a
+    /// copy); a piece never spans two runs. The first `skip` bytes of the
+    /// first run are left out (a record boundary).
+    fn pieces(&self, skip: usize, limit: usize) -> impl Iterator<Item = (u64, IVec)> + '_ {
         let mut first_seq = self.expected.seq + 1;
         self.runs.iter().enumerate().flat_map(move |(i, run)| {
             let base = first_seq;
             first_seq += run.len() as u64;
             let start = if i == 0 { skip } else { 0 };
-            run.split_from(start, limit).map(move |(first, bytes)| (base + first as u64, bytes))
+            run.split(start, limit).map(move |(first, range)| (base + first as u64, run.bytes.value(range)))
         })
     }
 
@@ -1390,7 +1504,7 @@ impl Batch {
         let mut i = usize::try_from(seq.checked_sub(self.expected.seq + 1)?).ok()?;
         for run in &self.runs {
             if i < run.len() {
-                return Some(&run.bytes[run.range(i)]);
+                return Some(&run.bytes()[run.range(i)]);
             }
             i -= run.len();
         }
@@ -1405,7 +1519,7 @@ impl Batch {
             + 4
             + 4 * self.records
             + 4
-            + self.ids.iter().map(|(key, _)| 2 + key.len() + 8).sum::<usize>()
+            + self.ids.iter().map(|(key, _)| 2 + key.bytes.len() + 8).sum::<usize>()
             + 4
             + self.contents.len() * (16 + 8)
     }
@@ -1421,7 +1535,7 @@ impl Batch {
         }
         out.extend_from_slice(&(self.bytes as u32).to_le_bytes());
         for run in &self.runs {
-            out.extend_from_slice(&run.bytes);
+            out.extend_from_slice(run.bytes());
         }
         out.extend_from_slice(&(self.records as u32).to_le_bytes());
         let mut offset = 0;
@@ -1429,17 +1543,17 @@ impl Batch {
             for &end in &run.ends {
                 out.extend_from_slice(&((offset + end) as u32).to_le_bytes());
             }
-            offset += run.bytes.len();
+            offset += run.bytes().len();
         }
         out.extend_from_slice(&(self.ids.len() as u32).to_le_bytes());
         for (key, seq) in &self.ids {
-            out.extend_from_slice(&(key.len() as u16).to_le_bytes());
-            out.extend_from_slice(key);
+            out.extend_from_slice(&(key.bytes.len() as u16).to_le_bytes());
+            out.extend_from_slice(&key.bytes);
             out.extend_from_slice(&seq.to_le_bytes());
         }
         out.extend_from_slice(&(self.contents.len() as u32).to_le_bytes());
         for (digest, seq) in &self.contents {
-            out.extend_from_slice(digest);
+            out.extend_from_slice(&digest.bytes);
             out.extend_from_slice(&seq.to_le_bytes());
         }
     }
@@ -1459,11 +1573,11 @@ impl Batch {
         let ids = (0..input.u32()?)
             .map(|_| {
                 let len = input.u16()? as usize;
-                Some((input.take(len)?.to_vec(), input.u64()?))
+                Some((IndexKey::from_bytes(input.take(len)?.to_vec()), input.u64()?))
             })
             .collect::<Option<Vec<_>>>()?;
         let contents = (0..input.u32()?)
-            .map(|_| Some((input.take(16)?.try_into().ok()?, input.u64()?)))
+            .map(|_| Some((ContentDigest::from_bytes(input.take(16)?.try_into().ok()?), input.u64()?)))
             .collect::<Option<Vec<_>>>()?;
         if !input.0.is_empty() || ends.last().copied().unwrap_or(0) != records.len() {
             return None;
@@ -1486,7 +1600,7 @@ impl Batch {
         let runs = if ends.is_empty() {
             Vec::new()
         } else {
-            vec![Run { sealed: vec![true; ends.len()], bytes: records, ends }]
+            vec![Run { sealed: vec![true; ends.len()], bytes: RunBytes::Growing(records), ends }]
         };
         Some(Batch { expected, head: new_head, runs, records: count, bytes, ids, contents })
     }
@@ -1701,15 +1815,15 @@ type Bucket = (BucketKey, Vec<u8>);
 type IndexEntry<'a> = (&'a [u8], u64);
 
 /// Records to store under their first seq: a chunk, or a segment.
-type Piece<'a> = (u64, Cow<'a, [u8]>);
+type Piece = (u64, IVec);
 
 /// Index buckets per tree.
 const INDEX_BUCKETS: u16 = 4096;
 
 /// The bucket an index key falls in.
-fn bucket_of(key: &[u8]) -> [u8; 2] {
+fn bucket_of(key: &[u8]) -> u16 {
     let hash = blake3::hash(key);
-    (u16::from_be_bytes([hash.as_bytes()[0], hash.as_bytes()[1]]) % INDEX_BUCKETS).to_be_bytes()
+    u16::from_be_bytes([hash.as_bytes()[0], hash.as_bytes()[1]]) % INDEX_BUCKETS
 }
 
 /// The seq `key` has in a bucket (see [`decode_bucket`]), read in place;
@@ -1749,12 +1863,23 @@ fn merge_into(existing: Option<IVec>, new: &[(&[u8], u64)]) -> Vec<u8> {
     merge_bucket(existing.as_deref().and_then(decode_bucket).unwrap_or_default(), new)
 }
 
-/// The bucket with `new` entries added (a key already present takes the new seq).
+/// The bucket with `new` entries added (a key already present, or given
+/// twice, takes the last seq given).
 fn merge_bucket(existing: Vec<(&[u8], u64)>, new: &[(&[u8], u64)]) -> Vec<u8> {
-    let mut entries: BTreeMap<&[u8], u64> = existing.into_iter().collect();
-    entries.extend(new.iter().copied());
-    let mut out = Vec::with_capacity(entries.len() * 32);
-    for (key, seq) in entries {
+    let mut entries = existing;
+    entries.extend_from_slice(new);
+    // A stable sort keeps equal keys in the order given; the last one of
+    // each run of equal keys is kept.
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    let mut kept: Vec<(&[u8], u64)> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        match kept.last_mut() {
+            Some(last) if last.0 == entry.0 => *last = entry,
+            _ => kept.push(entry),
+        }
+    }
+    let mut out = Vec::with_capacity(kept.len() * 32);
+    for (key, seq) in kept {
         out.push(key.len() as u8);
         out.extend_from_slice(key);
         out.extend_from_slice(&seq.to_be_bytes());
@@ -1785,14 +1910,48 @@ fn id_key(kind: IdKind, id: &str) -> Vec<u8> {
 }
 
 /// What the content index keys an id-less event by: the first 16 bytes of
-/// BLAKE3 over its canonical bytes.
+/// BLAKE3 over its canonical bytes, with the bucket they fall in (worked
+/// out once, where the digest is made).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ContentDigest([u8; 16]);
+pub struct ContentDigest {
+    bytes: [u8; 16],
+    bucket: u16,
+}
 
 impl ContentDigest {
     pub fn of(canonical: &[u8]) -> ContentDigest {
         let hash = blake3::hash(canonical);
-        ContentDigest(hash.as_bytes()[..16].try_into().expect("16 of 32 bytes"))
+        ContentDigest::from_bytes(hash.as_bytes()[..16].try_into().expect("16 of 32 bytes"))
+    }
+
+    fn from_bytes(bytes: [u8; 16]) -> ContentDigest {
+        ContentDigest { bytes, bucket: bucket_of(&bytes) }
+    }
+}
+
+/// A key of the `ids` index (an id, or an id's anchor date) with the
+/// bucket it falls in, worked out once, where the key is made: a large
+/// batch's keys are made on all cores, ahead of the checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexKey {
+    bytes: Vec<u8>,
+    bucket: u16,
+}
+
+impl IndexKey {
+    /// The key of a user-chosen id.
+    pub fn id(kind: IdKind, id: &str) -> IndexKey {
+        IndexKey::from_bytes(id_key(kind, id))
+    }
+
+    /// The key of the date the checks anchor `id` on.
+    pub fn anchor(kind: IdKind, id: &str) -> IndexKey {
+        IndexKey::from_bytes(anchor_key(kind, id))
+    }
+
+    fn from_bytes(bytes: Vec<u8>) -> IndexKey {
+        let bucket = bucket_of(&bytes);
+        IndexKey { bytes, bucket }
     }
 }
 
