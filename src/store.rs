@@ -1180,6 +1180,15 @@ fn anchor_date(days: Option<u64>) -> Option<NaiveDate> {
 pub struct Chunk(IVec);
 
 impl Chunk {
+    /// The chunk's size in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn records(&self) -> impl Iterator<Item = Result<RawRecord<'_>, FrameError>> {
         chain::records(&self.0)
     }
