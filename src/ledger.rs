@@ -3,8 +3,8 @@
 //! Appending is a command; what it records are facts. A batch of lines is
 //! first checked as a whole (every line's own shape, then its references
 //! against the chain and the lines before it, then duplicates), and every
-//! problem is reported. Only a batch without problems is framed into records
-//! and appended, in one atomic, durable store transaction.
+//! problem is reported. Only a batch without problems is sealed into the
+//! chain and appended, in one atomic, durable store transaction.
 //!
 //! Re-importing a file is safe: a line whose event is already recorded with
 //! the same content (by id for announcements, commitments and meetings, by
@@ -161,9 +161,10 @@ impl Ledger {
         Ok(self.prepare(lines, head, stamp)?.1)
     }
 
-    /// Checks every line and frames the new ones in the same pass, so each
-    /// event is serialized once and no copy of the input is kept. Once a line
-    /// fails, framing stops (nothing will be appended) but checking goes on,
+    /// Checks every line and seals the new ones into the chain in the same
+    /// pass. Each line's record is framed ahead, on all cores, so each event
+    /// is serialized once, into the record that will be stored. Once a line
+    /// fails, sealing stops (nothing will be appended) but checking goes on,
     /// so every problem is reported.
     fn prepare<'a>(
         &self,
