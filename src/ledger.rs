@@ -135,21 +135,36 @@ impl Ledger {
         let (batch, appended) = self.prepare(lines, head, stamp)?;
         let to = batch.head().seq;
         // The snapshot due is folded from the new events in memory on
-        // another core while the store writes them, and is written only
-        // once the append is durable. Snapshots are derived data, so a
-        // failure to make one loses nothing and does not fail the append.
+        // another core while the store writes them. Its parts are written
+        // once the batch is committed, so that the append's sync can cover
+        // them too, and it is listed only once the append is durable.
+        // Snapshots are derived data, so a failure to make one loses
+        // nothing and does not fail the append.
         let (stored, snapshot) = if self.snapshot_due(head.seq, to) {
+            let (committed, commit) = std::sync::mpsc::channel::<()>();
+            let fresh = &appended.new;
             std::thread::scope(|scope| {
-                let folding = scope.spawn(|| self.fold_snapshot(head.seq, to, &appended.new));
-                let stored = self.store.append(&batch);
+                let folding = scope.spawn(move || -> Result<Option<(u64, chain::Hash, u32)>, StoreError> {
+                    let Some((seq, hash, bytes)) = self.fold_snapshot(head.seq, to, fresh)? else {
+                        return Ok(None);
+                    };
+                    // The sender is dropped unused if the append fails.
+                    if commit.recv().is_err() {
+                        return Ok(None);
+                    }
+                    Ok(Some((seq, hash, self.store.write_snapshot_parts(seq, &bytes)?)))
+                });
+                let stored = self.store.append_then(&batch, move || {
+                    let _ = committed.send(());
+                });
                 (stored, folding.join().ok().and_then(Result::ok).flatten())
             })
         } else {
             (self.store.append(&batch), None)
         };
         let new_head = stored?;
-        if let Some((seq, hash, bytes)) = snapshot {
-            let _ = self.store.put_snapshot(seq, hash, &bytes);
+        if let Some((seq, hash, parts)) = snapshot {
+            let _ = self.store.finish_snapshot(seq, hash, parts);
         }
         Ok(Appended { head: new_head, ..appended })
     }

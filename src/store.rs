@@ -526,6 +526,15 @@ impl Store {
     /// journaled tail, which reads see and a checkpoint writes to sled. A
     /// larger batch is written to sled, after the tail, and checkpointed.
     pub fn append(&self, batch: &Batch) -> Result<Head, AppendError> {
+        self.append_then(batch, || {})
+    }
+
+    /// [`Store::append`], calling `committed` once `batch` holds its place in
+    /// the chain (no other append can take it) but before it is made
+    /// durable: writes of derived data made from then on are covered by the
+    /// batch's own sync. If the append fails before that, `committed` is
+    /// never called.
+    pub fn append_then(&self, batch: &Batch, committed: impl FnOnce()) -> Result<Head, AppendError> {
         if batch.is_empty() {
             return Ok(batch.expected);
         }
@@ -550,6 +559,7 @@ impl Store {
                 self.checkpoint(&mut journal)?;
             }
             self.apply(batch)?;
+            committed();
             // Past this point sled holds the batch, which may not be on
             // disk: a later append built on it would be lost with it.
             if let Err(e) = self.sync().and_then(|()| self.record_head(batch.head)) {
@@ -563,6 +573,7 @@ impl Store {
         }
         journal.write(batch).map_err(|source| StoreError::Io { path: self.path.clone(), source })?;
         self.pending.write().unwrap_or_else(|e| e.into_inner()).push(batch);
+        committed();
         Ok(batch.head)
     }
 
@@ -944,6 +955,20 @@ impl Store {
     /// see `Projection::to_snapshot`), so that a reader can decode each part
     /// as it reads it, without joining them first.
     pub fn put_snapshot(&self, seq: u64, covered: Hash, bytes: &[u8]) -> Result<(), StoreError> {
+        let parts = self.write_snapshot_parts(seq, bytes)?;
+        self.finish_snapshot(seq, covered, parts)
+    }
+
+    /// The first half of [`Store::put_snapshot`]: writes the parts of the
+    /// snapshot at `seq`, not synced and not yet listed (nothing reads
+    /// them), and returns how many there are for [`Store::finish_snapshot`].
+    ///
+    /// An import writes them once its batch is committed but before it is
+    /// synced (see [`Store::append_then`]): the import's sync then covers
+    /// them too, and finishing the snapshot has little left to sync. Not
+    /// before: two writers folding for the same seq would write the same
+    /// part trees.
+    pub fn write_snapshot_parts(&self, seq: u64, bytes: &[u8]) -> Result<u32, StoreError> {
         let parts = split_at_lines(bytes, SEGMENT_TARGET);
         let count = parts.len() as u32;
         // The trees are all created before any part is written, so that
@@ -955,8 +980,15 @@ impl Store {
         for (tree, part) in trees.iter().zip(parts) {
             tree.insert(SEGMENT_KEY, part).map_err(|e| self.error(e))?;
         }
+        Ok(count)
+    }
+
+    /// The second half of [`Store::put_snapshot`]: lists the snapshot at
+    /// `seq` (its `parts` written already), keeps only the newest
+    /// [`SNAPSHOTS_KEPT`], and syncs.
+    pub fn finish_snapshot(&self, seq: u64, covered: Hash, parts: u32) -> Result<(), StoreError> {
         let mut head = covered.0.to_vec();
-        head.extend_from_slice(&count.to_be_bytes());
+        head.extend_from_slice(&parts.to_be_bytes());
         head.push(SNAPSHOT_IN_TREES);
         self.snapshot_heads.insert(seq.to_be_bytes(), head).map_err(|e| self.error(e))?;
         let heads = self.snapshot_heads()?;

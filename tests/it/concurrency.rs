@@ -95,6 +95,53 @@ fn writers_with_expected_heads_never_fork_or_lose_the_chain() {
 }
 
 #[test]
+fn writers_racing_for_a_snapshot_position_leave_only_snapshots_that_match_a_replay() {
+    // (A race lost at the wrong moment is rare, so the scenario runs on
+    // eight fresh ledgers.)
+    for _ in 0..8 {
+        // given one ledger that keeps a snapshot every 3 events, shared by
+        // four writer threads, so that writers that lose a race for a head
+        // have folded a snapshot for the same position as the winner
+        let t = TestLedger::new();
+        let ledger = Arc::new(t.open().with_snapshot_every(3));
+        // when each appends 30 events one by one, retrying on conflict
+        let handles: Vec<_> = (0..4)
+            .map(|w| {
+                let ledger = ledger.clone();
+                std::thread::spawn(move || {
+                    for i in 0..30 {
+                        let lines = [line(&announcement(&format!("race-{w}-{i}")))];
+                        loop {
+                            let expected = ledger.head().unwrap();
+                            match ledger.append(&lines, Some(expected), &stamp("racer")) {
+                                Ok(_) => break,
+                                Err(RejectError::Append(AppendError::Conflict { .. })) => continue,
+                                Err(other) => panic!("{other}"),
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        // then every snapshot kept reads back as exactly the projection a
+        // replay gives at its position
+        let heads = ledger.store().snapshot_heads().unwrap();
+        assert!(!heads.is_empty(), "snapshots were kept");
+        for (at, _) in heads {
+            let snapshot = ledger.newest_snapshot(at).unwrap();
+            assert_eq!(snapshot.as_ref().map(|p| p.seq), Some(at), "the snapshot at {at} does not read back");
+            assert!(
+                snapshot == Some(ledger.projection_replayed(Some(at)).unwrap()),
+                "the snapshot at {at} differs"
+            );
+        }
+    }
+}
+
+#[test]
 fn appends_without_an_expected_head_all_land_too() {
     // given writer threads that let the library check against the current head
     let t = TestLedger::new();
