@@ -24,6 +24,16 @@ fn line(text: &str) -> Line {
     Line { origin: input::Origin { file: "<test>".into(), line: 1 }, event }
 }
 
+/// Runs `writer(w)` on `n` threads at once (`w` from 0), and waits for all.
+fn on_threads(n: usize, writer: impl Fn(usize) + Sync) {
+    std::thread::scope(|scope| {
+        for w in 0..n {
+            let writer = &writer;
+            scope.spawn(move || writer(w));
+        }
+    });
+}
+
 fn stamp(by: &str) -> Stamp {
     Stamp { now: Utc::now(), by: by.into() }
 }
@@ -103,29 +113,21 @@ fn writers_racing_for_a_snapshot_position_leave_only_snapshots_that_match_a_repl
         // four writer threads, so that writers that lose a race for a head
         // have folded a snapshot for the same position as the winner
         let t = TestLedger::new();
-        let ledger = Arc::new(t.open().with_snapshot_every(3));
+        let ledger = t.open().with_snapshot_every(3);
         // when each appends 30 events one by one, retrying on conflict
-        let handles: Vec<_> = (0..4)
-            .map(|w| {
-                let ledger = ledger.clone();
-                std::thread::spawn(move || {
-                    for i in 0..30 {
-                        let lines = [line(&announcement(&format!("race-{w}-{i}")))];
-                        loop {
-                            let expected = ledger.head().unwrap();
-                            match ledger.append(&lines, Some(expected), &stamp("racer")) {
-                                Ok(_) => break,
-                                Err(RejectError::Append(AppendError::Conflict { .. })) => continue,
-                                Err(other) => panic!("{other}"),
-                            }
-                        }
+        on_threads(4, |w| {
+            for i in 0..30 {
+                let lines = [line(&announcement(&format!("race-{w}-{i}")))];
+                loop {
+                    let expected = ledger.head().unwrap();
+                    match ledger.append(&lines, Some(expected), &stamp("racer")) {
+                        Ok(_) => break,
+                        Err(RejectError::Append(AppendError::Conflict { .. })) => continue,
+                        Err(other) => panic!("{other}"),
                     }
-                })
-            })
-            .collect();
-        for handle in handles {
-            handle.join().unwrap();
-        }
+                }
+            }
+        });
         // then every snapshot kept reads back as exactly the projection a
         // replay gives at its position
         let heads = ledger.store().snapshot_heads().unwrap();
@@ -145,24 +147,16 @@ fn writers_racing_for_a_snapshot_position_leave_only_snapshots_that_match_a_repl
 fn appends_without_an_expected_head_all_land_too() {
     // given writer threads that let the library check against the current head
     let t = TestLedger::new();
-    let ledger = Arc::new(t.open());
-    let handles: Vec<_> = (0..4)
-        .map(|w| {
-            let ledger = ledger.clone();
-            std::thread::spawn(move || {
-                for i in 0..10 {
-                    let lines = [line(&announcement(&format!("free-{w}-{i}")))];
-                    // a conflict can still happen between check and write: retry
-                    while let Err(e) = ledger.append(&lines, None, &stamp("free")) {
-                        assert!(matches!(e, RejectError::Append(AppendError::Conflict { .. })), "{e}");
-                    }
-                }
-            })
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
+    let ledger = t.open();
+    on_threads(4, |w| {
+        for i in 0..10 {
+            let lines = [line(&announcement(&format!("free-{w}-{i}")))];
+            // a conflict can still happen between check and write: retry
+            while let Err(e) = ledger.append(&lines, None, &stamp("free")) {
+                assert!(matches!(e, RejectError::Append(AppendError::Conflict { .. })), "{e}");
+            }
+        }
+    });
     // then all 40 are in one verified chain
     let verdict = audit::verify(ledger.store(), None).unwrap();
     assert!(matches!(verdict, Verdict::Intact { events: 40, .. }), "{verdict:?}");
