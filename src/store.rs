@@ -1352,23 +1352,9 @@ pub struct Sealing<'b> {
 }
 
 impl Sealing<'_> {
-    /// The run's bytes (the records sealed so far have their links).
-    pub fn bytes(&self) -> &[u8] {
-        self.run.bytes()
-    }
-
     /// Record `i` of the run.
     pub fn record(&self, i: usize) -> &[u8] {
         &self.run.bytes()[self.run.range(i)]
-    }
-
-    /// The number of records in the run.
-    pub fn len(&self) -> usize {
-        self.run.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.run.is_empty()
     }
 
     /// Seals record `i` of the run as the batch's next record; records are
