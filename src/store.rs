@@ -619,12 +619,14 @@ impl Store {
             if current != batch.expected {
                 return Err(ConflictableTransactionError::Abort(current));
             }
+            // The pieces are passed as the `IVec`s they are: as `&[u8]`,
+            // sled would copy each one again here, on this one thread.
             for (i, (first, bytes)) in pieces.iter().enumerate() {
                 if bulk {
-                    trees[4 + i].insert(SEGMENT_KEY, bytes.as_ref())?;
+                    trees[4 + i].insert(SEGMENT_KEY, bytes.clone())?;
                     events.insert(&first.to_be_bytes(), SEGMENT_MARKER)?;
                 } else {
-                    events.insert(&first.to_be_bytes(), bytes.as_ref())?;
+                    events.insert(&first.to_be_bytes(), bytes.clone())?;
                 }
             }
             for (tree, buckets) in [(ids_tree, &ids), (content_tree, &contents)] {
