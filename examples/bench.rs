@@ -426,7 +426,7 @@ impl Peer {
             let bytes: &[u8] = row.get_ref(0).unwrap().as_blob().unwrap();
             let (record, _) = RawRecord::split(bytes).unwrap();
             let envelope = record.decode().unwrap();
-            projection.apply(envelope.seq, envelope.hash, &envelope.event, &mut |_| None);
+            projection.apply_owned(envelope.seq, envelope.hash, envelope.event, &mut |_| None);
         }
         projection
     }
@@ -506,7 +506,7 @@ impl Peer {
             let bytes: &[u8] = row.get_ref(0).unwrap().as_blob().unwrap();
             let (record, _) = RawRecord::split(bytes).unwrap();
             let envelope = record.decode().unwrap();
-            projection.apply(envelope.seq, envelope.hash, &envelope.event, &mut |_| None);
+            projection.apply_owned(envelope.seq, envelope.hash, envelope.event, &mut |_| None);
         }
         projection.to_snapshot()
     }

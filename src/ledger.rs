@@ -630,7 +630,7 @@ impl Ledger {
                 }
                 uuids.as_ref().and_then(|m| m.get(&uuid).copied())
             };
-            projection.apply(envelope.seq, envelope.hash, &envelope.event, &mut resolve);
+            projection.apply_owned(envelope.seq, envelope.hash, envelope.event, &mut resolve);
             if let Some(e) = pending_error.take() {
                 return Err(e);
             }

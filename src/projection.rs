@@ -36,7 +36,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::chain::Hash;
 use crate::deadline;
-use crate::event::{Event, EventRef, OutcomeKind};
+use crate::event::{Event, EventRef, OutcomeKind, Text};
 use crate::input::parallel_map_from;
 
 /// Facts folded from the events with seq ≤ `seq`, independent of any date.
@@ -71,6 +71,30 @@ struct CommitmentFacts {
     revisions: Vec<Dated<String>>,
     fulfilments: Vec<Dated<()>>,
     endings: Vec<Dated<Ending>>,
+}
+
+impl CommitmentFacts {
+    /// A commitment as stated, before anything happened to it.
+    fn new(
+        seq: u64,
+        announcement: String,
+        title: String,
+        parties: Option<Vec<String>>,
+        deadline: Option<String>,
+        tags: Vec<String>,
+    ) -> CommitmentFacts {
+        CommitmentFacts {
+            seq,
+            announcement,
+            title,
+            parties,
+            deadline,
+            tags,
+            revisions: Vec::new(),
+            fulfilments: Vec::new(),
+            endings: Vec::new(),
+        }
+    }
 }
 
 /// A fact with the seq of the event that stated it and the date it happened.
@@ -175,33 +199,26 @@ impl Projection {
         self.seq = seq;
         self.hash = hash;
         match event {
-            Event::Announcement(a) => {
-                self.announcements.insert(
-                    a.id.to_string(),
-                    AnnouncementFacts {
-                        seq,
-                        date: a.date.0,
-                        title: a.title.to_string(),
-                        parties: a.parties.iter().map(|p| p.to_string()).collect(),
-                    },
-                );
-            }
-            Event::Commitment(c) => {
-                self.commitments.insert(
-                    c.id.to_string(),
-                    CommitmentFacts {
-                        seq,
-                        announcement: c.announcement.to_string(),
-                        title: c.title.to_string(),
-                        parties: c.parties.as_ref().map(|ps| ps.iter().map(|p| p.to_string()).collect()),
-                        deadline: c.deadline.as_ref().map(|d| d.to_string()),
-                        tags: c.tags.iter().map(|t| t.to_string()).collect(),
-                        revisions: Vec::new(),
-                        fulfilments: Vec::new(),
-                        endings: Vec::new(),
-                    },
-                );
-            }
+            Event::Announcement(a) => self.insert_announcement(
+                a.id.to_string(),
+                AnnouncementFacts {
+                    seq,
+                    date: a.date.0,
+                    title: a.title.to_string(),
+                    parties: a.parties.iter().map(|p| p.to_string()).collect(),
+                },
+            ),
+            Event::Commitment(c) => self.insert_commitment(
+                c.id.to_string(),
+                CommitmentFacts::new(
+                    seq,
+                    c.announcement.to_string(),
+                    c.title.to_string(),
+                    c.parties.as_ref().map(|ps| ps.iter().map(|p| p.to_string()).collect()),
+                    c.deadline.as_ref().map(|d| d.to_string()),
+                    c.tags.iter().map(|t| t.to_string()).collect(),
+                ),
+            ),
             Event::Meeting(m) => {
                 for id in &m.fulfils {
                     if let Some(c) = self.commitments.get_mut(id.as_str()) {
@@ -209,11 +226,7 @@ impl Projection {
                     }
                 }
             }
-            Event::Deadline(d) => {
-                if let Some(c) = self.commitments.get_mut(d.commitment.as_str()) {
-                    c.revisions.push(Dated { seq, date: d.date.0, what: d.deadline.to_string() });
-                }
-            }
+            Event::Deadline(d) => self.revise(d.commitment.as_str(), seq, d.date.0, d.deadline.to_string()),
             Event::Outcome(o) => {
                 if let Some(c) = self.commitments.get_mut(o.commitment.as_str()) {
                     let date = o.date.0;
@@ -240,6 +253,67 @@ impl Projection {
                     self.retractions.push((seq, target));
                 }
             }
+        }
+    }
+
+    /// [`Projection::apply`] for an event the caller is done with: the
+    /// strings the projection keeps are moved out of it, not copied. A
+    /// replay folds every stored event this way; most of its fold was
+    /// allocating those copies and freeing the originals.
+    pub fn apply_owned(
+        &mut self,
+        seq: u64,
+        hash: Hash,
+        event: Event,
+        resolve: &mut dyn FnMut(uuid::Uuid) -> Option<u64>,
+    ) {
+        let texts = |texts: Vec<Text>| texts.into_iter().map(String::from).collect::<Vec<_>>();
+        match event {
+            Event::Announcement(a) => {
+                (self.seq, self.hash) = (seq, hash);
+                self.insert_announcement(
+                    a.id.into(),
+                    AnnouncementFacts {
+                        seq,
+                        date: a.date.0,
+                        title: a.title.into(),
+                        parties: texts(a.parties.into()),
+                    },
+                );
+            }
+            Event::Commitment(c) => {
+                (self.seq, self.hash) = (seq, hash);
+                self.insert_commitment(
+                    c.id.into(),
+                    CommitmentFacts::new(
+                        seq,
+                        c.announcement.into(),
+                        c.title.into(),
+                        c.parties.map(|ps| texts(ps.into())),
+                        c.deadline.map(String::from),
+                        texts(c.tags),
+                    ),
+                );
+            }
+            Event::Deadline(d) => {
+                (self.seq, self.hash) = (seq, hash);
+                self.revise(d.commitment.as_str(), seq, d.date.0, d.deadline.into());
+            }
+            other => self.apply(seq, hash, &other, resolve),
+        }
+    }
+
+    fn insert_announcement(&mut self, id: String, facts: AnnouncementFacts) {
+        self.announcements.insert(id, facts);
+    }
+
+    fn insert_commitment(&mut self, id: String, facts: CommitmentFacts) {
+        self.commitments.insert(id, facts);
+    }
+
+    fn revise(&mut self, commitment: &str, seq: u64, date: NaiveDate, deadline: String) {
+        if let Some(c) = self.commitments.get_mut(commitment) {
+            c.revisions.push(Dated { seq, date, what: deadline });
         }
     }
 

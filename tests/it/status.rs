@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 use pledger::input::read_lines;
 use pledger::ledger::Ledger;
-use pledger::projection::{CommitmentStatus, Status};
+use pledger::projection::{CommitmentStatus, Projection, Status};
 use pledger::{OpenMode, Stamp};
 
 const ANNOUNCEMENT: &str = r#"{"type":"announcement","id":"summit","date":"2026-01-16","title":"Summit","parties":["India","Japan"]}"#;
@@ -312,6 +312,26 @@ fn status_cli_filters_and_prints_json_sorted_by_id() {
     let before: serde_json::Value =
         serde_json::from_str(&pledger(&["status", "--as-of", "2026-11-28", "--at", "3", "--json"])).unwrap();
     assert_eq!(before[0]["status"], "pending");
+}
+
+/// Given a generated ledger with every kind of event, when it is folded
+/// once from borrowed events (as an import's snapshot is) and once from
+/// owned ones (as a replay is), then the two projections are the same.
+#[test]
+fn folding_owned_events_gives_the_projection_that_folding_borrowed_ones_gives() {
+    let mut text = Vec::new();
+    crate::generate::generate(&crate::generate::Spec::new(3000), &mut text).unwrap();
+    let (lines, errors) = read_lines("generated.jsonl", &text[..], |_| {});
+    assert!(errors.is_empty(), "{errors:?}");
+    let (mut borrowed, mut owned) = (Projection::default(), Projection::default());
+    for (seq, line) in (1..).zip(lines) {
+        let hash = pledger::chain::Hash([seq as u8; 32]);
+        borrowed.apply(seq, hash, &line.event, &mut |_| None);
+        owned.apply_owned(seq, hash, line.event, &mut |_| None);
+    }
+    assert_eq!(owned, borrowed);
+    assert_eq!(owned.statuses(date("2026-11-28")), borrowed.statuses(date("2026-11-28")));
+    assert!(!owned.statuses(date("2026-11-28")).is_empty());
 }
 
 mod snapshots {
