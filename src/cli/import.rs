@@ -58,6 +58,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         appended.already_recorded,
         appended.head
     );
+    // The process exits next, and the operating system takes the memory
+    // back whole: freeing a million decoded events one by one first takes
+    // ~90 ms.
+    std::mem::forget(lines);
     Ok(ExitCode::SUCCESS)
 }
 
