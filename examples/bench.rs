@@ -307,7 +307,12 @@ fn pledger_round(dir: &Path, bulk: &str, tail: &[&str], now: DateTime<Utc>, as_o
     assert!(errors.is_empty(), "{errors:?}");
     ledger.append(&lines, None, &stamp).unwrap();
     let import = per_second(n, start);
-    drop(lines);
+    // Not freed, as `pledger import` does not free them before it exits
+    // (the appends that follow stand for later commands). Freed here, the
+    // import's million small allocations were left for glibc to merge at
+    // the next large allocation, inside the first appends: 2,000 appends
+    // after a 1,000,000-event import took 194-214 µs each instead of 145.
+    std::mem::forget(lines);
 
     let start = Instant::now();
     for (i, line) in tail.iter().enumerate() {
