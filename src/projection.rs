@@ -60,7 +60,8 @@ struct AnnouncementFacts {
     parties: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+// `Default` is a commitment as stated, before anything happened to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct CommitmentFacts {
     seq: u64,
     announcement: String,
@@ -71,30 +72,6 @@ struct CommitmentFacts {
     revisions: Vec<Dated<String>>,
     fulfilments: Vec<Dated<()>>,
     endings: Vec<Dated<Ending>>,
-}
-
-impl CommitmentFacts {
-    /// A commitment as stated, before anything happened to it.
-    fn new(
-        seq: u64,
-        announcement: String,
-        title: String,
-        parties: Option<Vec<String>>,
-        deadline: Option<String>,
-        tags: Vec<String>,
-    ) -> CommitmentFacts {
-        CommitmentFacts {
-            seq,
-            announcement,
-            title,
-            parties,
-            deadline,
-            tags,
-            revisions: Vec::new(),
-            fulfilments: Vec::new(),
-            endings: Vec::new(),
-        }
-    }
 }
 
 /// A fact with the seq of the event that stated it and the date it happened.
@@ -199,26 +176,31 @@ impl Projection {
         self.seq = seq;
         self.hash = hash;
         match event {
-            Event::Announcement(a) => self.insert_announcement(
-                a.id.to_string(),
-                AnnouncementFacts {
-                    seq,
-                    date: a.date.0,
-                    title: a.title.to_string(),
-                    parties: a.parties.iter().map(|p| p.to_string()).collect(),
-                },
-            ),
-            Event::Commitment(c) => self.insert_commitment(
-                c.id.to_string(),
-                CommitmentFacts::new(
-                    seq,
-                    c.announcement.to_string(),
-                    c.title.to_string(),
-                    c.parties.as_ref().map(|ps| ps.iter().map(|p| p.to_string()).collect()),
-                    c.deadline.as_ref().map(|d| d.to_string()),
-                    c.tags.iter().map(|t| t.to_string()).collect(),
-                ),
-            ),
+            Event::Announcement(a) => {
+                self.announcements.insert(
+                    a.id.to_string(),
+                    AnnouncementFacts {
+                        seq,
+                        date: a.date.0,
+                        title: a.title.to_string(),
+                        parties: a.parties.iter().map(|p| p.to_string()).collect(),
+                    },
+                );
+            }
+            Event::Commitment(c) => {
+                self.commitments.insert(
+                    c.id.to_string(),
+                    CommitmentFacts {
+                        seq,
+                        announcement: c.announcement.to_string(),
+                        title: c.title.to_string(),
+                        parties: c.parties.as_ref().map(|ps| ps.iter().map(|p| p.to_string()).collect()),
+                        deadline: c.deadline.as_ref().map(|d| d.to_string()),
+                        tags: c.tags.iter().map(|t| t.to_string()).collect(),
+                        ..CommitmentFacts::default()
+                    },
+                );
+            }
             Event::Meeting(m) => {
                 for id in &m.fulfils {
                     if let Some(c) = self.commitments.get_mut(id.as_str()) {
@@ -268,10 +250,10 @@ impl Projection {
         resolve: &mut dyn FnMut(uuid::Uuid) -> Option<u64>,
     ) {
         let texts = |texts: Vec<Text>| texts.into_iter().map(String::from).collect::<Vec<_>>();
+        (self.seq, self.hash) = (seq, hash);
         match event {
             Event::Announcement(a) => {
-                (self.seq, self.hash) = (seq, hash);
-                self.insert_announcement(
+                self.announcements.insert(
                     a.id.into(),
                     AnnouncementFacts {
                         seq,
@@ -282,33 +264,24 @@ impl Projection {
                 );
             }
             Event::Commitment(c) => {
-                (self.seq, self.hash) = (seq, hash);
-                self.insert_commitment(
+                self.commitments.insert(
                     c.id.into(),
-                    CommitmentFacts::new(
+                    CommitmentFacts {
                         seq,
-                        c.announcement.into(),
-                        c.title.into(),
-                        c.parties.map(|ps| texts(ps.into())),
-                        c.deadline.map(String::from),
-                        texts(c.tags),
-                    ),
+                        announcement: c.announcement.into(),
+                        title: c.title.into(),
+                        parties: c.parties.map(|ps| texts(ps.into())),
+                        deadline: c.deadline.map(String::from),
+                        tags: texts(c.tags),
+                        ..CommitmentFacts::default()
+                    },
                 );
             }
             Event::Deadline(d) => {
-                (self.seq, self.hash) = (seq, hash);
                 self.revise(d.commitment.as_str(), seq, d.date.0, d.deadline.into());
             }
             other => self.apply(seq, hash, &other, resolve),
         }
-    }
-
-    fn insert_announcement(&mut self, id: String, facts: AnnouncementFacts) {
-        self.announcements.insert(id, facts);
-    }
-
-    fn insert_commitment(&mut self, id: String, facts: CommitmentFacts) {
-        self.commitments.insert(id, facts);
     }
 
     fn revise(&mut self, commitment: &str, seq: u64, date: NaiveDate, deadline: String) {
