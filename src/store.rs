@@ -678,10 +678,22 @@ impl Store {
             return Ok(value);
         }
         let first = decode_seq(key).ok_or_else(|| self.unreadable("a chunk key is malformed"))?;
-        let tree = self.db.open_tree(segment_tree_name(first)).map_err(|e| self.error(e))?;
-        tree.get(SEGMENT_KEY)
-            .map_err(|e| self.error(e))?
-            .ok_or_else(|| self.unreadable(&format!("the segment of records from seq {first} is missing")))
+        let value = match self.existing_tree(&segment_tree_name(first))? {
+            Some(tree) => tree.get(SEGMENT_KEY).map_err(|e| self.error(e))?,
+            None => None,
+        };
+        value.ok_or_else(|| self.unreadable(&format!("the segment of records from seq {first} is missing")))
+    }
+
+    /// The tree `name`, if the store has one. (`Db::open_tree` creates a
+    /// missing tree: reading must not change the store, least of all a
+    /// damaged one that is being audited.) sled opens every tree when it
+    /// opens the store, so its list is in memory.
+    fn existing_tree(&self, name: &str) -> Result<Option<Tree>, StoreError> {
+        if !self.db.tree_names().iter().any(|n| n == name.as_bytes()) {
+            return Ok(None);
+        }
+        self.db.open_tree(name).map(Some).map_err(|e| self.error(e))
     }
 
     /// The buckets of `tree` that `entries` fall in, each with its stored
@@ -1036,10 +1048,11 @@ impl Store {
         };
         if head.get(36) == Some(&SNAPSHOT_IN_TREES) {
             let parts: Vec<u32> = (0..count).collect();
-            let read = parallel_map_from(2, &parts, |&i| {
-                let tree = self.db.open_tree(snapshot_part_tree(seq, i)).map_err(|e| self.error(e))?;
-                tree.get(SEGMENT_KEY).map_err(|e| self.error(e))
-            });
+            let read =
+                parallel_map_from(2, &parts, |&i| match self.existing_tree(&snapshot_part_tree(seq, i))? {
+                    Some(tree) => tree.get(SEGMENT_KEY).map_err(|e| self.error(e)),
+                    None => Ok(None),
+                });
             return read.into_iter().collect();
         }
         // A snapshot written before parts had trees of their own: one range
@@ -1668,6 +1681,23 @@ pub struct Intruder<'a> {
 }
 
 impl Intruder<'_> {
+    /// The first seqs of the segments the store holds, in order.
+    pub fn segments(&self) -> Vec<u64> {
+        let mut firsts: Vec<u64> = (self.store.db.tree_names().iter())
+            .filter_map(|name| name.strip_prefix(b"segment."))
+            .filter_map(|digits| std::str::from_utf8(digits).ok()?.parse().ok())
+            .collect();
+        firsts.sort_unstable();
+        firsts
+    }
+
+    /// Removes the tree of the segment whose first record has seq `first`,
+    /// leaving its marker in `events`.
+    pub fn remove_segment(&self, first: u64) {
+        self.store.db.drop_tree(segment_tree_name(first)).expect("intruder removes a segment");
+        self.store.sync().expect("intruder syncs");
+    }
+
     /// Every stored record's bytes in storage order, including any beyond the head.
     pub fn records(&self) -> Vec<Vec<u8>> {
         let mut out = Vec::new();

@@ -332,6 +332,37 @@ fn flipped_bytes_are_reported_never_passed_or_panicked(events: &str) {
 }
 
 #[test]
+fn a_removed_segment_is_reported_missing_and_reading_does_not_put_it_back() {
+    // given a ledger from a large import, with one of its segment trees removed
+    let mut text = Vec::new();
+    crate::generate::generate(&crate::generate::Spec::new(3000), &mut text).unwrap();
+    let t = TestLedger::new();
+    t.import("events.jsonl", std::str::from_utf8(&text).unwrap());
+    let removed = {
+        let ledger = Ledger::open(&t.path(), OpenMode::Existing).unwrap();
+        let intruder = ledger.store().intruder();
+        let segments = intruder.segments();
+        assert!(segments.len() >= 2, "the import is stored in segments: {segments:?}");
+        intruder.remove_segment(segments[1]);
+        segments[1]
+    };
+    // when the ledger is verified and its statuses are read
+    for args in [vec!["verify"], vec!["status", "--as-of", "2026-11-28"]] {
+        let out = t.pledger().args(&args).output().unwrap();
+        // then the store is reported unreadable, naming the missing segment
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}{}", stdout(&out), stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("the segment of records from seq {removed} is missing")),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // and reading it did not create an empty tree in its place
+    let ledger = Ledger::open(&t.path(), OpenMode::Existing).unwrap();
+    assert!(!ledger.store().intruder().segments().contains(&removed));
+}
+
+#[test]
 fn a_flipped_bit_in_a_store_written_by_one_process_is_never_read_as_a_shorter_chain() {
     // given a ledger written by one import (sled has not taken a snapshot)
     let mut text = Vec::new();
