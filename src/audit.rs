@@ -98,8 +98,12 @@ impl fmt::Display for Break {
 }
 
 /// Verifies the whole stored chain; with `saved`, also that the chain still
-/// holds that head. Memory stays bounded: records are streamed.
+/// holds that head. Memory stays bounded: records are streamed. Writers of
+/// the same store wait until it returns: an event appended during the walk
+/// would otherwise be found past the head read at its start, and reported
+/// as a head that disagrees with the chain.
 pub fn verify(store: &Store, saved: Option<Head>) -> Result<Verdict, StoreError> {
+    let _writers = store.pause_writes();
     let recorded = store.head()?;
     // Snapshots are few; note what each claims to cover, check it on the walk.
     let mut snapshots: BTreeMap<u64, Option<Hash>> =

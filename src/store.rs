@@ -1110,6 +1110,15 @@ impl Store {
         Intruder { store: self }
     }
 
+    /// Holds off every writer of this store until the guard is dropped, so
+    /// that a reader sees one head and the records up to it with nothing
+    /// appended or checkpointed in between (see `audit::verify`). Readers
+    /// are not held off. Another process cannot write meanwhile either: it
+    /// cannot open the store at all.
+    pub fn pause_writes(&self) -> WritesPaused<'_> {
+        WritesPaused { _journal: self.journal.lock().unwrap_or_else(|e| e.into_inner()) }
+    }
+
     fn error(&self, e: sled::Error) -> StoreError {
         store_error(&self.path, e)
     }
@@ -1672,6 +1681,12 @@ impl<'a> Reader<'a> {
     fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
+}
+
+/// See [`Store::pause_writes`]. Every writer holds the journal while it
+/// writes, so holding it is what pauses them.
+pub struct WritesPaused<'a> {
+    _journal: std::sync::MutexGuard<'a, Journal>,
 }
 
 /// See [`Store::intruder`].

@@ -163,6 +163,47 @@ fn appends_without_an_expected_head_all_land_too() {
 }
 
 #[test]
+fn verifying_while_writers_append_never_reports_a_broken_chain() {
+    // given a ledger with some history, and writer threads appending to it
+    let t = TestLedger::new();
+    t.import("first.jsonl", &sample(3));
+    let ledger = t.open();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let verdicts = std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..2)
+            .map(|w| {
+                let (ledger, done) = (&ledger, &done);
+                scope.spawn(move || {
+                    for i in 0..40 {
+                        let lines = [line(&announcement(&format!("during-{w}-{i}")))];
+                        while let Err(e) = ledger.append(&lines, None, &stamp("writer")) {
+                            assert!(matches!(e, RejectError::Append(AppendError::Conflict { .. })), "{e}");
+                        }
+                    }
+                    done.store(true, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        // when the chain is verified again and again meanwhile
+        let mut verdicts = Vec::new();
+        while !done.load(Ordering::SeqCst) || verdicts.len() < 20 {
+            verdicts.push(audit::verify(ledger.store(), None).unwrap());
+        }
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        verdicts
+    });
+    // then every verification found an intact chain, each at least as long as the one before
+    let mut last = 0;
+    for verdict in &verdicts {
+        let Verdict::Intact { events, .. } = verdict else { panic!("{verdict:?}") };
+        assert!(*events >= last, "{events} after {last}");
+        last = *events;
+    }
+}
+
+#[test]
 fn a_second_process_is_told_the_ledger_is_in_use_while_the_first_keeps_working() {
     // given a process (this one) appending to a ledger
     let t = TestLedger::new();
