@@ -1110,11 +1110,12 @@ impl Store {
         Intruder { store: self }
     }
 
-    /// Holds off every writer of this store until the guard is dropped, so
-    /// that a reader sees one head and the records up to it with nothing
-    /// appended or checkpointed in between (see `audit::verify`). Readers
-    /// are not held off. Another process cannot write meanwhile either: it
-    /// cannot open the store at all.
+    /// Holds off every append and checkpoint of this store until the guard
+    /// is dropped, so that a reader sees one head and the records up to it
+    /// with nothing appended in between (see `audit::verify`). Readers are
+    /// not held off, and neither are snapshots, which are derived data
+    /// written beside an append: one may be listed or pruned meanwhile.
+    /// Another process cannot write either: it cannot open the store.
     pub fn pause_writes(&self) -> WritesPaused<'_> {
         WritesPaused { _journal: self.journal.lock().unwrap_or_else(|e| e.into_inner()) }
     }
@@ -1683,8 +1684,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// See [`Store::pause_writes`]. Every writer holds the journal while it
-/// writes, so holding it is what pauses them.
+/// See [`Store::pause_writes`]. Every append and checkpoint holds the
+/// journal while it writes, so holding it is what pauses them.
 pub struct WritesPaused<'a> {
     _journal: std::sync::MutexGuard<'a, Journal>,
 }
