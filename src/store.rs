@@ -1707,6 +1707,23 @@ impl Intruder<'_> {
         firsts
     }
 
+    /// Rewrites the snapshot at `seq` the way stores written before part
+    /// trees kept it: its `bytes` in pieces of `piece` bytes (cut anywhere,
+    /// mid-line too) in the `snapshot_parts` tree, listed without the
+    /// part-tree flag. Tests of that fallback use it.
+    pub fn rewrite_snapshot_as_legacy(&self, seq: u64, covered: Hash, bytes: &[u8], piece: usize) {
+        let store = self.store;
+        store.remove_snapshot(seq).expect("intruder removes the snapshot");
+        let pieces: Vec<&[u8]> = bytes.chunks(piece).collect();
+        for (i, part) in pieces.iter().enumerate() {
+            store.snapshot_parts.insert(part_key(seq, i as u32), *part).expect("intruder writes a part");
+        }
+        let mut head = covered.0.to_vec();
+        head.extend_from_slice(&(pieces.len() as u32).to_be_bytes());
+        store.snapshot_heads.insert(seq.to_be_bytes(), head).expect("intruder lists the snapshot");
+        store.sync().expect("intruder syncs");
+    }
+
     /// Removes the tree of the segment whose first record has seq `first`,
     /// leaving its marker in `events`.
     pub fn remove_segment(&self, first: u64) {
