@@ -346,7 +346,38 @@ impl Store {
             store.replay_journal(&mut journal, entries)?;
         }
         store.check_recorded_head()?;
+        if mode == OpenMode::Create {
+            // Housekeeping only: a failure here loses nothing, and anything
+            // wrong with the store shows up on its first real use.
+            let _ = store.remove_unlisted_snapshot_parts();
+        }
         Ok(store)
+    }
+
+    /// Removes the part trees of snapshots that were never listed: a
+    /// process killed between writing a snapshot's parts and listing it
+    /// (see [`Store::write_snapshot_parts`]) leaves them, and nothing else
+    /// would. Run when a store is opened for writing, before this process
+    /// has any writer that could be writing parts of its own; another
+    /// process cannot have the store open. A store opened only to read is
+    /// left as it is.
+    fn remove_unlisted_snapshot_parts(&self) -> Result<(), StoreError> {
+        let mut listed = std::collections::HashSet::new();
+        for item in self.snapshot_heads.iter() {
+            let (key, head) = item.map_err(|e| self.error(e))?;
+            let (Some(seq), Some(count)) = (decode_seq(&key), head.get(32..36)) else { continue };
+            if head.get(36) == Some(&SNAPSHOT_IN_TREES) {
+                let count = u32::from_be_bytes(count.try_into().expect("4 bytes"));
+                listed.extend((0..count).map(|i| snapshot_part_tree(seq, i)));
+            }
+        }
+        for name in self.db.tree_names() {
+            let Ok(name) = std::str::from_utf8(&name) else { continue };
+            if name.starts_with(SNAPSHOT_TREE_PREFIX) && !listed.contains(name) {
+                self.db.drop_tree(name).map_err(|e| self.error(e))?;
+            }
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -1722,6 +1753,17 @@ impl Intruder<'_> {
         head.extend_from_slice(&(pieces.len() as u32).to_be_bytes());
         store.snapshot_heads.insert(seq.to_be_bytes(), head).expect("intruder lists the snapshot");
         store.sync().expect("intruder syncs");
+    }
+
+    /// The names of the trees that hold snapshot parts, listed or not.
+    pub fn snapshot_part_trees(&self) -> Vec<String> {
+        let mut names: Vec<String> = (self.store.db.tree_names().iter())
+            .filter_map(|name| std::str::from_utf8(name).ok())
+            .filter(|name| name.starts_with(SNAPSHOT_TREE_PREFIX))
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names
     }
 
     /// Removes the tree of the segment whose first record has seq `first`,

@@ -368,6 +368,30 @@ fn a_snapshot_stored_the_old_way_in_pieces_cut_mid_line_is_still_read() {
     }
 }
 
+/// Given a ledger with a snapshot, and the parts of another snapshot that a
+/// process killed before listing it left behind, when the ledger is opened
+/// to read and then to write, then reading leaves the parts, writing
+/// removes them, and the listed snapshot is still used.
+#[test]
+fn parts_of_a_snapshot_never_listed_are_removed_when_the_ledger_is_next_opened_to_write() {
+    let t = crate::support::TestLedger::new();
+    let path = t.path();
+    let ledger = Ledger::open(&path, OpenMode::Create).unwrap().with_snapshot_every(2);
+    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };
+    let (lines, _) = read_lines("t.jsonl", [ANNOUNCEMENT, H1].join("\n").as_bytes(), |_| {});
+    ledger.append(&lines, None, &stamp).unwrap();
+    let listed = ledger.store().intruder().snapshot_part_trees();
+    assert!(!listed.is_empty(), "the append kept a snapshot");
+    ledger.store().write_snapshot_parts(4, b"a snapshot never listed\n").unwrap();
+    drop(ledger);
+    let reader = Ledger::open(&path, OpenMode::Existing).unwrap();
+    assert!(reader.store().intruder().snapshot_part_trees().len() > listed.len(), "reading removes nothing");
+    drop(reader);
+    let writer = Ledger::open(&path, OpenMode::Create).unwrap();
+    assert_eq!(writer.store().intruder().snapshot_part_trees(), listed);
+    assert_eq!(writer.newest_snapshot(2).unwrap().map(|p| p.seq), Some(2));
+}
+
 mod snapshots {
     use super::*;
     use proptest::prelude::*;
