@@ -14,6 +14,7 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 #[path = "../tests/it/generate.rs"]
+#[allow(dead_code)]
 mod generate;
 
 fn main() -> ExitCode {

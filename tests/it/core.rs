@@ -88,9 +88,7 @@ fn reading_a_large_import_back_leaves_the_stored_bytes_unchanged() {
     // given a ledger after a large import (its records go to segments), opened
     // once: sled pads its log to a whole segment on the first open
     let t = TestLedger::new();
-    let mut text = Vec::new();
-    crate::generate::generate(&crate::generate::Spec::new(2000), &mut text).unwrap();
-    t.import("events.jsonl", std::str::from_utf8(&text).unwrap());
+    t.import("events.jsonl", &crate::generate::text(2000));
     t.pledger().arg("head").assert().success();
     let before = std::fs::read(t.path().join("db")).unwrap();
     // when every event's id or content is looked up (a re-import), and a
@@ -140,9 +138,7 @@ fn a_large_file_with_repeated_lines_appends_each_event_once_in_order() {
     // given a generated file of 20,000 events (large enough to be checked
     // in blocks on all cores) in which every seventh line is repeated
     let t = TestLedger::new();
-    let mut text = Vec::new();
-    crate::generate::generate(&crate::generate::Spec::new(20_000), &mut text).unwrap();
-    let original = String::from_utf8(text).unwrap();
+    let original = crate::generate::text(20_000);
     let mut repeated = String::new();
     let mut repeats = 0;
     for (i, line) in original.lines().enumerate() {

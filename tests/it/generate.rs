@@ -96,6 +96,13 @@ fn deadline_phrase(rng: &mut Rng, anchor: NaiveDate) -> String {
     }
 }
 
+/// The ledger [`Spec::new`] gives for `events` lines, as text.
+pub fn text(events: u64) -> String {
+    let mut out = Vec::new();
+    generate(&Spec::new(events), &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("generated lines are UTF-8")
+}
+
 /// Writes `spec.events` lines to `out`.
 pub fn generate(spec: &Spec, out: &mut impl Write) -> io::Result<()> {
     let mut rng = Rng(spec.seed);

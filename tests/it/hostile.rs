@@ -138,11 +138,7 @@ fn the_wildcard_matcher_matches_only_what_it_should() {
 /// Lines of a generated ledger, for the decoding property below.
 fn generated_lines() -> &'static [String] {
     static LINES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    LINES.get_or_init(|| {
-        let mut text = Vec::new();
-        crate::generate::generate(&crate::generate::Spec::new(3000), &mut text).unwrap();
-        String::from_utf8(text).unwrap().lines().map(str::to_owned).collect()
-    })
+    LINES.get_or_init(|| crate::generate::text(3000).lines().map(str::to_owned).collect())
 }
 
 /// A line changed the way hand-edited or hostile input differs from what

@@ -314,15 +314,19 @@ fn status_cli_filters_and_prints_json_sorted_by_id() {
     assert_eq!(before[0]["status"], "pending");
 }
 
+/// The lines of a generated ledger of `events` events, decoded.
+fn generated_lines(events: u64) -> Vec<pledger::input::Line> {
+    let (lines, errors) = read_lines("generated.jsonl", crate::generate::text(events).as_bytes(), |_| {});
+    assert!(errors.is_empty(), "{errors:?}");
+    lines
+}
+
 /// Given a generated ledger with every kind of event, when it is folded
 /// once from borrowed events (as an import's snapshot is) and once from
 /// owned ones (as a replay is), then the two projections are the same.
 #[test]
 fn folding_owned_events_gives_the_projection_that_folding_borrowed_ones_gives() {
-    let mut text = Vec::new();
-    crate::generate::generate(&crate::generate::Spec::new(3000), &mut text).unwrap();
-    let (lines, errors) = read_lines("generated.jsonl", &text[..], |_| {});
-    assert!(errors.is_empty(), "{errors:?}");
+    let lines = generated_lines(3000);
     let (mut borrowed, mut owned) = (Projection::default(), Projection::default());
     for (seq, line) in (1..).zip(lines) {
         let hash = pledger::chain::Hash([seq as u8; 32]);
@@ -340,10 +344,7 @@ fn folding_owned_events_gives_the_projection_that_folding_borrowed_ones_gives() 
 /// gives what a full replay gives.
 #[test]
 fn a_snapshot_stored_the_old_way_in_pieces_cut_mid_line_is_still_read() {
-    let mut text = Vec::new();
-    crate::generate::generate(&crate::generate::Spec::new(3000), &mut text).unwrap();
-    let (lines, errors) = read_lines("generated.jsonl", &text[..], |_| {});
-    assert!(errors.is_empty(), "{errors:?}");
+    let lines = generated_lines(3000);
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(&dir.path().join("l.db"), OpenMode::Create).unwrap().with_snapshot_every(1000);
     let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };

@@ -261,9 +261,7 @@ fn flipped_bytes_in_sleds_files_are_reported_never_passed_or_panicked() {
 #[test]
 fn flipped_bytes_in_a_store_of_segments_are_reported_never_passed_or_panicked() {
     // given a ledger from a large import, whose records sit in segment trees
-    let mut text = Vec::new();
-    crate::generate::generate(&crate::generate::Spec::new(3000), &mut text).unwrap();
-    flipped_bytes_are_reported_never_passed_or_panicked(std::str::from_utf8(&text).unwrap());
+    flipped_bytes_are_reported_never_passed_or_panicked(&crate::generate::text(3000));
 }
 
 fn flipped_bytes_are_reported_never_passed_or_panicked(events: &str) {
@@ -334,10 +332,8 @@ fn flipped_bytes_are_reported_never_passed_or_panicked(events: &str) {
 #[test]
 fn a_removed_segment_is_reported_missing_and_reading_does_not_put_it_back() {
     // given a ledger from a large import, with one of its segment trees removed
-    let mut text = Vec::new();
-    crate::generate::generate(&crate::generate::Spec::new(3000), &mut text).unwrap();
     let t = TestLedger::new();
-    t.import("events.jsonl", std::str::from_utf8(&text).unwrap());
+    t.import("events.jsonl", &crate::generate::text(3000));
     let removed = {
         let ledger = Ledger::open(&t.path(), OpenMode::Existing).unwrap();
         let intruder = ledger.store().intruder();
@@ -365,10 +361,8 @@ fn a_removed_segment_is_reported_missing_and_reading_does_not_put_it_back() {
 #[test]
 fn a_flipped_bit_in_a_store_written_by_one_process_is_never_read_as_a_shorter_chain() {
     // given a ledger written by one import (sled has not taken a snapshot)
-    let mut text = Vec::new();
-    crate::generate::generate(&crate::generate::Spec::new(2000), &mut text).unwrap();
     let fresh = TestLedger::new();
-    fresh.import("events.jsonl", std::str::from_utf8(&text).unwrap());
+    fresh.import("events.jsonl", &crate::generate::text(2000));
     for offset in [100, 5_000, 100_000] {
         // when one bit of sled's data file is flipped
         let t = TestLedger::new();
