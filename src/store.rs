@@ -371,13 +371,21 @@ impl Store {
                 listed.extend((0..count).map(|i| snapshot_part_tree(seq, i)));
             }
         }
-        for name in self.db.tree_names() {
-            let Ok(name) = std::str::from_utf8(&name) else { continue };
-            if name.starts_with(SNAPSHOT_TREE_PREFIX) && !listed.contains(name) {
+        for name in self.snapshot_part_tree_names() {
+            if !listed.contains(&name) {
                 self.db.drop_tree(name).map_err(|e| self.error(e))?;
             }
         }
         Ok(())
+    }
+
+    /// The names of the trees that hold snapshot parts, listed or not.
+    fn snapshot_part_tree_names(&self) -> Vec<String> {
+        (self.db.tree_names().iter())
+            .filter_map(|name| std::str::from_utf8(name).ok())
+            .filter(|name| name.starts_with(SNAPSHOT_TREE_PREFIX))
+            .map(str::to_owned)
+            .collect()
     }
 
     pub fn path(&self) -> &Path {
@@ -1101,10 +1109,8 @@ impl Store {
 
     /// Removes every snapshot (they are derived data and can be rebuilt).
     pub fn clear_snapshots(&self) -> Result<(), StoreError> {
-        for name in self.db.tree_names() {
-            if name.starts_with(SNAPSHOT_TREE_PREFIX.as_bytes()) {
-                self.db.drop_tree(name).map_err(|e| self.error(e))?;
-            }
+        for name in self.snapshot_part_tree_names() {
+            self.db.drop_tree(name).map_err(|e| self.error(e))?;
         }
         self.snapshot_heads.clear().map_err(|e| self.error(e))?;
         self.snapshot_parts.clear().map_err(|e| self.error(e))?;
@@ -1757,11 +1763,7 @@ impl Intruder<'_> {
 
     /// The names of the trees that hold snapshot parts, listed or not.
     pub fn snapshot_part_trees(&self) -> Vec<String> {
-        let mut names: Vec<String> = (self.store.db.tree_names().iter())
-            .filter_map(|name| std::str::from_utf8(name).ok())
-            .filter(|name| name.starts_with(SNAPSHOT_TREE_PREFIX))
-            .map(str::to_owned)
-            .collect();
+        let mut names = self.store.snapshot_part_tree_names();
         names.sort();
         names
     }
