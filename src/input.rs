@@ -212,6 +212,12 @@ pub(crate) fn cores() -> usize {
 
 /// [`parallel_map`] that starts threads from `min_items` items on (for
 /// items that are each a lot of work, such as chunks of records).
+///
+/// Each thread takes the next few items as it becomes free, rather than a
+/// fixed half, so that items of uneven cost (a snapshot's lines of
+/// announcements and of commitments) do not leave a core idle. Measured on
+/// a status from a snapshot, what moved was freeing the decoded projection
+/// afterwards (10-12.5 ms against 14-23), not the decoding itself.
 pub(crate) fn parallel_map_from<T: Sync, R: Send>(
     min_items: usize,
     items: &[T],
@@ -221,18 +227,31 @@ pub(crate) fn parallel_map_from<T: Sync, R: Send>(
     if threads == 1 {
         return items.iter().map(f).collect();
     }
-    let per_thread = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = items
-            .chunks(per_thread)
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+    // Eight takes per thread: enough to even out uneven items, few enough
+    // that taking costs nothing noticeable.
+    let take = items.len().div_ceil(threads * 8);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (f, next) = (&f, &next);
+    let mut done: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let start = next.fetch_add(take, std::sync::atomic::Ordering::Relaxed);
+                        if start >= items.len() {
+                            return done;
+                        }
+                        let end = (start + take).min(items.len());
+                        done.push((start, items[start..end].iter().map(f).collect::<Vec<R>>()));
+                    }
+                })
+            })
             .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    done.sort_unstable_by_key(|&(start, _)| start);
+    done.into_iter().flat_map(|(_, results)| results).collect()
 }
 
 /// What [`next_line`] read.
@@ -341,6 +360,26 @@ mod tests {
 
     fn errors_of(text: &[u8]) -> Vec<String> {
         read_lines("f.jsonl", text, |_| {}).1.into_iter().map(|e| e.to_string()).collect()
+    }
+
+    #[test]
+    fn work_shared_across_threads_comes_back_in_item_order() {
+        // given items of very uneven cost (the first few far costlier), of
+        // every count around the sizes at which the work is split
+        for n in [2, 3, 15, 16, 17, 100, 1000] {
+            let items: Vec<u64> = (0..n).collect();
+            let work = |&i: &u64| -> u64 {
+                let rounds = if i < 4 { 200_000 } else { 10 };
+                (0..rounds).map(std::hint::black_box).fold(i, |a, b| a ^ b)
+            };
+            // when they are mapped across threads, then the results are in
+            // the items' order, as mapping them one by one gives
+            assert_eq!(
+                parallel_map_from(2, &items, work),
+                items.iter().map(work).collect::<Vec<_>>(),
+                "{n} items"
+            );
+        }
     }
 
     #[test]
