@@ -630,9 +630,14 @@ impl Store {
     fn apply(&self, batch: &Batch) -> Result<(), AppendError> {
         let bulk = batch.bytes > journal::BATCH_LIMIT;
         let pieces = self.pieces(batch, bulk)?;
-        if bulk {
-            self.fill_missing_buckets(&self.ids)?;
-            self.fill_missing_buckets(&self.content)?;
+        // A batch with fewer entries than buckets writes too little index
+        // for the double write to matter, and filling costs ~10 ms a tree:
+        // a 2,000-event import into a new ledger took 36-47 ms with it,
+        // 17-29 ms without.
+        for (tree, entries) in [(&self.ids, batch.ids.len()), (&self.content, batch.contents.len())] {
+            if bulk && entries >= INDEX_BUCKETS as usize {
+                self.fill_missing_buckets(tree)?;
+            }
         }
         // The index buckets' new values are worked out before the
         // transaction, on all cores: every writer holds the journal, so the
@@ -715,7 +720,8 @@ impl Store {
     }
 
     /// Gives `tree` an empty value for each index bucket it lacks. Run
-    /// before a bulk batch, which may write all 4,096 buckets at once.
+    /// before a bulk batch with at least as many entries for `tree` as
+    /// there are buckets, which may write all 4,096 at once.
     ///
     /// Into a tree that lacked them (a new ledger's), the batch's buckets
     /// all went into one leaf, which sled split only at [`Store::settle`]:
