@@ -214,7 +214,7 @@ pub(crate) fn cores() -> usize {
 /// items that are each a lot of work, such as chunks of records).
 ///
 /// Each thread takes the next few items as it becomes free, rather than a
-/// fixed half, so that items of uneven cost (a snapshot's lines of
+/// fixed share, so that items of uneven cost (a snapshot's lines of
 /// announcements and of commitments) do not leave a core idle. Measured on
 /// a status from a snapshot, what moved was freeing the decoded projection
 /// afterwards (10-12.5 ms against 14-23), not the decoding itself.
@@ -223,7 +223,7 @@ pub(crate) fn parallel_map_from<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
-    let threads = if items.len() < min_items.max(2) { 1 } else { cores() };
+    let threads = if items.len() < min_items.max(2) { 1 } else { cores().min(items.len()) };
     if threads == 1 {
         return items.iter().map(f).collect();
     }
@@ -364,8 +364,8 @@ mod tests {
 
     #[test]
     fn work_shared_across_threads_comes_back_in_item_order() {
-        // given items of very uneven cost (the first few far costlier), of
-        // every count around the sizes at which the work is split
+        // given items of very uneven cost (the first few far costlier), few
+        // and many
         for n in [2, 3, 15, 16, 17, 100, 1000] {
             let items: Vec<u64> = (0..n).collect();
             let work = |&i: &u64| -> u64 {
