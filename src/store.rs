@@ -736,9 +736,9 @@ impl Store {
     /// was 109-110 MB once closed, in 12 of 12.
     ///
     /// The empty values go in one at a time, so that sled splits each leaf
-    /// as it fills (a `sled::Batch` of them made one leaf again, and took
-    /// twice as long), and only where no bucket is: a bucket is never
-    /// overwritten. An empty bucket reads as one with no entries, and a
+    /// as it fills (a `sled::Batch` of them had to be read back to be
+    /// split, and took twice as long), and only where no bucket is: a
+    /// bucket is never overwritten. An empty bucket reads as one with no entries, and a
     /// crash leaves only empty buckets, which mean what missing ones do.
     fn fill_missing_buckets(&self, tree: &Tree) -> Result<(), StoreError> {
         let mut present = vec![false; INDEX_BUCKETS as usize];
