@@ -1,6 +1,7 @@
 //! `pledger due --within SPAN`: pending commitments whose deadline window
 //! ends within the span, soonest first.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use chrono::{Days, NaiveDate};
@@ -40,17 +41,16 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         .collect();
     rows.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
     let rows: Vec<_> = rows.into_iter().map(|(_, c)| c).collect();
+    let mut out = super::stdout();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut out = anstream::stdout().lock();
-    if rows.is_empty() {
-        use std::io::Write;
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+    } else if rows.is_empty() {
         writeln!(out, "nothing due between {as_of} and {until}")?;
     } else {
         super::status::print_table(&mut out, &rows, as_of)?;
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

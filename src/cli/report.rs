@@ -23,10 +23,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     let (as_of, at) = args.position.resolve(&ledger, ctx)?;
     let scores = compliance(&ledger.projection(at)?.statuses(as_of));
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &scores)?;
         writeln!(out)?;
+        out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
     let width = scores.iter().map(|s| s.party.len()).max().unwrap_or(5).max(5);
@@ -44,5 +45,6 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         )?;
     }
     writeln!(out, "as of {as_of}; compliance: {COMPLIANCE_FORMULA}")?;
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -48,10 +48,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         .filter(|c| args.party.as_ref().is_none_or(|p| c.parties.iter().any(|q| q.eq_ignore_ascii_case(p))))
         .filter(|c| args.tag.as_ref().is_none_or(|t| c.tags.contains(t)))
         .collect();
-    let mut out = anstream::stdout().lock();
+    let mut out = super::stdout();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &rows)?;
         writeln!(out)?;
+        out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
     print_table(&mut out, &rows, as_of)?;
@@ -68,6 +69,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         projection.seq,
         if summary.is_empty() { "none".to_owned() } else { summary.join(", ") }
     )?;
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -12,7 +12,12 @@ fn bin() -> PathBuf {
 
 /// `pledger` with none of the caller's settings that change its output.
 fn pledger() -> Command {
-    let mut cmd = Command::new(bin());
+    Command::from_std(pledger_std())
+}
+
+/// [`pledger`] as a `std` command, for tests that give it their own stdout.
+fn pledger_std() -> std::process::Command {
+    let mut cmd = std::process::Command::new(bin());
     for var in [
         "PLEDGER_LEDGER",
         "PLEDGER_SNAPSHOT_EVERY",
@@ -101,6 +106,66 @@ fn colour_is_off_with_no_color_or_never_and_on_with_always() {
     assert!(!has_escapes(&help(&["--color", "never", "--help"], &[("CLICOLOR_FORCE", "1")])));
     assert!(!has_escapes(&help(&["--help"], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])));
     assert!(!has_escapes(&help(&["--help"], &[])));
+}
+
+#[test]
+fn a_listing_that_cannot_be_written_fails_with_the_reason() {
+    // Given a ledger, and an output that refuses every write (Linux's
+    // /dev/full reports a full disk) ...
+    let full = Path::new("/dev/full");
+    if !full.exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = small_ledger(dir.path());
+    for args in [
+        &["status", "--as-of", "2026-07-01"][..],
+        &["status", "--as-of", "2026-07-01", "--json"],
+        &["due", "--as-of", "2026-07-01", "--within", "1000d"],
+        &["due", "--as-of", "2026-07-01", "--within", "1000d", "--json"],
+        &["report", "--as-of", "2026-07-01"],
+        &["report", "--as-of", "2026-07-01", "--json"],
+        &["log"],
+        &["export"],
+    ] {
+        // ... when a listing is written to it ...
+        let out = pledger_std()
+            .arg("--ledger")
+            .arg(&ledger)
+            .args(args)
+            .stdout(std::fs::File::create(full).unwrap())
+            .output()
+            .unwrap();
+        // ... then the command fails and says why: output is buffered, and
+        // a buffer dropped unflushed would lose the error and exit 0.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("No space left on device"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_listing_whose_reader_has_gone_ends_quietly() {
+    // Given a ledger, and a pipe whose reading end is closed (as when
+    // `pledger status | head -1` has read its line) ...
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = small_ledger(dir.path());
+    for args in [&["status", "--as-of", "2026-07-01"][..], &["status", "--json"], &["log"]] {
+        let mut child = pledger_std()
+            .arg("--ledger")
+            .arg(&ledger)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        // ... when the listing is written to it, then the command stops
+        // without an error message and with success, as Unix tools do.
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
+    }
 }
 
 #[test]
