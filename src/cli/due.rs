@@ -30,8 +30,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     let as_of = args.as_of.unwrap_or_else(|| ctx.today());
     let until = as_of.checked_add_days(Days::new(args.within)).unwrap_or(NaiveDate::MAX);
-    let mut rows: Vec<_> = ledger
-        .projection(None)?
+    let projection = ledger.projection(None)?;
+    let mut rows: Vec<_> = projection
         .statuses(as_of)
         .into_iter()
         .filter(|c| c.status == Status::Pending)
@@ -51,6 +51,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         super::status::print_table(&mut out, &rows, as_of)?;
     }
     out.flush()?;
+    super::leave_to_exit((projection, rows));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -330,6 +330,16 @@ pub fn stdout() -> io::BufWriter<anstream::AutoStream<Box<dyn Write>>> {
     io::BufWriter::with_capacity(BUFFER, anstream::AutoStream::new(raw, choice))
 }
 
+/// Leaves `value` for the operating system to take back whole when the
+/// process exits, which the caller does next, instead of freeing it one
+/// allocation at a time. Only for values whose drop does nothing but free
+/// memory. A 1,000,000-event import's decoded lines took ~90 ms to free; a
+/// status, `due` or `report` over that ledger spent ~0.15-0.25 s of its
+/// ~0.8-1.2 s freeing its projection and rows.
+pub fn leave_to_exit<T>(value: T) {
+    std::mem::forget(value);
+}
+
 /// Reads a whole input file, naming it in the error.
 pub fn open_input(path: &std::path::Path) -> anyhow::Result<io::BufReader<std::fs::File>> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;

@@ -3,7 +3,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use pledger::report::{compliance, COMPLIANCE_FORMULA};
+use chrono::NaiveDate;
+use pledger::report::{compliance, PartyScore, COMPLIANCE_FORMULA};
 use pledger::OpenMode;
 
 use super::Context;
@@ -22,21 +23,30 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     let (as_of, at) = args.position.resolve(&ledger, ctx)?;
-    let scores = compliance(&ledger.projection(at)?.statuses(as_of));
+    let projection = ledger.projection(at)?;
+    let statuses = projection.statuses(as_of);
+    let scores = compliance(&statuses);
     let mut out = super::stdout();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &scores)?;
         writeln!(out)?;
-        out.flush()?;
-        return Ok(ExitCode::SUCCESS);
+    } else {
+        print_table(&mut out, &scores, as_of)?;
     }
+    out.flush()?;
+    super::leave_to_exit((projection, statuses));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One row per party, then the formula.
+fn print_table(out: &mut impl Write, scores: &[PartyScore], as_of: NaiveDate) -> std::io::Result<()> {
     let width = scores.iter().map(|s| s.party.len()).max().unwrap_or(5).max(5);
     writeln!(
         out,
         "{:<width$}  {:>11}  {:>8}  {:>7}  {:>7}  {:>9}  {:>10}  {:>10}",
         "PARTY", "MET ON TIME", "MET LATE", "PENDING", "OVERDUE", "CANCELLED", "SUPERSEDED", "COMPLIANCE"
     )?;
-    for s in &scores {
+    for s in scores {
         let pct = s.compliance.map(|c| format!("{c:.0}%")).unwrap_or_else(|| "n/a".into());
         writeln!(
             out,
@@ -44,7 +54,5 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             s.party, s.met_on_time, s.met_late, s.pending, s.overdue, s.cancelled, s.superseded, pct
         )?;
     }
-    writeln!(out, "as of {as_of}; compliance: {COMPLIANCE_FORMULA}")?;
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    writeln!(out, "as of {as_of}; compliance: {COMPLIANCE_FORMULA}")
 }

@@ -53,6 +53,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         serde_json::to_writer_pretty(&mut out, &rows)?;
         writeln!(out)?;
         out.flush()?;
+        super::leave_to_exit((projection, rows));
         return Ok(ExitCode::SUCCESS);
     }
     print_table(&mut out, &rows, as_of)?;
@@ -70,6 +71,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         if summary.is_empty() { "none".to_owned() } else { summary.join(", ") }
     )?;
     out.flush()?;
+    super::leave_to_exit((projection, rows));
     Ok(ExitCode::SUCCESS)
 }
 
