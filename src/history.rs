@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use crate::chain::Envelope;
+use crate::chain::{Envelope, RawRecord};
 use crate::event::{Event, EventRef, IdKind};
 use crate::ledger::Ledger;
 use crate::store::StoreError;
@@ -39,10 +39,22 @@ impl History {
             return Ok(None);
         };
         let announcement = c.announcement.to_string();
+        // Every event that concerns the commitment holds, as a JSON string,
+        // its id, its announcement's id (ids are slugs, which JSON never
+        // escapes) or the type "retraction". Only records that hold one are
+        // decoded, which was most of the cost of the scan: 1.2 s -> ~0.5 s
+        // over 1,000,000 events, most of it now reading the records from
+        // sled. A record that holds one by chance (a title that is an id)
+        // is decoded and judged below like any other.
+        let needles = [format!("\"{id}\""), format!("\"{announcement}\""), "\"retraction\"".to_owned()];
+        let may_concern = |record: &RawRecord<'_>| {
+            std::str::from_utf8(record.body())
+                .map_or(true, |body| needles.iter().any(|n| body.contains(n.as_str())))
+        };
         let mut seqs = HashSet::new();
         let mut uuids = HashSet::new();
         let mut entries = Vec::new();
-        for envelope in ledger.envelopes(1) {
+        for envelope in ledger.envelopes_where(1, may_concern) {
             let envelope = envelope?;
             let related = match &envelope.event {
                 Event::Announcement(a) => a.id.as_str() == announcement,

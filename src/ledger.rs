@@ -344,14 +344,31 @@ impl Ledger {
     /// Every event from `from` on, decoded, in chain order. Reads lazily,
     /// a batch of chunks at a time (see [`Ledger::envelope_batches`]).
     pub fn envelopes(&self, from: u64) -> impl Iterator<Item = Result<Envelope, StoreError>> + '_ {
-        self.envelope_batches(from).flatten()
+        self.envelope_batches(from, |_: &RawRecord<'_>| true).flatten()
+    }
+
+    /// [`Ledger::envelopes`] of only the records `keep` accepts, given each
+    /// record's stored bytes before it is decoded: a scan for a few events
+    /// skips decoding the others, which is most of the cost of a scan. A
+    /// record `keep` rejects is not decoded, so if it cannot be decoded,
+    /// this scan does not say so (`verify` does).
+    pub fn envelopes_where<'s>(
+        &'s self,
+        from: u64,
+        keep: impl Fn(&RawRecord<'_>) -> bool + Sync + 's,
+    ) -> impl Iterator<Item = Result<Envelope, StoreError>> + 's {
+        self.envelope_batches(from, keep).flatten()
     }
 
     /// [`Ledger::envelopes`] in the batches they are decoded in: chunks
     /// are read until they hold [`DECODE_BATCH_BYTES`] of records, and each
     /// batch is decoded on all cores (decoding JSON is most of the cost), in
     /// order. A store error keeps its place.
-    fn envelope_batches(&self, from: u64) -> impl Iterator<Item = Vec<Result<Envelope, StoreError>>> + '_ {
+    fn envelope_batches<'s>(
+        &'s self,
+        from: u64,
+        keep: impl Fn(&RawRecord<'_>) -> bool + Sync + 's,
+    ) -> impl Iterator<Item = Vec<Result<Envelope, StoreError>>> + 's {
         let head = self.store.head();
         let limit = head.as_ref().map(|h| h.seq).unwrap_or(0);
         let head_error = head.err();
@@ -368,41 +385,61 @@ impl Ledger {
             }
             (!batch.is_empty()).then_some(batch)
         });
-        let decode = move |batch: Vec<Result<Chunk, StoreError>>| {
-            let decode = |chunk: &Chunk| -> Vec<Result<Envelope, StoreError>> {
-                chunk
-                    .records()
-                    .map(|r| {
-                        r.map_err(|e| unreadable(e.to_string())).and_then(|r| {
-                            r.decode()
-                                .map_err(|e| unreadable(format!("event {} cannot be decoded: {e}", r.seq())))
+        let in_range = move |seq: u64| seq >= from && seq <= limit;
+        // A batch's decoded events, or `None` once a batch holds nothing in
+        // range: the scan has passed the head read above.
+        let decode =
+            move |batch: Vec<Result<Chunk, StoreError>>| -> Option<Vec<Result<Envelope, StoreError>>> {
+                // A chunk's decoded records, and whether it held any in range
+                // (before `keep`: a batch whose records it rejected all is not
+                // the end).
+                let decode = |chunk: &Chunk| -> (Vec<Result<Envelope, StoreError>>, bool) {
+                    let mut any_in_range = false;
+                    let decoded = chunk
+                        .records()
+                        .filter(|r| match r {
+                            Ok(r) => {
+                                any_in_range |= in_range(r.seq());
+                                keep(r)
+                            }
+                            Err(_) => true,
                         })
-                    })
-                    .collect()
-            };
-            let decode_all = |chunks: &[Chunk]| parallel_map_from(2, chunks, decode).into_iter().flatten();
-            // Runs of chunks are decoded together; a store error keeps its
-            // place.
-            let mut decoded = Vec::new();
-            let mut run = Vec::new();
-            for chunk in batch {
-                match chunk {
-                    Ok(chunk) => run.push(chunk),
-                    Err(e) => {
-                        decoded.extend(decode_all(&run));
-                        run.clear();
-                        decoded.push(Err(e));
+                        .map(|r| {
+                            r.map_err(|e| unreadable(e.to_string())).and_then(|r| {
+                                r.decode().map_err(|e| {
+                                    unreadable(format!("event {} cannot be decoded: {e}", r.seq()))
+                                })
+                            })
+                        })
+                        .collect();
+                    (decoded, any_in_range)
+                };
+                // Runs of chunks are decoded together; a store error keeps its
+                // place.
+                let mut decoded = Vec::new();
+                let mut any_in_range = false;
+                let mut decode_all = |chunks: &[Chunk], decoded: &mut Vec<_>| {
+                    for (part, in_range) in parallel_map_from(2, chunks, decode) {
+                        decoded.extend(part);
+                        any_in_range |= in_range;
+                    }
+                };
+                let mut run = Vec::new();
+                for chunk in batch {
+                    match chunk {
+                        Ok(chunk) => run.push(chunk),
+                        Err(e) => {
+                            decode_all(&run, &mut decoded);
+                            run.clear();
+                            decoded.push(Err(e));
+                        }
                     }
                 }
-            }
-            decoded.extend(decode_all(&run));
-            decoded.retain(|e| e.as_ref().map_or(true, |e| e.seq >= from && e.seq <= limit));
-            decoded
-        };
-        head_error
-            .map(|e| vec![Err(e)])
-            .into_iter()
-            .chain(batches.map(decode).take_while(|batch| !batch.is_empty()))
+                decode_all(&run, &mut decoded);
+                decoded.retain(|e| e.as_ref().map_or(true, |e| in_range(e.seq)));
+                (any_in_range || !decoded.is_empty()).then_some(decoded)
+            };
+        head_error.map(|e| vec![Err(e)]).into_iter().chain(batches.map_while(decode))
     }
 
     /// Every event in chain order as the interchange format: what `export`

@@ -330,6 +330,13 @@ impl Projection {
         first
     }
 
+    /// The status of commitment `id` as of `as_of`, if it exists then: the
+    /// row [`Projection::statuses`] would list for it, without the others.
+    pub fn status_of(&self, id: &str, as_of: NaiveDate) -> Option<CommitmentStatus> {
+        let c = self.commitments.get(id)?;
+        self.status(id, c, &self.voided(), as_of)
+    }
+
     /// The status of commitment `id` as of `as_of`, if it exists then.
     fn status(
         &self,

@@ -33,7 +33,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         anyhow::bail!("no commitment '{}' in the ledger (see `pledger status` for the ids)", args.id);
     };
     let as_of = args.as_of.unwrap_or_else(|| ctx.today());
-    let status = ledger.projection(None)?.statuses(as_of).into_iter().find(|c| c.id == args.id);
+    let projection = ledger.projection(None)?;
+    let status = projection.status_of(&args.id, as_of);
+    super::leave_to_exit(projection);
     let mut out = anstream::stdout().lock();
     if args.json {
         let json = serde_json::json!({ "commitment": history.commitment, "entries": history.entries, "status": status });

@@ -6,6 +6,7 @@ mod crash;
 mod deadline;
 mod generate;
 mod golden;
+mod history;
 mod hostile;
 mod readme;
 mod record;

@@ -338,6 +338,36 @@ fn folding_owned_events_gives_the_projection_that_folding_borrowed_ones_gives() 
     assert!(!owned.statuses(date("2026-11-28")).is_empty());
 }
 
+/// Given a generated ledger with every kind of event, when one
+/// commitment's status is asked for (as `pledger show` does), then it is
+/// that commitment's row in the full list, on every date, and nothing for
+/// an id that is not a commitment.
+#[test]
+fn the_status_of_one_commitment_is_its_row_in_the_full_list() {
+    let mut projection = Projection::default();
+    for (seq, line) in (1..).zip(generated_lines(3000)) {
+        projection.apply_owned(seq, pledger::chain::Hash([seq as u8; 32]), line.event, &mut |_| None);
+    }
+    let mut compared = 0;
+    for as_of in ["2025-01-01", "2026-01-16", "2026-07-01", "2026-11-28", "2030-01-01"] {
+        let rows = projection.statuses(date(as_of));
+        for row in &rows {
+            assert_eq!(
+                projection.status_of(&row.id, date(as_of)).as_ref(),
+                Some(row),
+                "{} as of {as_of}",
+                row.id
+            );
+            compared += 1;
+        }
+        // Ids with no row that day: not commitments, or not announced yet.
+        for id in ["no-such-commitment", "in-jp-2026"] {
+            assert_eq!(projection.status_of(id, date(as_of)), None, "{id} as of {as_of}");
+        }
+    }
+    assert!(compared > 1000, "{compared} rows compared");
+}
+
 /// Given a ledger whose newest snapshot is stored as stores written before
 /// snapshot part trees kept it (pieces cut anywhere, mid-line too, in one
 /// tree), when its projection is read, then that snapshot is used, and it

@@ -1,0 +1,205 @@
+//! `pledger show`: a commitment's story is exactly the events that concern
+//! it, in chain order, each marked if a later retraction voided it.
+
+use pledger::event::{Event, EventRef};
+use pledger::history::History;
+use pledger::input::read_lines;
+use pledger::ledger::Ledger;
+use pledger::{OpenMode, Stamp};
+
+use crate::support::{stdout, TestLedger};
+
+/// A ledger built from `groups` of lines, each group one import. `{uuid N}`
+/// in a line is replaced by the uuid of the event at seq N.
+fn ledger_from(dir: &std::path::Path, groups: &[&[&str]]) -> Ledger {
+    let ledger = Ledger::open(&dir.join("l.db"), OpenMode::Create).unwrap();
+    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };
+    for group in groups {
+        let mut text = group.join("\n");
+        while let Some(start) = text.find("{uuid ") {
+            let end = start + text[start..].find('}').unwrap();
+            let seq: u64 = text[start + 6..end].parse().unwrap();
+            let uuid = ledger.envelope(seq).unwrap().unwrap().uuid;
+            text.replace_range(start..=end, &uuid.to_string());
+        }
+        let (lines, errors) = read_lines("t.jsonl", text.as_bytes(), |_| {});
+        assert!(errors.is_empty(), "{errors:?}");
+        ledger.append(&lines, None, &stamp).unwrap();
+    }
+    ledger
+}
+
+/// A story as (seq, retracted) pairs, or none for an id with no commitment.
+type Story<'a> = Option<&'a [(u64, bool)]>;
+
+/// The story as (seq, retracted) pairs.
+fn story(ledger: &Ledger, id: &str) -> Option<Vec<(u64, bool)>> {
+    let history = History::of(ledger, id).unwrap()?;
+    Some(history.entries.iter().map(|e| (e.envelope.seq, e.retracted)).collect())
+}
+
+/// Every kind of event that can concern a commitment, events that do not,
+/// and one whose title is another commitment's id (so its bytes hold the id
+/// as a JSON string without concerning it).
+const FIRST: &[&str] = &[
+    r#"{"type":"announcement","id":"summit","date":"2026-01-16","title":"Summit","parties":["India","Japan"]}"#, // 1
+    r#"{"type":"announcement","id":"other","date":"2026-01-17","title":"Other","parties":["Japan"]}"#, // 2
+    r#"{"type":"commitment","id":"esd","announcement":"summit","title":"Hold a dialogue","deadline":"first half of 2026"}"#, // 3
+    r#"{"type":"commitment","id":"ai","announcement":"summit","title":"Launch an AI dialogue","deadline":"by the end of 2027"}"#, // 4
+    r#"{"type":"commitment","id":"x","announcement":"other","title":"esd","deadline":"in 2026"}"#, // 5
+    r#"{"type":"meeting","id":"m1","date":"2026-05-20","title":"Held","fulfils":["esd"],"progresses":["ai"]}"#, // 6
+    r#"{"type":"deadline","commitment":"esd","date":"2026-03-01","deadline":"by the end of 2026","reason":"Review"}"#, // 7
+    r#"{"type":"progress","commitment":"ai","date":"2026-03-02","note":"Agenda agreed"}"#, // 8
+    r#"{"type":"retraction","retracts":7,"reason":"Wrong commitment"}"#,                   // 9
+    r#"{"type":"retraction","retracts":8,"reason":"Duplicate"}"#,                          // 10
+    r#"{"type":"retraction","retracts":9,"reason":"The revision was right"}"#,             // 11
+    r#"{"type":"commitment","id":"new-esd","announcement":"summit","title":"Hold a bigger dialogue","deadline":"in 2027"}"#, // 12
+    r#"{"type":"outcome","commitment":"esd","date":"2026-06-01","outcome":"superseded","by":"new-esd"}"#, // 13
+];
+
+/// Given the events above, then a retraction by uuid of the meeting and a
+/// meeting about the other announcement's commitment.
+const SECOND: &[&str] = &[
+    r#"{"type":"retraction","retracts":"{uuid 6}","reason":"Not held after all"}"#, // 14
+    r#"{"type":"meeting","id":"m2","date":"2026-06-02","title":"Held elsewhere","fulfils":["x"]}"#, // 15
+];
+
+#[test]
+fn a_story_is_exactly_the_events_that_concern_the_commitment() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_from(dir.path(), &[FIRST, SECOND]);
+    // (id, expected story as (seq, retracted)).
+    let table: &[(&str, Story)] = &[
+        // Its announcement, itself, the meeting (retracted by uuid), the
+        // revision (its retraction was retracted), both retractions, the
+        // supersession and the retraction of the meeting; not the other
+        // announcement's commitment whose title is "esd".
+        (
+            "esd",
+            Some(&[
+                (1, false),
+                (3, false),
+                (6, true),
+                (7, false),
+                (9, true),
+                (11, false),
+                (13, false),
+                (14, false),
+            ]),
+        ),
+        ("ai", Some(&[(1, false), (4, false), (6, true), (8, true), (10, false), (14, false)])),
+        // A replacement's story holds the supersession that names it.
+        ("new-esd", Some(&[(1, false), (12, false), (13, false)])),
+        ("x", Some(&[(2, false), (5, false), (15, false)])),
+        // No commitment, or an announcement's id: no story.
+        ("nothing", None),
+        ("summit", None),
+    ];
+    let mut failures = Vec::new();
+    for (id, want) in table {
+        let got = story(&ledger, id);
+        if got.as_deref() != *want {
+            failures.push(format!("{id}: expected {want:?}, got {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn show_prints_the_story_and_the_status_of_one_commitment() {
+    // Given the same ledger, imported through the binary ...
+    let t = TestLedger::new();
+    t.import("first.jsonl", &FIRST.join("\n"));
+    let uuid = {
+        let ledger = t.open();
+        ledger.envelope(6).unwrap().unwrap().uuid.to_string()
+    };
+    t.import("second.jsonl", &SECOND.join("\n").replace("{uuid 6}", &uuid));
+    // ... when one commitment is shown as JSON ...
+    let out = t.pledger().args(["show", "esd", "--as-of", "2026-07-01", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    // ... then its entries are its story, and its status is its row in
+    // `status`: superseded on 2026-06-01.
+    let seqs: Vec<u64> =
+        json["entries"].as_array().unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [1, 3, 6, 7, 9, 11, 13, 14]);
+    assert_eq!(json["status"]["status"], "superseded");
+    assert_eq!(json["status"]["superseded_by"], "new-esd");
+    let status = t.pledger().args(["status", "--as-of", "2026-07-01", "--json"]).output().unwrap();
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();
+    let row = rows.as_array().unwrap().iter().find(|r| r["id"] == "esd").unwrap();
+    assert_eq!(&json["status"], row);
+}
+
+/// Given a generated ledger large enough to be decoded in several batches,
+/// when every commitment's story is taken (a sample of them, spread over the
+/// chain), then it is what a scan that decodes every event finds under the
+/// rule of `History::of`.
+#[test]
+fn stories_match_a_scan_that_decodes_every_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(&dir.path().join("l.db"), OpenMode::Create).unwrap();
+    let text = crate::generate::text(15_000);
+    let (lines, errors) = read_lines("generated.jsonl", text.as_bytes(), |_| {});
+    assert!(errors.is_empty(), "{errors:?}");
+    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };
+    ledger.append(&lines, None, &stamp).unwrap();
+    let all: Vec<_> = ledger.envelopes(1).map(Result::unwrap).collect();
+    let commitments: Vec<(String, String)> = all
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Commitment(c) => Some((c.id.to_string(), c.announcement.to_string())),
+            _ => None,
+        })
+        .collect();
+    assert!(commitments.len() > 1000, "the mix has {} commitments", commitments.len());
+    let step = commitments.len() / 40;
+    let mut checked = 0;
+    for (id, announcement) in commitments.iter().step_by(step).chain(commitments.last()) {
+        // The rule, applied to every decoded event.
+        let mut seqs = std::collections::HashSet::new();
+        let mut uuids = std::collections::HashSet::new();
+        let mut want = Vec::new();
+        for e in &all {
+            let related = match &e.event {
+                Event::Announcement(a) => a.id.as_str() == announcement,
+                Event::Retraction(r) => match r.retracts {
+                    EventRef::Seq(seq) => seqs.contains(&seq),
+                    EventRef::Uuid(uuid) => uuids.contains(&uuid),
+                },
+                event => event.commitments().iter().any(|c| c.as_str() == id),
+            };
+            if related {
+                seqs.insert(e.seq);
+                uuids.insert(e.uuid);
+                want.push(e.seq);
+            }
+        }
+        let got: Vec<u64> =
+            History::of(&ledger, id).unwrap().unwrap().entries.iter().map(|e| e.envelope.seq).collect();
+        assert_eq!(got, want, "{id}");
+        checked += 1;
+    }
+    assert!(checked >= 40);
+}
+
+/// Given a ledger of several decoding batches, when it is scanned for a few
+/// records only, then each is found, however many batches in between hold
+/// none (a batch with nothing kept is not the end of the chain).
+#[test]
+fn a_scan_for_a_few_records_finds_them_across_empty_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(&dir.path().join("l.db"), OpenMode::Create).unwrap();
+    let (lines, errors) = read_lines("generated.jsonl", crate::generate::text(30_000).as_bytes(), |_| {});
+    assert!(errors.is_empty(), "{errors:?}");
+    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };
+    ledger.append(&lines, None, &stamp).unwrap();
+    let wanted = [1, 2, 14_999, 29_999, 30_000];
+    let got: Vec<u64> =
+        ledger.envelopes_where(1, |r| wanted.contains(&r.seq())).map(|e| e.unwrap().seq).collect();
+    assert_eq!(got, wanted);
+    let from_the_middle: Vec<u64> =
+        ledger.envelopes_where(15_000, |r| wanted.contains(&r.seq())).map(|e| e.unwrap().seq).collect();
+    assert_eq!(from_the_middle, [29_999, 30_000]);
+}
