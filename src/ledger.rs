@@ -387,19 +387,21 @@ impl Ledger {
         });
         let in_range = move |seq: u64| seq >= from && seq <= limit;
         // A batch's decoded events, or `None` once a batch holds nothing in
-        // range: the scan has passed the head read above.
+        // range or before it: the scan has passed the head read above. (A
+        // batch of records before `from` is not the end: the journaled
+        // tail is read whole, and can hold more than a batch before it.)
         let decode =
             move |batch: Vec<Result<Chunk, StoreError>>| -> Option<Vec<Result<Envelope, StoreError>>> {
                 // A chunk's decoded records, and whether it held any in range
-                // (before `keep`: a batch whose records it rejected all is not
-                // the end).
+                // or before it (before `keep`: a batch whose records it
+                // rejected all is not the end).
                 let decode = |chunk: &Chunk| -> (Vec<Result<Envelope, StoreError>>, bool) {
-                    let mut any_in_range = false;
+                    let mut not_past = false;
                     let decoded = chunk
                         .records()
                         .filter(|r| match r {
                             Ok(r) => {
-                                any_in_range |= in_range(r.seq());
+                                not_past |= r.seq() <= limit;
                                 keep(r)
                             }
                             Err(_) => true,
@@ -412,16 +414,16 @@ impl Ledger {
                             })
                         })
                         .collect();
-                    (decoded, any_in_range)
+                    (decoded, not_past)
                 };
                 // Runs of chunks are decoded together; a store error keeps its
                 // place.
                 let mut decoded = Vec::new();
-                let mut any_in_range = false;
+                let mut not_past = false;
                 let mut decode_all = |chunks: &[Chunk], decoded: &mut Vec<_>| {
-                    for (part, in_range) in parallel_map_from(2, chunks, decode) {
+                    for (part, chunk_not_past) in parallel_map_from(2, chunks, decode) {
                         decoded.extend(part);
-                        any_in_range |= in_range;
+                        not_past |= chunk_not_past;
                     }
                 };
                 let mut run = Vec::new();
@@ -437,7 +439,7 @@ impl Ledger {
                 }
                 decode_all(&run, &mut decoded);
                 decoded.retain(|e| e.as_ref().map_or(true, |e| in_range(e.seq)));
-                (any_in_range || !decoded.is_empty()).then_some(decoded)
+                (not_past || !decoded.is_empty()).then_some(decoded)
             };
         head_error.map(|e| vec![Err(e)]).into_iter().chain(batches.map_while(decode))
     }
@@ -675,6 +677,14 @@ impl Ledger {
             if let Some(map) = &mut uuids {
                 map.insert(envelope.uuid, envelope.seq);
             }
+        }
+        // `to` is at most the head, and the chain holds every seq up to it:
+        // a projection that stopped short would be wrong without saying so.
+        if projection.seq < to {
+            return Err(self.unreadable(format!(
+                "the events after seq {} could not be read (the projection needs them up to seq {to})",
+                projection.seq
+            )));
         }
         Ok(projection)
     }

@@ -368,6 +368,32 @@ fn the_status_of_one_commitment_is_its_row_in_the_full_list() {
     assert!(compared > 1000, "{compared} rows compared");
 }
 
+/// Given a ledger whose last events are still in the journal, more of them
+/// than one decoding batch holds (appended in blocks, so no checkpoint has
+/// moved them into sled), and a snapshot inside that tail, when the events
+/// from late in the tail are read and the status is taken, then every event
+/// is there, and the status is the one the same ledger gives once reopened.
+#[test]
+fn a_long_journaled_tail_is_read_whole_from_any_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.db");
+    let ledger = Ledger::open(&path, OpenMode::Create).unwrap().with_snapshot_every(15_000);
+    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };
+    for block in generated_lines(16_000).chunks(400) {
+        ledger.append(block, None, &stamp).unwrap();
+    }
+    assert_eq!(ledger.head().unwrap().seq, 16_000);
+    assert_eq!(ledger.envelopes(15_500).count(), 501);
+    assert_eq!(ledger.envelopes(1).count(), 16_000);
+    let projection = ledger.projection(None).unwrap();
+    assert_eq!(projection.seq, 16_000);
+    let statuses = projection.statuses(date("2026-11-28"));
+    drop(ledger);
+    let reopened = Ledger::open(&path, OpenMode::Existing).unwrap();
+    assert_eq!(reopened.projection(None).unwrap().statuses(date("2026-11-28")), statuses);
+    assert_eq!(reopened.projection_replayed(None).unwrap().statuses(date("2026-11-28")), statuses);
+}
+
 /// Given a ledger whose newest snapshot is stored as stores written before
 /// snapshot part trees kept it (pieces cut anywhere, mid-line too, in one
 /// tree), when its projection is read, then that snapshot is used, and it
