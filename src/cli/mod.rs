@@ -267,10 +267,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// Prints an error and returns its exit code: 3 when the ledger cannot be
 /// used, 2 for everything the user can fix in their input.
 pub fn report(err: &anyhow::Error) -> ExitCode {
-    if let Some(io) = err.downcast_ref::<io::Error>() {
-        if io.kind() == io::ErrorKind::BrokenPipe {
-            return ExitCode::SUCCESS;
-        }
+    // The reader of the output has gone (`pledger log | head`): stop
+    // quietly, as Unix tools do. serde_json wraps the write error it meets.
+    let kind = match (err.downcast_ref::<io::Error>(), err.downcast_ref::<serde_json::Error>()) {
+        (Some(io), _) => Some(io.kind()),
+        (None, Some(json)) => json.io_error_kind(),
+        (None, None) => None,
+    };
+    if kind == Some(io::ErrorKind::BrokenPipe) {
+        return ExitCode::SUCCESS;
     }
     let code = exit_code(err);
     if let Some(RejectError::Input(errors)) = err.downcast_ref::<RejectError>() {
