@@ -51,10 +51,22 @@ impl History {
             std::str::from_utf8(record.body())
                 .map_or(true, |body| needles.iter().any(|n| body.contains(n.as_str())))
         };
+        History::from_events(id, &announcement, ledger.envelopes_where(1, may_concern)).map(Some)
+    }
+
+    /// The history of commitment `id`, announced in `announcement`, among
+    /// `envelopes`: the chain in order from its first event, or any part of
+    /// it in order that keeps every event that concerns the commitment (as
+    /// [`History::of`] reads it).
+    pub fn from_events(
+        id: &str,
+        announcement: &str,
+        envelopes: impl IntoIterator<Item = Result<Envelope, StoreError>>,
+    ) -> Result<History, StoreError> {
         let mut seqs = HashSet::new();
         let mut uuids = HashSet::new();
         let mut entries = Vec::new();
-        for envelope in ledger.envelopes_where(1, may_concern) {
+        for envelope in envelopes {
             let envelope = envelope?;
             let related = match &envelope.event {
                 Event::Announcement(a) => a.id.as_str() == announcement,
@@ -88,6 +100,6 @@ impl History {
         for entry in &mut entries {
             entry.retracted = voided.contains(&entry.envelope.seq);
         }
-        Ok(Some(History { commitment: id.to_owned(), entries }))
+        Ok(History { commitment: id.to_owned(), entries })
     }
 }
