@@ -365,9 +365,9 @@ impl Store {
         let mut listed = std::collections::HashSet::new();
         for item in self.snapshot_heads.iter() {
             let (key, head) = item.map_err(|e| self.error(e))?;
-            let (Some(seq), Some(count)) = (decode_seq(&key), head.get(32..36)) else { continue };
-            if head.get(36) == Some(&SNAPSHOT_IN_TREES) {
-                let count = u32::from_be_bytes(count.try_into().expect("4 bytes"));
+            if let (Some(seq), Some(PartsLayout { count, in_trees: true })) =
+                (decode_seq(&key), PartsLayout::of(&head))
+            {
                 listed.extend((0..count).map(|i| snapshot_part_tree(seq, i)));
             }
         }
@@ -1131,10 +1131,10 @@ impl Store {
         let Some(head) = self.snapshot_heads.get(seq.to_be_bytes()).map_err(|e| self.error(e))? else {
             return Ok(None);
         };
-        let Some(count) = head.get(32..36).map(|c| u32::from_be_bytes(c.try_into().expect("4 bytes"))) else {
+        let Some(PartsLayout { count, in_trees }) = PartsLayout::of(&head) else {
             return Ok(None);
         };
-        if head.get(36) == Some(&SNAPSHOT_IN_TREES) {
+        if in_trees {
             let parts: Vec<u32> = (0..count).collect();
             let read =
                 parallel_map_from(2, &parts, |&i| match self.existing_tree(&snapshot_part_tree(seq, i))? {
@@ -1168,8 +1168,7 @@ impl Store {
 
     fn remove_snapshot(&self, seq: u64) -> Result<(), StoreError> {
         let head = self.snapshot_heads.remove(seq.to_be_bytes()).map_err(|e| self.error(e))?;
-        if let Some(head) = head.filter(|h| h.get(36) == Some(&SNAPSHOT_IN_TREES)) {
-            let count = u32::from_be_bytes(head[32..36].try_into().expect("4 bytes"));
+        if let Some(PartsLayout { count, in_trees: true }) = head.as_deref().and_then(PartsLayout::of) {
             for i in 0..count {
                 self.db.drop_tree(snapshot_part_tree(seq, i)).map_err(|e| self.error(e))?;
             }
@@ -1974,6 +1973,23 @@ pub const SNAPSHOTS_KEPT: usize = 2;
 /// ([`snapshot_part_tree`]); a head without it is 36 bytes, and its parts are
 /// in `snapshot_parts`.
 const SNAPSHOT_IN_TREES: u8 = 2;
+
+/// Where a snapshot head (its covered hash, part count and, for parts in
+/// trees of their own, [`SNAPSHOT_IN_TREES`]) says the snapshot's parts are.
+struct PartsLayout {
+    count: u32,
+    /// In trees of their own ([`snapshot_part_tree`]), or else in
+    /// `snapshot_parts`.
+    in_trees: bool,
+}
+
+impl PartsLayout {
+    /// The layout a head gives, or `None` for a head too short to say.
+    fn of(head: &[u8]) -> Option<PartsLayout> {
+        let count = u32::from_be_bytes(head.get(32..36)?.try_into().expect("4 bytes"));
+        Some(PartsLayout { count, in_trees: head.get(36) == Some(&SNAPSHOT_IN_TREES) })
+    }
+}
 
 /// The prefix of the trees holding snapshot parts.
 const SNAPSHOT_TREE_PREFIX: &str = "snapshot.";

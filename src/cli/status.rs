@@ -52,27 +52,35 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     if args.json {
         serde_json::to_writer_pretty(&mut out, &rows)?;
         writeln!(out)?;
-        out.flush()?;
-        super::leave_to_exit((projection, rows));
-        return Ok(ExitCode::SUCCESS);
+    } else {
+        print_table(&mut out, &rows, as_of)?;
+        print_summary(&mut out, &rows, as_of, projection.seq)?;
     }
-    print_table(&mut out, &rows, as_of)?;
+    out.flush()?;
+    super::leave_to_exit((projection, rows));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The last line: how many commitments, as of when, at which seq, and how
+/// many have each status.
+fn print_summary(
+    out: &mut impl Write,
+    rows: &[CommitmentStatus],
+    as_of: NaiveDate,
+    seq: u64,
+) -> std::io::Result<()> {
     let mut counts: BTreeMap<Status, usize> = BTreeMap::new();
-    for row in &rows {
+    for row in rows {
         *counts.entry(row.status).or_default() += 1;
     }
     let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
     writeln!(
         out,
-        "{} commitment{} as of {as_of}, ledger at seq {}: {}",
+        "{} commitment{} as of {as_of}, ledger at seq {seq}: {}",
         rows.len(),
         if rows.len() == 1 { "" } else { "s" },
-        projection.seq,
         if summary.is_empty() { "none".to_owned() } else { summary.join(", ") }
-    )?;
-    out.flush()?;
-    super::leave_to_exit((projection, rows));
-    Ok(ExitCode::SUCCESS)
+    )
 }
 
 /// The table: id, status, deadline, what the status means in days, title.

@@ -3,31 +3,10 @@
 
 use pledger::event::Event;
 use pledger::history::History;
-use pledger::input::read_lines;
-use pledger::ledger::Ledger;
-use pledger::{OpenMode, Stamp};
+use pledger::ledger::{Ledger, DEFAULT_SNAPSHOT_EVERY};
+use pledger::OpenMode;
 
-use crate::support::{stdout, TestLedger};
-
-/// A ledger built from `groups` of lines, each group one import. `{uuid N}`
-/// in a line is replaced by the uuid of the event at seq N.
-fn ledger_from(dir: &std::path::Path, groups: &[&[&str]]) -> Ledger {
-    let ledger = Ledger::open(&dir.join("l.db"), OpenMode::Create).unwrap();
-    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };
-    for group in groups {
-        let mut text = group.join("\n");
-        while let Some(start) = text.find("{uuid ") {
-            let end = start + text[start..].find('}').unwrap();
-            let seq: u64 = text[start + 6..end].parse().unwrap();
-            let uuid = ledger.envelope(seq).unwrap().unwrap().uuid;
-            text.replace_range(start..=end, &uuid.to_string());
-        }
-        let (lines, errors) = read_lines("t.jsonl", text.as_bytes(), |_| {});
-        assert!(errors.is_empty(), "{errors:?}");
-        ledger.append(&lines, None, &stamp).unwrap();
-    }
-    ledger
-}
+use crate::support::{generated_lines, ledger_from, stamp, stdout, TestLedger};
 
 /// A story as (seq, retracted) pairs, or none for an id with no commitment.
 type Story<'a> = Option<&'a [(u64, bool)]>;
@@ -67,7 +46,7 @@ const SECOND: &[&str] = &[
 #[test]
 fn a_story_is_exactly_the_events_that_concern_the_commitment() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = ledger_from(dir.path(), &[FIRST, SECOND]);
+    let ledger = ledger_from(dir.path(), &[FIRST, SECOND], DEFAULT_SNAPSHOT_EVERY);
     // (id, expected story as (seq, retracted)).
     let table: &[(&str, Story)] = &[
         // Its announcement, itself, the meeting (retracted by uuid), the
@@ -140,11 +119,7 @@ fn show_prints_the_story_and_the_status_of_one_commitment() {
 fn stories_match_the_same_rule_over_every_decoded_event() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(&dir.path().join("l.db"), OpenMode::Create).unwrap();
-    let text = crate::generate::text(15_000);
-    let (lines, errors) = read_lines("generated.jsonl", text.as_bytes(), |_| {});
-    assert!(errors.is_empty(), "{errors:?}");
-    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };
-    ledger.append(&lines, None, &stamp).unwrap();
+    ledger.append(&generated_lines(15_000), None, &stamp()).unwrap();
     let all: Vec<_> = ledger.envelopes(1).map(Result::unwrap).collect();
     let commitments: Vec<(String, String)> = all
         .iter()
@@ -176,10 +151,7 @@ fn stories_match_the_same_rule_over_every_decoded_event() {
 fn a_scan_for_a_few_records_finds_them_across_empty_batches() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(&dir.path().join("l.db"), OpenMode::Create).unwrap();
-    let (lines, errors) = read_lines("generated.jsonl", crate::generate::text(30_000).as_bytes(), |_| {});
-    assert!(errors.is_empty(), "{errors:?}");
-    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };
-    ledger.append(&lines, None, &stamp).unwrap();
+    ledger.append(&generated_lines(30_000), None, &stamp()).unwrap();
     let wanted = [1, 2, 14_999, 29_999, 30_000];
     let got: Vec<u64> =
         ledger.envelopes_where(1, |r| wanted.contains(&r.seq())).map(|e| e.unwrap().seq).collect();

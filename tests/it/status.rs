@@ -9,24 +9,12 @@ use chrono::NaiveDate;
 use pledger::input::read_lines;
 use pledger::ledger::Ledger;
 use pledger::projection::{CommitmentStatus, Projection, Status};
-use pledger::{OpenMode, Stamp};
+use pledger::OpenMode;
+
+use crate::support::{generated_lines, ledger_from, stamp};
 
 const ANNOUNCEMENT: &str = r#"{"type":"announcement","id":"summit","date":"2026-01-16","title":"Summit","parties":["India","Japan"]}"#;
 const H1: &str = r#"{"type":"commitment","id":"esd","announcement":"summit","title":"Hold a dialogue","deadline":"first half of 2026"}"#;
-
-/// A ledger built from `groups` of lines, each group one import.
-fn ledger_from(dir: &std::path::Path, groups: &[&[&str]], snapshot_every: u64) -> Ledger {
-    let ledger =
-        Ledger::open(&dir.join("l.db"), OpenMode::Create).unwrap().with_snapshot_every(snapshot_every);
-    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };
-    for group in groups {
-        let text = group.join("\n");
-        let (lines, errors) = read_lines("t.jsonl", text.as_bytes(), |_| {});
-        assert!(errors.is_empty(), "{errors:?}");
-        ledger.append(&lines, None, &stamp).unwrap();
-    }
-    ledger
-}
 
 fn date(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -239,12 +227,8 @@ fn retracted_commitments_and_announcements_drop_out() {
 fn a_retraction_by_uuid_voids_its_target() {
     let dir = tempfile::tempdir().unwrap();
     let meeting = r#"{"type":"meeting","id":"m1","date":"2026-05-20","title":"Held","fulfils":["esd"]}"#;
-    let ledger = ledger_from(dir.path(), &[&[ANNOUNCEMENT, H1, meeting]], 10_000);
-    let uuid = ledger.envelope(3).unwrap().unwrap().uuid;
-    let line = format!(r#"{{"type":"retraction","retracts":"{uuid}","reason":"duplicate"}}"#);
-    let (lines, _) = read_lines("t.jsonl", line.as_bytes(), |_| {});
-    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: String::new() };
-    ledger.append(&lines, None, &stamp).unwrap();
+    let retraction = r#"{"type":"retraction","retracts":"{uuid 3}","reason":"duplicate"}"#;
+    let ledger = ledger_from(dir.path(), &[&[ANNOUNCEMENT, H1, meeting], &[retraction]], 10_000);
     assert_eq!(status_of(&ledger, "esd", "2026-07-01", None).unwrap().status, Overdue);
 }
 
@@ -314,13 +298,6 @@ fn status_cli_filters_and_prints_json_sorted_by_id() {
     assert_eq!(before[0]["status"], "pending");
 }
 
-/// The lines of a generated ledger of `events` events, decoded.
-fn generated_lines(events: u64) -> Vec<pledger::input::Line> {
-    let (lines, errors) = read_lines("generated.jsonl", crate::generate::text(events).as_bytes(), |_| {});
-    assert!(errors.is_empty(), "{errors:?}");
-    lines
-}
-
 /// Given a generated ledger with every kind of event, when it is folded
 /// once from borrowed events (as an import's snapshot is) and once from
 /// owned ones (as a replay is), then the two projections are the same.
@@ -378,7 +355,7 @@ fn a_long_journaled_tail_is_read_whole_from_any_seq() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("l.db");
     let ledger = Ledger::open(&path, OpenMode::Create).unwrap().with_snapshot_every(15_000);
-    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };
+    let stamp = stamp();
     for block in generated_lines(16_000).chunks(400) {
         ledger.append(block, None, &stamp).unwrap();
     }
@@ -403,7 +380,7 @@ fn a_snapshot_stored_the_old_way_in_pieces_cut_mid_line_is_still_read() {
     let lines = generated_lines(3000);
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(&dir.path().join("l.db"), OpenMode::Create).unwrap().with_snapshot_every(1000);
-    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };
+    let stamp = stamp();
     for group in lines.chunks(700) {
         ledger.append(group, None, &stamp).unwrap();
     }
@@ -434,7 +411,7 @@ fn parts_of_a_snapshot_never_listed_are_removed_when_the_ledger_is_next_opened_t
     let t = crate::support::TestLedger::new();
     let path = t.path();
     let ledger = Ledger::open(&path, OpenMode::Create).unwrap().with_snapshot_every(2);
-    let stamp = Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() };
+    let stamp = stamp();
     let (lines, _) = read_lines("t.jsonl", [ANNOUNCEMENT, H1].join("\n").as_bytes(), |_| {});
     ledger.append(&lines, None, &stamp).unwrap();
     let listed = ledger.store().intruder().snapshot_part_trees();

@@ -12,7 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use pledger::{Head, Ledger, OpenMode};
+use pledger::input::{read_lines, Line};
+use pledger::{Head, Ledger, OpenMode, Stamp};
 
 /// The path of the `pledger` binary that cargo built for these tests.
 pub fn binary() -> &'static Path {
@@ -165,4 +166,38 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         (z ^ (z >> 31)) % n.max(1)
     }
+}
+
+/// The stamp of events the tests append through the library: recorded on
+/// 2026-11-28 by "test".
+pub fn stamp() -> Stamp {
+    Stamp { now: "2026-11-28T00:00:00Z".parse().unwrap(), by: "test".into() }
+}
+
+/// The lines of a generated ledger of `events` events, decoded.
+pub fn generated_lines(events: u64) -> Vec<Line> {
+    let (lines, errors) = read_lines("generated.jsonl", crate::generate::text(events).as_bytes(), |_| {});
+    assert!(errors.is_empty(), "{errors:?}");
+    lines
+}
+
+/// A ledger in `dir` built through the library from `groups` of lines, each
+/// group one append, keeping a snapshot every `snapshot_every` events.
+/// `{uuid N}` in a line stands for the uuid of the event at seq N.
+pub fn ledger_from(dir: &Path, groups: &[&[&str]], snapshot_every: u64) -> Ledger {
+    let ledger =
+        Ledger::open(&dir.join("l.db"), OpenMode::Create).unwrap().with_snapshot_every(snapshot_every);
+    for group in groups {
+        let mut text = group.join("\n");
+        while let Some(start) = text.find("{uuid ") {
+            let end = start + text[start..].find('}').unwrap();
+            let seq: u64 = text[start + 6..end].parse().unwrap();
+            let uuid = ledger.envelope(seq).unwrap().unwrap().uuid;
+            text.replace_range(start..=end, &uuid.to_string());
+        }
+        let (lines, errors) = read_lines("t.jsonl", text.as_bytes(), |_| {});
+        assert!(errors.is_empty(), "{errors:?}");
+        ledger.append(&lines, None, &stamp()).unwrap();
+    }
+    ledger
 }
