@@ -55,7 +55,10 @@ pub enum CheckOutcome {
     LedgerTooShort { seq: u64, head: u64 },
     /// The events up to the report's position differ from the report's.
     ContentDiffers { reported: Hash, actual: Hash },
-    /// Same events, but the rules now give other statuses for these ids.
+    /// Same events, but the report's statuses are not what they give: for
+    /// these ids, or (with no ids) only in the report's counts. Either the
+    /// report was changed after it was made, or it was made under other
+    /// status rules or deadline conventions; the report cannot say which.
     StatusesDiffer { ids: Vec<String> },
 }
 

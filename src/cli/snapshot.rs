@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use pledger::report::{CheckOutcome, StatusReport};
+use pledger::report::{CheckOutcome, StatusReport, REPORT_FORMAT};
 use pledger::OpenMode;
 
 use super::Context;
@@ -43,6 +43,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             anyhow::anyhow!("{}:{}: expected a pledger status report: {e}", path.display(), e.line())
         })?;
         let name = path.display();
+        if report.format != REPORT_FORMAT {
+            anyhow::bail!("{name}: expected a report of format {REPORT_FORMAT:?}, found {:?}", report.format);
+        }
         return Ok(match report.check(&ledger)? {
             CheckOutcome::Matches { same_head } => {
                 println!(
@@ -66,9 +69,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             }
             CheckOutcome::StatusesDiffer { ids } => {
+                let what = match ids.as_slice() {
+                    [] => "its counts of statuses are".to_owned(),
+                    ids => format!("its statuses for {} are", ids.join(", ")),
+                };
                 eprintln!(
-                    "mismatch: {name}: the same events now give other statuses for {} (the rules or deadline conventions changed)",
-                    ids.join(", ")
+                    "mismatch: {name}: {what} not what the events up to seq {} give as of {}: \
+                     the report was changed after it was made, or made under other status rules or deadline conventions",
+                    report.ledger.seq, report.as_of
                 );
                 ExitCode::from(1)
             }

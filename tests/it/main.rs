@@ -10,6 +10,7 @@ mod history;
 mod hostile;
 mod readme;
 mod record;
+mod report;
 mod status;
 mod support;
 mod tamper;

@@ -1,0 +1,125 @@
+//! Published status reports: `snapshot --check` confirms a faithful report
+//! and names what differs in one that is not, without writing anything.
+
+use serde_json::{json, Value};
+
+use crate::support::{sample, sample_len, stderr, stdout, TestLedger};
+
+const AS_OF: &str = "2026-11-28";
+
+/// A ledger of `sample(3)` and its report as of [`AS_OF`], as published.
+fn published() -> (TestLedger, Value) {
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(3));
+    let out = t.pledger().args(["snapshot", "--as-of", AS_OF]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (t, report)
+}
+
+fn row<'r>(report: &'r mut Value, id: &str) -> &'r mut Value {
+    report["commitments"].as_array_mut().unwrap().iter_mut().find(|r| r["id"] == id).unwrap()
+}
+
+/// Checks `text` as a published report: exit code, stdout, stderr.
+fn check(t: &TestLedger, text: &str) -> (i32, String, String) {
+    t.write("report.json", text);
+    // Named as a user would, relative to the directory it is run in.
+    let out = t.pledger().args(["snapshot", "--check", "report.json"]).output().unwrap();
+    (out.status.code().unwrap_or(-1), stdout(&out), stderr(&out))
+}
+
+#[test]
+fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
+    let seq = sample_len(3);
+    type Alter = fn(&mut Value);
+    // (what was done to the published report, exit code, what the check says)
+    let cases: &[(&str, Alter, i32, &str)] = &[
+        ("nothing", |_| {}, 0, &format!("ok: report.json matches the ledger at seq {seq} as of {AS_OF}")),
+        (
+            "an overdue commitment shown as met",
+            |r| row(r, "c3")["status"] = json!("met"),
+            1,
+            &format!(
+                "mismatch: report.json: its statuses for c3 are not what the events up to seq {seq} give as of {AS_OF}: \
+                 the report was changed after it was made, or made under other status rules or deadline conventions"
+            ),
+        ),
+        ("a late fulfilment shown as on time", |r| row(r, "c2")["on_time"] = json!(true), 1, "its statuses for c2 are"),
+        (
+            "a commitment left out",
+            |r| r["commitments"].as_array_mut().unwrap().retain(|c| c["id"] != "c3"),
+            1,
+            "its statuses for c3 are",
+        ),
+        ("only a count changed", |r| r["counts"]["overdue"] = json!(0), 1, "its counts of statuses are not what"),
+        (
+            "another content hash",
+            |r| r["ledger"]["content_hash"] = json!("00".repeat(32)),
+            1,
+            &format!("was computed from events with content hash {}, but this ledger's events", "00".repeat(32)),
+        ),
+        (
+            "a position beyond the head",
+            |r| r["ledger"]["seq"] = json!(99),
+            1,
+            &format!("mismatch: report.json was computed at seq 99, but this ledger ends at seq {seq}"),
+        ),
+        (
+            "another format",
+            |r| r["format"] = json!("pledger status report v9"),
+            2,
+            "report.json: expected a report of format \"pledger status report v1\", found \"pledger status report v9\"",
+        ),
+        ("a field it does not have", |r| r["signed_by"] = json!("me"), 2, "report.json:"),
+    ];
+    for (what, alter, code, says) in cases {
+        // Given a published report, altered
+        let (t, mut report) = published();
+        let head = t.head();
+        alter(&mut report);
+        // When it is checked against the ledger
+        let (got, out, err) = check(&t, &serde_json::to_string_pretty(&report).unwrap());
+        // Then the exit code and the message say what differs, and nothing is written
+        assert_eq!(got, *code, "{what}: {out}{err}");
+        assert!(out.contains(says) || err.contains(says), "{what}: expected {says:?} in\n{out}{err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        assert_eq!(t.head(), head, "{what}");
+    }
+}
+
+#[test]
+fn a_report_that_is_not_json_is_refused_with_its_line() {
+    // Given a file that is not a report
+    let (t, _) = published();
+    // When it is checked
+    let (code, _, err) = check(&t, "{\n  \"format\": \"pledger status report v1\",\n  oops\n}\n");
+    // Then the error names the file and line
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("report.json:3: expected a pledger status report"), "{err}");
+}
+
+#[test]
+fn a_report_still_checks_after_later_events_and_on_another_copy_of_the_same_events() {
+    // Given a published report
+    let (t, report) = published();
+    let text = serde_json::to_string_pretty(&report).unwrap();
+    // When later events are appended, one of them retracting a fulfilment the report counted
+    t.import(
+        "later.jsonl",
+        "{\"type\":\"retraction\",\"retracts\":5,\"reason\":\"The meeting did not take place\"}\n",
+    );
+    let (code, out, err) = check(&t, &text);
+    // Then the report still matches the events up to its own position
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ok: report.json matches"), "{out}");
+    // And given another ledger built from the same events by someone else
+    let copy = TestLedger::new();
+    let file = copy.write("events.jsonl", sample(3));
+    copy.pledger().env("PLEDGER_AUTHOR", "someone else").arg("import").arg(file).assert().success();
+    // When the report is checked against it
+    let (code, out, err) = check(&copy, &text);
+    // Then it matches, with a note that the head hash (who recorded, when) differs
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("note: the head hash differs"), "{out}");
+}
