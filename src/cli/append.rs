@@ -2,6 +2,7 @@
 //! head is still the one the caller saw.
 
 use std::io::Read;
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -47,11 +48,18 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Create)?;
     let lines = [Line { origin, event }];
     let appended = ledger.append(&lines, args.expect_head, &ctx.stamp())?;
+    let mut out = super::stdout_unbuffered();
     match appended.new.first() {
-        Some(e) => {
-            println!("#{} {} {} {}", e.seq, e.hash.short(), e.line.event.type_name(), e.line.event.label())
-        }
-        None => println!("already recorded; head {}", appended.head),
+        Some(e) => writeln!(
+            out,
+            "#{} {} {} {}",
+            e.seq,
+            e.hash.short(),
+            e.line.event.type_name(),
+            e.line.event.label()
+        ),
+        None => writeln!(out, "already recorded; head {}", appended.head),
     }
+    .with_context(|| super::appended_but(appended.new.len(), appended.head))?;
     Ok(ExitCode::SUCCESS)
 }

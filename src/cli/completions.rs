@@ -9,7 +9,7 @@
 //! script is best generated anew at shell start-up, as the README says.)
 
 use std::ffi::OsString;
-use std::io::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -53,7 +53,7 @@ pub fn run(args: Args, _ctx: &Context) -> anyhow::Result<ExitCode> {
     };
     let mut script = Vec::new();
     shell.write_registration(VAR, "pledger", "pledger", &completer(), &mut script)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::raw_stdout();
     out.write_all(&script)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)

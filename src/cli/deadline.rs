@@ -1,6 +1,7 @@
 //! `pledger deadline PHRASE --anchor DATE`: how pledger reads a deadline
 //! phrase, without touching a ledger.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use pledger::deadline;
@@ -26,10 +27,11 @@ pub struct Args {
 
 pub fn run(args: Args, _ctx: &Context) -> anyhow::Result<ExitCode> {
     let deadline = deadline::parse(&args.phrase, args.anchor.0)?;
+    let mut out = super::stdout_unbuffered();
     if args.json {
-        println!("{}", serde_json::to_string(&deadline)?);
+        writeln!(out, "{}", serde_json::to_string(&deadline)?)?;
     } else {
-        println!("{deadline}");
+        writeln!(out, "{deadline}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -41,9 +41,13 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         );
     }
     let today = ctx.today();
-    let mut out = anstream::stdout().lock();
+    let mut out = super::stdout_unbuffered();
     writeln!(out, "pledger demo: the 18th India-Japan Strategic Dialogue, New Delhi, 16 January 2026")?;
-    writeln!(out, "(reported by the Hindustan Times; source text in ../shared/sources/)\n")?;
+    // Cited as the events cite it: the report's text is not part of the project.
+    writeln!(
+        out,
+        "(as reported by the Hindustan Times: \"India, Japan unveil initiatives on critical minerals, AI and defence at strategic dialogue\")\n"
+    )?;
 
     let (lines, errors) = input::read_lines(SAMPLE_NAME, SAMPLE.as_bytes(), |_| {});
     if !errors.is_empty() {

@@ -21,8 +21,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = BufWriter::new(super::raw_stdout());
     let to = super::check_at(&ledger, args.to, "--to")?;
     for event in ledger.exported_events(to) {
         out.write_all(&event?.canonical_json())?;

@@ -1,6 +1,7 @@
 //! `pledger head`: the seq and hash of the last event, in the `SEQ:HASH`
 //! form that `verify --head` and `append --expect-head` take.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use pledger::OpenMode;
@@ -19,10 +20,11 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let head = ctx.open(OpenMode::Existing)?.head()?;
+    let mut out = super::stdout_unbuffered();
     if args.json {
-        println!("{}", serde_json::to_string(&head)?);
+        writeln!(out, "{}", serde_json::to_string(&head)?)?;
     } else {
-        println!("{head}");
+        writeln!(out, "{head}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

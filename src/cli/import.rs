@@ -2,7 +2,9 @@
 //! nothing. Every line of every file is checked first; any problem is
 //! reported as `FILE:LINE: message` and nothing is appended.
 
+use anyhow::Context as _;
 use std::io::IsTerminal;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -52,12 +54,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         return Err(RejectError::Input(InputErrors(errors)).into());
     }
     let appended = ledger.append(&lines, None, &ctx.stamp())?;
-    println!(
+    writeln!(
+        super::stdout_unbuffered(),
         "{} new, {} already recorded; head {}",
         appended.new.len(),
         appended.already_recorded,
         appended.head
-    );
+    )
+    .with_context(|| super::appended_but(appended.new.len(), appended.head))?;
     super::leave_to_exit(lines);
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! `pledger init`: create an empty ledger.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use pledger::OpenMode;
@@ -14,10 +15,11 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let existed = ctx.ledger.join("db").exists();
     let ledger = ctx.open(OpenMode::Create)?;
     let head = ledger.head()?;
+    let mut out = super::stdout_unbuffered();
     if existed {
-        println!("ledger at {} already exists: {} events, head {head}", ctx.ledger.display(), head.seq);
+        writeln!(out, "ledger at {} already exists: {} events, head {head}", ctx.ledger.display(), head.seq)?;
     } else {
-        println!("created an empty ledger at {}", ctx.ledger.display());
+        writeln!(out, "created an empty ledger at {}", ctx.ledger.display())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 //! definitions as `--help`: pledger.1, and one page per command
 //! (pledger-record.1, pledger-record-commitment.1, …).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,7 +26,11 @@ pub fn run(args: Args, _ctx: &Context) -> anyhow::Result<ExitCode> {
     cmd.build();
     let mut written = 0;
     write_pages(&cmd, &args.dir, &mut written)?;
-    println!("wrote {written} man pages to {} (start with `man pledger`)", args.dir.display());
+    writeln!(
+        super::stdout_unbuffered(),
+        "wrote {written} man pages to {} (start with `man pledger`)",
+        args.dir.display()
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

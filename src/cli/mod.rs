@@ -331,8 +331,41 @@ fn print_problems(problems: impl Iterator<Item = String>) {
 pub fn stdout() -> io::BufWriter<anstream::AutoStream<Box<dyn Write>>> {
     const BUFFER: usize = 1 << 16;
     let choice = anstream::AutoStream::choice(&io::stdout());
-    let raw: Box<dyn Write> = Box::new(io::BufWriter::with_capacity(BUFFER, io::stdout().lock()));
+    let raw: Box<dyn Write> = Box::new(io::BufWriter::with_capacity(BUFFER, raw_stdout()));
     io::BufWriter::with_capacity(BUFFER, anstream::AutoStream::new(raw, choice))
+}
+
+/// Standard output for a command's few lines, coloured as `--color` says
+/// and unbuffered, so that they interleave with standard error as written.
+pub fn stdout_unbuffered() -> anstream::AutoStream<Box<dyn Write>> {
+    let choice = anstream::AutoStream::choice(&io::stdout());
+    anstream::AutoStream::new(Box::new(raw_stdout()), choice)
+}
+
+/// Standard output, locked, whose write errors say that it was standard
+/// output that could not be written ("cannot write to standard output: No
+/// space left on device"). The error's kind is kept, so that a reader that
+/// has gone is still recognised by [`report`].
+pub fn raw_stdout() -> impl Write {
+    struct Labelled<W>(W);
+    fn labelled(e: io::Error) -> io::Error {
+        io::Error::new(e.kind(), format!("cannot write to standard output: {e}"))
+    }
+    impl<W: Write> Write for Labelled<W> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.write(buf).map_err(labelled)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            self.0.flush().map_err(labelled)
+        }
+    }
+    Labelled(io::stdout().lock())
+}
+
+/// The context of a recording command's failure to confirm what it did:
+/// the events are appended and durable, whatever became of the message.
+pub fn appended_but(new: usize, head: pledger::Head) -> String {
+    format!("appended {new} new event{} (head {head}), but could not say so", if new == 1 { "" } else { "s" })
 }
 
 /// Leaves `value` for the operating system to take back whole when the

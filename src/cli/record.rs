@@ -10,7 +10,8 @@
 //! serde decoding the line gets), so a problem is reported at the flag that
 //! caused it (`--date: expected a date as YYYY-MM-DD, …`).
 
-use std::io::Write as _;
+use anyhow::Context as _;
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap_complete::ArgValueCandidates;
@@ -507,7 +508,7 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
         }
     };
     let stamp = ctx.stamp();
-    let mut out = anstream::stdout().lock();
+    let mut out = super::stdout_unbuffered();
     if opts.dry_run {
         let head = ledger.head()?;
         if let Some(expected) = opts.expect_head.filter(|&e| e != head) {
@@ -530,9 +531,10 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
     }
     let appended = ledger.append(std::slice::from_ref(&line), opts.expect_head, &stamp).map_err(refused)?;
     match appended.new.first() {
-        Some(e) => print_appended(&mut out, e, &describe(&e.line.event)?)?,
-        None => writeln!(out, "already recorded: {place}; head {}", appended.head)?,
+        Some(e) => print_appended(&mut out, e, &describe(&e.line.event)?),
+        None => writeln!(out, "already recorded: {place}; head {}", appended.head),
     }
+    .with_context(|| super::appended_but(appended.new.len(), appended.head))?;
     Ok(ExitCode::SUCCESS)
 }
 

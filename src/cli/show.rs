@@ -36,7 +36,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let projection = ledger.projection(None)?;
     let status = projection.status_of(&args.id, as_of);
     super::leave_to_exit(projection);
-    let mut out = anstream::stdout().lock();
+    let mut out = super::stdout_unbuffered();
     if args.json {
         let json = serde_json::json!({ "commitment": history.commitment, "entries": history.entries, "status": status });
         serde_json::to_writer_pretty(&mut out, &json)?;

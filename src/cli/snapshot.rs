@@ -1,6 +1,7 @@
 //! `pledger snapshot`: write a status report to publish, or check that a
 //! published one still matches the ledger.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -48,12 +49,17 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
         return Ok(match report.check(&ledger)? {
             CheckOutcome::Matches { same_head } => {
-                println!(
+                let mut out = super::stdout_unbuffered();
+                writeln!(
+                    out,
                     "ok: {name} matches the ledger at seq {} as of {} (content {})",
                     report.ledger.seq, report.as_of, report.ledger.content_hash
-                );
+                )?;
                 if !same_head {
-                    println!("note: the head hash differs: the report was computed on another copy of the same events");
+                    writeln!(
+                        out,
+                        "note: the head hash differs: the report was computed on another copy of the same events"
+                    )?;
                 }
                 ExitCode::SUCCESS
             }
@@ -90,7 +96,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         Some(path) => {
             std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?
         }
-        None => print!("{json}"),
+        None => {
+            let mut out = super::raw_stdout();
+            out.write_all(json.as_bytes())?;
+            out.flush()?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `pledger verify`: recompute the chain from the stored bytes; exit 1 at the
 //! first break.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use pledger::audit::{self, Verdict};
@@ -22,7 +23,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     match audit::verify(ledger.store(), args.head)? {
         Verdict::Intact { events, head, stale_snapshots } => {
-            println!("ok: {events} events, head {head}");
+            writeln!(super::stdout_unbuffered(), "ok: {events} events, head {head}")?;
             for seq in stale_snapshots {
                 eprintln!("warning: the projection snapshot at seq {seq} does not match the chain; queries ignore it");
             }

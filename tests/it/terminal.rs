@@ -108,16 +108,34 @@ fn colour_is_off_with_no_color_or_never_and_on_with_always() {
     assert!(!has_escapes(&help(&["--help"], &[])));
 }
 
+/// Runs `pledger --ledger LEDGER ARGS` with its output going to /dev/full,
+/// which Linux makes refuse every write as a full disk would.
+fn into_full_disk(ledger: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = pledger_std()
+        .arg("--ledger")
+        .arg(ledger)
+        .args(args)
+        .env("PLEDGER_AUTHOR", "tester")
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 #[test]
-fn a_listing_that_cannot_be_written_fails_with_the_reason() {
-    // Given a ledger, and an output that refuses every write (Linux's
-    // /dev/full reports a full disk) ...
-    let full = Path::new("/dev/full");
-    if !full.exists() {
+fn every_command_whose_output_cannot_be_written_fails_with_the_reason() {
+    // Given a ledger, a report of it, and an output that refuses every write ...
+    if !Path::new("/dev/full").exists() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let ledger = small_ledger(dir.path());
+    let report = dir.path().join("report.json");
+    let out =
+        pledger().arg("--ledger").arg(&ledger).args(["snapshot", "--out"]).arg(&report).output().unwrap();
+    assert!(out.status.success());
+    let report = report.to_str().unwrap();
+    let fresh = dir.path().join("demo.db");
     for args in [
         &["status", "--as-of", "2026-07-01"][..],
         &["status", "--as-of", "2026-07-01", "--json"],
@@ -126,21 +144,67 @@ fn a_listing_that_cannot_be_written_fails_with_the_reason() {
         &["report", "--as-of", "2026-07-01"],
         &["report", "--as-of", "2026-07-01", "--json"],
         &["log"],
+        &["log", "--json"],
         &["export"],
+        &["show", "esd"],
+        &["show", "esd", "--json"],
+        &["head"],
+        &["head", "--json"],
+        &["verify"],
+        &["init"],
+        &["snapshot"],
+        &["snapshot", "--check", report],
+        &["deadline", "first half of 2026", "--anchor", "2026-01-16"],
+        &["completions", "bash"],
+        &["demo"],
     ] {
-        // ... when a listing is written to it ...
-        let out = pledger_std()
-            .arg("--ledger")
-            .arg(&ledger)
-            .args(args)
-            .stdout(std::fs::File::create(full).unwrap())
-            .output()
-            .unwrap();
-        // ... then the command fails and says why: output is buffered, and
-        // a buffer dropped unflushed would lose the error and exit 0.
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains("No space left on device"), "{args:?}: {stderr}");
+        // ... when a command writes its output to it ...
+        let ledger = if args == ["demo"] { &fresh } else { &ledger };
+        let (code, stderr) = into_full_disk(ledger, args);
+        // ... then it fails and says why, without a panic. Output is
+        // buffered, and a buffer dropped unflushed would lose the error and
+        // exit 0; `println!` would panic.
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("error: cannot write to standard output: No space left on device"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_recording_command_that_cannot_confirm_says_what_it_appended() {
+    // Given a ledger of three events, and an output that refuses every write ...
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = small_ledger(dir.path());
+    let file = dir.path().join("more.jsonl");
+    std::fs::write(
+        &file,
+        r#"{"type":"progress","commitment":"esd","date":"2026-02-01","note":"Agenda agreed"}"#,
+    )
+    .unwrap();
+    let event = r#"{"type":"progress","commitment":"esd","date":"2026-02-02","note":"Venue agreed"}"#;
+    for (seq, args) in [
+        (4, &["import", file.to_str().unwrap()][..]),
+        (5, &["append", "--json", event]),
+        (6, &["record", "progress", "esd", "--date", "2026-02-03", "--note", "Date agreed"]),
+    ] {
+        // ... when a recording command appends but cannot print its confirmation ...
+        let (code, stderr) = into_full_disk(&ledger, args);
+        // ... then it fails, says that the event was appended and where the head is now ...
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(&format!("error: appended 1 new event (head {seq}:")), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("but could not say so: cannot write to standard output"),
+            "{args:?}: {stderr}"
+        );
+        // ... and the ledger holds it.
+        let head = pledger().arg("--ledger").arg(&ledger).arg("head").output().unwrap();
+        assert!(String::from_utf8_lossy(&head.stdout).starts_with(&format!("{seq}:")), "{args:?}");
     }
 }
 
