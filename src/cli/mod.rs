@@ -387,10 +387,21 @@ pub fn open_input(path: &std::path::Path) -> anyhow::Result<io::BufReader<std::f
 /// A date argument: `YYYY-MM-DD`, `today` or `yesterday`, the last two read
 /// from the clock here in the binary.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    match relative_date(s) {
-        Some(date) => Ok(date),
-        None => s.parse::<pledger::event::Date>().map(|d| d.0),
+    if let Some(date) = relative_date(s) {
+        return Ok(date);
     }
+    s.parse::<pledger::event::Date>().map(|d| d.0).map_err(|message| {
+        // Shaped like a date: the core's message says what is wrong with it.
+        let shaped = s.len() == 10
+            && s.bytes()
+                .enumerate()
+                .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        if shaped {
+            message
+        } else {
+            format!("expected a date as YYYY-MM-DD, today or yesterday, found {s:?}")
+        }
+    })
 }
 
 /// `today` or `yesterday` read from the clock; `None` for anything else.

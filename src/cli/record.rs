@@ -427,11 +427,10 @@ impl Draft {
     /// A `--date`: `today` and `yesterday` are read from the clock here, in
     /// the binary; anything else must be a date as written in JSON.
     pub fn date(&mut self, key: &str, text: &str) {
-        let text = match super::relative_date(text) {
-            Some(date) => Date(date).to_string(),
-            None => text.to_owned(),
-        };
-        self.field::<Date>(key, "--date", &text);
+        match super::parse_date(text) {
+            Ok(date) => self.field::<Date>(key, "--date", &Date(date).to_string()),
+            Err(message) => self.problem(format!("--date: {message}")),
+        }
     }
 
     fn source(&mut self, source: &SourceArgs) {

@@ -302,7 +302,18 @@ fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
             &["record", "progress", "jwg-minerals", "--date", "2026-02-30", "--note", "x"],
             &["--date: expected a date as YYYY-MM-DD, found \"2026-02-30\", which is not a day of the calendar"],
         ),
-        (&["record", "progress", "jwg-minerals", "--date", "16/01/2026", "--note", "x"], &["--date: expected a date as YYYY-MM-DD"]),
+        (
+            &["record", "progress", "jwg-minerals", "--date", "16/01/2026", "--note", "x"],
+            &["--date: expected a date as YYYY-MM-DD, today or yesterday, found \"16/01/2026\""],
+        ),
+        (
+            &["record", "progress", "jwg-minerals", "--date", "Today", "--note", "x"],
+            &["--date: expected a date as YYYY-MM-DD, today or yesterday, found \"Today\""],
+        ),
+        (
+            &["status", "--as-of", "tomorrow"],
+            &["'--as-of <DATE>': expected a date as YYYY-MM-DD, today or yesterday, found \"tomorrow\""],
+        ),
         (
             // Every problem is reported, each at its place.
             &["record", "commitment", "Bad_Id", "--announcement", "in-jp-2026", "--title", " ", "--tag", ""],
