@@ -30,9 +30,21 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     let total: u64 = args.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-    let bar = progress_bar(total);
+    // Every file is opened before any is read, so that one run names every
+    // file that cannot be.
+    let mut readers = Vec::new();
+    let mut unopened = Vec::new();
     for path in &args.files {
-        let reader = super::open_input(path)?;
+        match std::fs::File::open(path) {
+            Ok(file) => readers.push(std::io::BufReader::new(file)),
+            Err(e) => unopened.push(format!("{}: cannot open the file: {e}", path.display())),
+        }
+    }
+    if !unopened.is_empty() {
+        return Err(super::Refused(unopened).into());
+    }
+    let bar = progress_bar(total);
+    for (path, reader) in args.files.iter().zip(readers) {
         let name = path.display().to_string();
         let (mut read, mut bad) = input::read_lines(&name, reader, |n| bar.inc(n as u64));
         lines.append(&mut read);

@@ -5,7 +5,6 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use pledger::input::InputErrors;
@@ -376,12 +375,6 @@ pub fn appended_but(new: usize, head: pledger::Head) -> String {
 /// ~0.8-1.2 s freeing its projection and rows.
 pub fn leave_to_exit<T>(value: T) {
     std::mem::forget(value);
-}
-
-/// Reads a whole input file, naming it in the error.
-pub fn open_input(path: &std::path::Path) -> anyhow::Result<io::BufReader<std::fs::File>> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    Ok(io::BufReader::new(file))
 }
 
 /// A date argument: `YYYY-MM-DD`, `today` or `yesterday`, the last two read

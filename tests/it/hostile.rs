@@ -126,6 +126,26 @@ fn a_50_mb_line_is_refused_at_its_line_without_appending() {
 }
 
 #[test]
+fn files_that_cannot_be_opened_are_all_named_and_nothing_is_appended() {
+    // given a ledger, one good file and two that are not there
+    let (t, head) = base_ledger();
+    t.write(
+        "good.jsonl",
+        r#"{"type":"announcement","id":"fresh","date":"2026-02-01","title":"t","parties":["India"]}"#,
+    );
+    // when all three are imported, then each missing one is named, the good one is not appended
+    let out = t.pledger().args(["import", "gone.jsonl", "good.jsonl", "also-gone.jsonl"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "gone.jsonl: cannot open the file: No such file or directory (os error 2)\n\
+         also-gone.jsonl: cannot open the file: No such file or directory (os error 2)\n\
+         error: 2 problems found; nothing was appended\n"
+    );
+    assert_eq!(t.head(), head, "something was appended");
+}
+
+#[test]
 fn the_wildcard_matcher_matches_only_what_it_should() {
     assert!(matches("a*c", "abbbc"));
     assert!(matches("a*b*c", "a1b2c"));
