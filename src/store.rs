@@ -303,14 +303,26 @@ impl Store {
     /// Opens the store at `path`, creating it if `mode` allows.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
         let data_path = path.join("db");
-        if mode == OpenMode::Existing && !data_path.exists() {
-            return Err(StoreError::Missing { path: path.to_owned() });
-        }
         if path.exists() && !path.is_dir() {
             return Err(StoreError::Unreadable {
                 path: path.to_owned(),
                 reason: "it is a file, not a ledger directory".into(),
             });
+        }
+        if mode == OpenMode::Existing && !data_path.exists() {
+            return Err(StoreError::Missing { path: path.to_owned() });
+        }
+        if !data_path.exists() {
+            if let Some(name) =
+                foreign_entry(path).map_err(|source| StoreError::Io { path: path.to_owned(), source })?
+            {
+                return Err(StoreError::Unreadable {
+                    path: path.to_owned(),
+                    reason: format!(
+                        "it is a directory of other files ({name:?} among them), not a ledger; name a new or empty directory"
+                    ),
+                });
+            }
         }
         if data_path.exists() {
             waiting_for_lock(|| remove_unfinished_snapshots(path, &data_path))?;
@@ -1873,6 +1885,26 @@ impl Intruder<'_> {
 /// Removes the snapshot files that a process killed while writing one left
 /// behind.
 ///
+/// The name of an entry of directory `path` that no ledger has, if any (a
+/// ledger is created only in a new or empty directory, or finished in one
+/// whose creation stopped part way). `None` for a directory that is not there.
+fn foreign_entry(path: &Path) -> std::io::Result<Option<String>> {
+    let entries = match std::fs::read_dir(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        entries => entries?,
+    };
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let ours = matches!(name.as_str(), "db" | "conf" | "blobs" | HEAD_FILE | journal::FILE_NAME)
+            || name.starts_with("snap.")
+            || name.starts_with(HEAD_FILE);
+        if !ours {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
+}
+
 /// sled 0.34 writes a snapshot to `snap.LSN.generating`, fsyncs it and
 /// renames it to `snap.LSN`, but when it opens it reads the newest `snap.*`
 /// file, `.generating` ones included. A process killed in between (sled

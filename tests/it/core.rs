@@ -388,3 +388,51 @@ fn export_then_import_into_a_fresh_ledger_reproduces_the_same_events() {
     assert_eq!(from_a, from_b);
     b.pledger().arg("verify").assert().success();
 }
+
+#[test]
+fn a_ledger_path_that_is_not_a_ledger_is_refused_and_left_as_it_was() {
+    // (what the path is, the command, what the error says)
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("a file", &["head"], "cannot be read: it is a file, not a ledger directory"),
+        ("a file", &["init"], "cannot be read: it is a file, not a ledger directory"),
+        ("a file", &["record", "announcement", "a", "--date", "2026-01-16", "--title", "A", "--party", "India"], "it is a file, not a ledger directory"),
+        ("a directory of other files", &["init"], "it is a directory of other files (\"notes.txt\" among them), not a ledger; name a new or empty directory"),
+        ("a directory of other files", &["demo"], "it is a directory of other files (\"notes.txt\" among them)"),
+        ("a directory of other files", &["status"], "no ledger at"),
+        ("a missing path", &["status"], "no ledger at"),
+    ];
+    for (what, args, says) in cases {
+        // Given a path that is not a ledger
+        let t = TestLedger::new();
+        match *what {
+            "a file" => drop(t.write("ledger.db", "not a ledger")),
+            "a directory of other files" => {
+                std::fs::create_dir(t.path()).unwrap();
+                std::fs::write(t.path().join("notes.txt"), "mine").unwrap();
+            }
+            _ => {}
+        }
+        let before = listing(&t);
+        // When a command is pointed at it
+        let out = t.pledger().args(*args).output().unwrap();
+        // Then it is refused, says why, and nothing is created or changed there
+        assert_eq!(out.status.code(), Some(3), "{what} {args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{what} {args:?}: expected {says:?} in {}", stderr(&out));
+        assert_eq!(listing(&t), before, "{what} {args:?}");
+    }
+}
+
+/// The ledger path and everything under it, with contents, sorted.
+fn listing(t: &TestLedger) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![t.path()];
+    while let Some(path) = todo.pop() {
+        if path.is_dir() {
+            todo.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else if path.exists() {
+            out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
