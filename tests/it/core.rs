@@ -436,3 +436,25 @@ fn listing(t: &TestLedger) -> Vec<(String, Vec<u8>)> {
     out.sort();
     out
 }
+
+#[test]
+fn log_from_a_seq_lists_that_event_and_the_later_ones_and_nothing_past_the_head() {
+    // Given a ledger of the sample's events
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(3));
+    let n = sample_len(3);
+    let seqs = |from: u64| -> Vec<u64> {
+        let out = t.pledger().args(["log", "--json", "--from", &from.to_string()]).output().unwrap();
+        assert!(out.status.success(), "--from {from}: {}", stderr(&out));
+        stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"].as_u64().unwrap())
+            .collect()
+    };
+    // When listing from each seq, from before the first to past the head
+    for from in 0..=n + 2 {
+        // Then the listing starts at that seq (the first, for 0) and ends at the head
+        let expected: Vec<u64> = (from.max(1)..=n).collect();
+        assert_eq!(seqs(from), expected, "--from {from}");
+    }
+}
