@@ -55,7 +55,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `30d`, `4w` or a plain number of days.
+/// The longest span `due` takes: a hundred years of days. Longer ones
+/// reach past any deadline a ledger holds, and past chrono's last date.
+const MAX_SPAN_DAYS: u64 = 36_525;
+
+/// `30d`, `4w` or a plain number of days, up to [`MAX_SPAN_DAYS`].
 fn parse_span(s: &str) -> Result<u64, String> {
     let (digits, unit) = match s.strip_suffix('d') {
         Some(d) => (d, 1),
@@ -64,9 +68,13 @@ fn parse_span(s: &str) -> Result<u64, String> {
             None => (s, 1),
         },
     };
-    digits
+    let days = digits
         .parse::<u64>()
         .ok()
         .and_then(|n| n.checked_mul(unit))
-        .ok_or_else(|| format!("expected a span such as 30d or 4w, found {s:?}"))
+        .ok_or_else(|| format!("expected a span such as 30d or 4w, found {s:?}"))?;
+    if days > MAX_SPAN_DAYS {
+        return Err(format!("expected a span of at most {MAX_SPAN_DAYS} days (100 years), found {s:?}"));
+    }
+    Ok(days)
 }

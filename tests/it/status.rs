@@ -522,3 +522,58 @@ mod snapshots {
         }
     }
 }
+
+#[test]
+fn due_lists_pending_commitments_whose_window_ends_within_the_span_soonest_first() {
+    // Given commitments with deadlines ending on 2026-02-28 (met on 2026-02-10),
+    // 2026-03-31, 2026-06-30 and 2026-12-31, and one with no deadline
+    let t = crate::support::TestLedger::new();
+    let commitment = |id: &str, deadline: Option<&str>| {
+        let deadline = deadline.map(|d| format!(r#","deadline":"{d}""#)).unwrap_or_default();
+        format!(r#"{{"type":"commitment","id":"{id}","announcement":"summit","title":"{id}"{deadline}}}"#)
+    };
+    let lines = [
+        ANNOUNCEMENT.to_owned(),
+        commitment("feb", Some("by the end of February 2026")),
+        commitment("mar", Some("by the end of March 2026")),
+        commitment("h1", Some("first half of 2026")),
+        commitment("year", Some("by the end of 2026")),
+        commitment("undated", None),
+        r#"{"type":"meeting","id":"m","date":"2026-02-10","title":"Met","fulfils":["feb"]}"#.to_owned(),
+    ];
+    t.import("events.jsonl", &(lines.join("\n") + "\n"));
+    // (as of, span, the ids listed, in order)
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("2026-03-01", "30d", &["mar"]),
+        ("2026-03-01", "4w", &[]),
+        ("2026-03-01", "30", &["mar"]),
+        ("2026-03-01", "18w", &["mar", "h1"]),
+        ("2026-03-01", "36525d", &["mar", "h1", "year"]),
+        // Once March has passed, its commitment is overdue, not due
+        ("2026-04-01", "13w", &["h1"]),
+        // Before the meeting that met it, the February one was due too
+        ("2026-01-16", "45d", &["feb"]),
+        // The span's last day counts: 43 days reach 2026-02-28, six weeks stop a day short
+        ("2026-01-16", "43d", &["feb"]),
+        ("2026-01-16", "6w", &[]),
+    ];
+    for (as_of, span, expected) in cases {
+        // When asking what is due within the span
+        let out = t.pledger().args(["due", "--json", "--as-of", as_of, "--within", span]).output().unwrap();
+        assert!(out.status.success(), "{as_of} {span}: {}", crate::support::stderr(&out));
+        // Then exactly the pending commitments whose window ends by then are listed, soonest first
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, *expected, "as of {as_of}, within {span}");
+    }
+    // And a span that is not one, or longer than a hundred years, is refused
+    for (span, says) in [
+        ("36526d", "expected a span of at most 36525 days (100 years), found \"36526d\""),
+        ("99999999999d", "expected a span of at most 36525 days"),
+        ("a month", "expected a span such as 30d or 4w, found \"a month\""),
+    ] {
+        let out = t.pledger().args(["due", "--within", span]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{span}");
+        assert!(crate::support::stderr(&out).contains(says), "{span}: {}", crate::support::stderr(&out));
+    }
+}
