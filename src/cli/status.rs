@@ -41,11 +41,21 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     let (as_of, at) = args.position.resolve(&ledger, ctx)?;
     let projection = ledger.projection(at)?;
-    let rows: Vec<CommitmentStatus> = projection
-        .statuses(as_of)
+    let all = projection.statuses(as_of);
+    let has_party = |c: &CommitmentStatus, p: &str| c.parties.iter().any(|q| q.eq_ignore_ascii_case(p));
+    // A filter that no commitment could pass is most likely a typo: say so,
+    // rather than let "0 commitments" read as an answer.
+    let mut notes = Vec::new();
+    if let Some(p) = args.party.as_deref().filter(|p| !all.iter().any(|c| has_party(c, p))) {
+        notes.push(unmatched(("party", "parties"), p, as_of, all.iter().flat_map(|c| &c.parties)));
+    }
+    if let Some(t) = args.tag.as_deref().filter(|t| !all.iter().any(|c| c.tags.iter().any(|u| u == t))) {
+        notes.push(unmatched(("tag", "tags"), t, as_of, all.iter().flat_map(|c| &c.tags)));
+    }
+    let rows: Vec<CommitmentStatus> = all
         .into_iter()
         .filter(|c| args.statuses.is_empty() || args.statuses.contains(&c.status))
-        .filter(|c| args.party.as_ref().is_none_or(|p| c.parties.iter().any(|q| q.eq_ignore_ascii_case(p))))
+        .filter(|c| args.party.as_deref().is_none_or(|p| has_party(c, p)))
         .filter(|c| args.tag.as_ref().is_none_or(|t| c.tags.contains(t)))
         .collect();
     let mut out = super::stdout();
@@ -57,8 +67,31 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         print_summary(&mut out, &rows, as_of, projection.seq)?;
     }
     out.flush()?;
+    for note in notes {
+        eprintln!("note: {note}");
+    }
     super::leave_to_exit((projection, rows));
     Ok(ExitCode::SUCCESS)
+}
+
+/// `no commitment listed as of DATE has the party "X" (the parties are A, B)`,
+/// naming at most a dozen of those there are.
+fn unmatched<'a>(
+    (what, plural): (&str, &str),
+    wanted: &str,
+    as_of: NaiveDate,
+    known: impl Iterator<Item = &'a String>,
+) -> String {
+    const SHOWN: usize = 12;
+    let known: std::collections::BTreeSet<&str> = known.map(String::as_str).collect();
+    let mut message = format!("no commitment listed as of {as_of} has the {what} {wanted:?}");
+    if !known.is_empty() {
+        let names: Vec<&str> = known.iter().take(SHOWN).copied().collect();
+        let more =
+            if known.len() > SHOWN { format!(" and {} more", known.len() - SHOWN) } else { String::new() };
+        message.push_str(&format!(" (the {plural} there are {}{more})", names.join(", ")));
+    }
+    message
 }
 
 /// The last line: how many commitments, as of when, at which seq, and how

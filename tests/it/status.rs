@@ -577,3 +577,45 @@ fn due_lists_pending_commitments_whose_window_ends_within_the_span_soonest_first
         assert!(crate::support::stderr(&out).contains(says), "{span}: {}", crate::support::stderr(&out));
     }
 }
+
+#[test]
+fn a_party_or_tag_filter_that_nothing_could_pass_is_named_as_such() {
+    // Given commitments of India and Japan, tagged "ai" and "minerals"
+    let t = crate::support::TestLedger::new();
+    let ai = r#"{"type":"commitment","id":"ai","announcement":"summit","title":"AI","tags":["ai"]}"#;
+    let minerals =
+        r#"{"type":"commitment","id":"min","announcement":"summit","title":"Minerals","tags":["minerals"]}"#;
+    t.import("events.jsonl", &[ANNOUNCEMENT, ai, minerals].join("\n"));
+    // (the filter, how many are listed, the note on stderr, if any)
+    let cases: &[(&[&str], usize, Option<&str>)] = &[
+        (
+            &["--party", "Inida"],
+            0,
+            Some(
+                r#"note: no commitment listed as of 2026-11-28 has the party "Inida" (the parties there are India, Japan)"#,
+            ),
+        ),
+        (
+            &["--tag", "AI"],
+            0,
+            Some(
+                r#"note: no commitment listed as of 2026-11-28 has the tag "AI" (the tags there are ai, minerals)"#,
+            ),
+        ),
+        // A party that is there, in any case, but with no commitment of the status asked for: no note
+        (&["--party", "india", "--status", "cancelled"], 0, None),
+        (&["--party", "india"], 2, None),
+        (&["--tag", "ai"], 1, None),
+    ];
+    for (filter, listed, note) in cases {
+        // When filtering the statuses
+        let out =
+            t.pledger().args(["status", "--as-of", "2026-11-28", "--json"]).args(*filter).output().unwrap();
+        // Then the listing is as filtered, and a filter no commitment could pass is named on stderr
+        assert!(out.status.success(), "{filter:?}");
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(rows.len(), *listed, "{filter:?}");
+        let stderr = crate::support::stderr(&out);
+        assert_eq!(stderr.trim_end(), note.unwrap_or(""), "{filter:?}");
+    }
+}
