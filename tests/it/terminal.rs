@@ -108,6 +108,17 @@ fn colour_is_off_with_no_color_or_never_and_on_with_always() {
     assert!(!has_escapes(&help(&["--help"], &[])));
 }
 
+/// A small ledger in a temporary directory, if this system has /dev/full
+/// (Linux) for [`into_full_disk`] to write to.
+fn ledger_for_a_full_disk() -> Option<(tempfile::TempDir, PathBuf)> {
+    if !Path::new("/dev/full").exists() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = small_ledger(dir.path());
+    Some((dir, ledger))
+}
+
 /// Runs `pledger --ledger LEDGER ARGS` with its output going to /dev/full,
 /// which Linux makes refuse every write as a full disk would.
 fn into_full_disk(ledger: &Path, args: &[&str]) -> (Option<i32>, String) {
@@ -125,11 +136,7 @@ fn into_full_disk(ledger: &Path, args: &[&str]) -> (Option<i32>, String) {
 #[test]
 fn every_command_whose_output_cannot_be_written_fails_with_the_reason() {
     // Given a ledger, a report of it, and an output that refuses every write ...
-    if !Path::new("/dev/full").exists() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = small_ledger(dir.path());
+    let Some((dir, ledger)) = ledger_for_a_full_disk() else { return };
     let report = dir.path().join("report.json");
     let out =
         pledger().arg("--ledger").arg(&ledger).args(["snapshot", "--out"]).arg(&report).output().unwrap();
@@ -176,11 +183,7 @@ fn every_command_whose_output_cannot_be_written_fails_with_the_reason() {
 #[test]
 fn a_recording_command_that_cannot_confirm_says_what_it_appended() {
     // Given a ledger of three events, and an output that refuses every write ...
-    if !Path::new("/dev/full").exists() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = small_ledger(dir.path());
+    let Some((dir, ledger)) = ledger_for_a_full_disk() else { return };
     let file = dir.path().join("more.jsonl");
     std::fs::write(
         &file,
