@@ -127,6 +127,10 @@ pub enum StoreError {
     /// No ledger exists at the path (for commands that only read).
     #[error("no ledger at {} (create one with `pledger init` or an import)", .path.display())]
     Missing { path: PathBuf },
+    /// The path is a directory of other files, or a file: not a ledger, and
+    /// not a place to create one.
+    #[error("{} is not a ledger: {what}; name a new or empty directory", .path.display())]
+    NotALedger { path: PathBuf, what: String },
     /// Another process has the ledger open.
     #[error("the ledger at {} is in use by another process; try again when it has finished", .path.display())]
     InUse { path: PathBuf },
@@ -303,25 +307,22 @@ impl Store {
     /// Opens the store at `path`, creating it if `mode` allows.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
         let data_path = path.join("db");
+        // Whether it may be created or must exist, a path that holds
+        // something else is refused as such, in one wording for every command.
         if path.exists() && !path.is_dir() {
-            return Err(StoreError::Unreadable {
-                path: path.to_owned(),
-                reason: "it is a file, not a ledger directory".into(),
-            });
-        }
-        if mode == OpenMode::Existing && !data_path.exists() {
-            return Err(StoreError::Missing { path: path.to_owned() });
+            return Err(StoreError::NotALedger { path: path.to_owned(), what: "it is a file".into() });
         }
         if !data_path.exists() {
-            if let Some(name) =
-                foreign_entry(path).map_err(|source| StoreError::Io { path: path.to_owned(), source })?
-            {
-                return Err(StoreError::Unreadable {
+            let foreign =
+                foreign_entry(path).map_err(|source| StoreError::Io { path: path.to_owned(), source })?;
+            if let Some(name) = foreign {
+                return Err(StoreError::NotALedger {
                     path: path.to_owned(),
-                    reason: format!(
-                        "it is a directory of other files ({name:?} among them), not a ledger; name a new or empty directory"
-                    ),
+                    what: format!("it is a directory of other files ({name:?} among them)"),
                 });
+            }
+            if mode == OpenMode::Existing {
+                return Err(StoreError::Missing { path: path.to_owned() });
             }
         }
         if data_path.exists() {
@@ -1882,12 +1883,10 @@ impl Intruder<'_> {
     }
 }
 
-/// Removes the snapshot files that a process killed while writing one left
-/// behind.
-///
-/// The name of an entry of directory `path` that no ledger has, if any (a
+/// The name of an entry of directory `path` that no ledger has, if any: a
 /// ledger is created only in a new or empty directory, or finished in one
-/// whose creation stopped part way). `None` for a directory that is not there.
+/// whose creation stopped part way. Hidden files (`.DS_Store`, `.gitkeep`)
+/// and `lost+found` do not count. `None` for a directory that is not there.
 fn foreign_entry(path: &Path) -> std::io::Result<Option<String>> {
     let entries = match std::fs::read_dir(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -1897,14 +1896,19 @@ fn foreign_entry(path: &Path) -> std::io::Result<Option<String>> {
         let name = entry?.file_name().to_string_lossy().into_owned();
         let ours = matches!(name.as_str(), "db" | "conf" | "blobs" | HEAD_FILE | journal::FILE_NAME)
             || name.starts_with("snap.")
-            || name.starts_with(HEAD_FILE);
-        if !ours {
+            // `Store::record_head`'s temporary file.
+            || (name.starts_with(&format!("{HEAD_FILE}.")) && name.ends_with(".tmp"));
+        let harmless = name.starts_with('.') || name == "lost+found";
+        if !ours && !harmless {
             return Ok(Some(name));
         }
     }
     Ok(None)
 }
 
+/// Removes the snapshot files that a process killed while writing one left
+/// behind.
+///
 /// sled 0.34 writes a snapshot to `snap.LSN.generating`, fsyncs it and
 /// renames it to `snap.LSN`, but when it opens it reads the newest `snap.*`
 /// file, `.generating` ones included. A process killed in between (sled

@@ -391,14 +391,21 @@ fn export_then_import_into_a_fresh_ledger_reproduces_the_same_events() {
 
 #[test]
 fn a_ledger_path_that_is_not_a_ledger_is_refused_and_left_as_it_was() {
+    let record =
+        &["record", "announcement", "a", "--date", "2026-01-16", "--title", "A", "--party", "India"][..];
+    let file = "is not a ledger: it is a file; name a new or empty directory";
+    let other = "is not a ledger: it is a directory of other files (\"notes.txt\" among them); name a new or empty directory";
     // (what the path is, the command, what the error says)
     let cases: &[(&str, &[&str], &str)] = &[
-        ("a file", &["head"], "cannot be read: it is a file, not a ledger directory"),
-        ("a file", &["init"], "cannot be read: it is a file, not a ledger directory"),
-        ("a file", &["record", "announcement", "a", "--date", "2026-01-16", "--title", "A", "--party", "India"], "it is a file, not a ledger directory"),
-        ("a directory of other files", &["init"], "it is a directory of other files (\"notes.txt\" among them), not a ledger; name a new or empty directory"),
-        ("a directory of other files", &["demo"], "it is a directory of other files (\"notes.txt\" among them)"),
-        ("a directory of other files", &["status"], "no ledger at"),
+        ("a file", &["head"], file),
+        ("a file", &["init"], file),
+        ("a file", record, file),
+        ("a directory of other files", &["init"], other),
+        ("a directory of other files", &["status"], other),
+        ("a directory of other files", &["demo"], other),
+        ("a directory of other files", record, other),
+        // A dry run refuses what the real run would
+        ("a directory of other files", &[record, &["--dry-run"]].concat(), other),
         ("a missing path", &["status"], "no ledger at"),
     ];
     for (what, args, says) in cases {
@@ -419,6 +426,32 @@ fn a_ledger_path_that_is_not_a_ledger_is_refused_and_left_as_it_was() {
         assert_eq!(out.status.code(), Some(3), "{what} {args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(says), "{what} {args:?}: expected {says:?} in {}", stderr(&out));
         assert_eq!(listing(&t), before, "{what} {args:?}");
+    }
+}
+
+#[test]
+fn a_ledger_is_created_in_a_directory_holding_only_hidden_files_or_a_part_made_ledger() {
+    // (what the directory holds)
+    let cases: &[(&str, &[&str])] = &[
+        ("hidden files", &[".DS_Store", ".gitkeep"]),
+        ("a new filesystem's lost+found", &["lost+found/"]),
+        ("what a creation that stopped part way left", &["conf", "blobs/"]),
+    ];
+    for (what, entries) in cases {
+        // Given a directory holding only these
+        let t = TestLedger::new();
+        std::fs::create_dir(t.path()).unwrap();
+        for entry in *entries {
+            match entry.strip_suffix('/') {
+                Some(dir) => std::fs::create_dir(t.path().join(dir)).unwrap(),
+                None => std::fs::write(t.path().join(entry), "").unwrap(),
+            }
+        }
+        // When events are imported into it
+        let out = t.pledger().arg("import").arg(t.write("events.jsonl", sample(2))).output().unwrap();
+        // Then the ledger is made there and holds them
+        assert!(out.status.success(), "{what}: {}", stderr(&out));
+        assert!(t.head().starts_with(&format!("{}:", sample_len(2))), "{what}");
     }
 }
 
