@@ -30,21 +30,23 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     let total: u64 = args.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-    // Every file is opened before any is read, so that one run names every
-    // file that cannot be.
-    let mut readers = Vec::new();
-    let mut unopened = Vec::new();
-    for path in &args.files {
-        match std::fs::File::open(path) {
-            Ok(file) => readers.push(std::io::BufReader::new(file)),
-            Err(e) => unopened.push(format!("{}: cannot open the file: {e}", path.display())),
-        }
-    }
+    // Every file is tried before any is read, so that one run names every
+    // file that cannot be opened; each is closed again at once, so that an
+    // import of more files than the process may hold open still works.
+    let cannot_open =
+        |path: &std::path::Path, e: std::io::Error| format!("{}: cannot open the file: {e}", path.display());
+    let unopened: Vec<String> = args
+        .files
+        .iter()
+        .filter_map(|path| std::fs::File::open(path).err().map(|e| cannot_open(path, e)))
+        .collect();
     if !unopened.is_empty() {
         return Err(super::Refused(unopened).into());
     }
     let bar = progress_bar(total);
-    for (path, reader) in args.files.iter().zip(readers) {
+    for path in &args.files {
+        let file = std::fs::File::open(path).map_err(|e| super::Refused(vec![cannot_open(path, e)]))?;
+        let reader = std::io::BufReader::new(file);
         let name = path.display().to_string();
         let (mut read, mut bad) = input::read_lines(&name, reader, |n| bar.inc(n as u64));
         lines.append(&mut read);

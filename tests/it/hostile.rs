@@ -146,6 +146,26 @@ fn files_that_cannot_be_opened_are_all_named_and_nothing_is_appended() {
 }
 
 #[test]
+fn an_import_of_more_files_than_the_process_may_hold_open_is_whole() {
+    // given 200 files of one event each, and a process allowed 64 open files
+    let t = TestLedger::new();
+    let mut files = Vec::new();
+    for i in 1..=200 {
+        let line = format!(
+            r#"{{"type":"announcement","id":"a{i}","date":"2026-01-16","title":"A {i}","parties":["India"]}}"#
+        );
+        files.push(t.write(&format!("f{i}.jsonl"), line));
+    }
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c").arg(r#"ulimit -n 64 && exec "$@""#).arg("sh").arg(crate::support::binary());
+    cmd.current_dir(t.dir()).arg("--ledger").arg(t.path()).arg("import").args(&files);
+    // when they are imported together, then every event is appended
+    let out = cmd.env("PLEDGER_AUTHOR", "tester").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(t.head().starts_with("200:"), "{}", t.head());
+}
+
+#[test]
 fn the_wildcard_matcher_matches_only_what_it_should() {
     assert!(matches("a*c", "abbbc"));
     assert!(matches("a*b*c", "a1b2c"));
