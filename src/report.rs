@@ -56,10 +56,20 @@ pub enum CheckOutcome {
     /// The events up to the report's position differ from the report's.
     ContentDiffers { reported: Hash, actual: Hash },
     /// Same events, but the report's statuses are not what they give: for
-    /// these ids, or (with no ids) only in the report's counts. Either the
-    /// report was changed after it was made, or it was made under other
-    /// status rules or deadline conventions; the report cannot say which.
-    StatusesDiffer { ids: Vec<String> },
+    /// these ids, or (with no ids) only in how its rows are listed or
+    /// counted. Either the report was changed after it was made, or it was
+    /// made under other status rules or deadline conventions; the report
+    /// cannot say which.
+    StatusesDiffer { ids: Vec<String>, listing: Listing },
+}
+
+/// What of a report's listing differs from the ledger's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// The rows: a status (see the ids), their order, or a row listed twice.
+    Rows,
+    /// Only the counts of statuses.
+    Counts,
 }
 
 /// Per-party scores in the manner of the G7/G20 Research Group.
@@ -126,7 +136,8 @@ impl StatusReport {
                     ids.push((*id).clone());
                 }
             }
-            return Ok(CheckOutcome::StatusesDiffer { ids });
+            let listing = if now.commitments != self.commitments { Listing::Rows } else { Listing::Counts };
+            return Ok(CheckOutcome::StatusesDiffer { ids, listing });
         }
         Ok(CheckOutcome::Matches { same_head: now.ledger.head == self.ledger.head })
     }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use pledger::report::{CheckOutcome, StatusReport, REPORT_FORMAT};
+use pledger::report::{CheckOutcome, Listing, StatusReport, REPORT_FORMAT};
 use pledger::OpenMode;
 
 use super::Context;
@@ -40,13 +40,20 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     if let Some(path) = args.check {
         let text =
             std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let report: StatusReport = serde_json::from_str(&text).map_err(|e| {
-            anyhow::anyhow!("{}:{}: expected a pledger status report: {e}", path.display(), e.line())
-        })?;
         let name = path.display();
-        if report.format != REPORT_FORMAT {
-            anyhow::bail!("{name}: expected a report of format {REPORT_FORMAT:?}, found {:?}", report.format);
+        // The format first: a report of another format is named as such,
+        // not by the first of its fields that this one lacks.
+        #[derive(serde::Deserialize)]
+        struct Format {
+            format: String,
         }
+        if let Ok(Format { format }) = serde_json::from_str::<Format>(&text) {
+            if format != REPORT_FORMAT {
+                anyhow::bail!("{name}: expected a report of format {REPORT_FORMAT:?}, found {format:?}");
+            }
+        }
+        let report: StatusReport = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{name}:{}: expected a pledger status report: {e}", e.line()))?;
         return Ok(match report.check(&ledger)? {
             CheckOutcome::Matches { same_head } => {
                 let mut out = super::stdout_unbuffered();
@@ -58,7 +65,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 if !same_head {
                     writeln!(
                         out,
-                        "note: the head hash differs: the report was computed on another copy of the same events"
+                        "note: the report names head {}, this ledger's is {}: the report was computed on another copy \
+                         of the same events, or its head was changed; its events and statuses are these",
+                        report.ledger.head,
+                        ledger.envelope(report.ledger.seq)?.map(|e| e.hash).unwrap_or_default()
                     )?;
                 }
                 ExitCode::SUCCESS
@@ -74,10 +84,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 );
                 ExitCode::from(1)
             }
-            CheckOutcome::StatusesDiffer { ids } => {
-                let what = match ids.as_slice() {
-                    [] => "its counts of statuses are".to_owned(),
-                    ids => format!("its statuses for {} are", ids.join(", ")),
+            CheckOutcome::StatusesDiffer { ids, listing } => {
+                let what = match (ids.as_slice(), listing) {
+                    ([], Listing::Counts) => "its counts of statuses are".to_owned(),
+                    ([], _) => "its rows (their order, or a row listed twice) are".to_owned(),
+                    (ids, _) => format!("its statuses for {} are", ids.join(", ")),
                 };
                 eprintln!(
                     "mismatch: {name}: {what} not what the events up to seq {} give as of {}: \

@@ -54,6 +54,30 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
         ),
         ("only a count changed", |r| r["counts"]["overdue"] = json!(0), 1, "its counts of statuses are not what"),
         (
+            "the rows reordered",
+            |r| r["commitments"].as_array_mut().unwrap().reverse(),
+            1,
+            "its rows (their order, or a row listed twice) are not what",
+        ),
+        (
+            "a row listed twice",
+            |r| {
+                let rows = r["commitments"].as_array_mut().unwrap();
+                rows.push(rows[0].clone());
+            },
+            1,
+            "its rows (their order, or a row listed twice) are not what",
+        ),
+        (
+            "another head hash",
+            |r| r["ledger"]["head"] = json!("ab".repeat(32)),
+            0,
+            &format!(
+                "note: the report names head {}, this ledger's is ",
+                "ab".repeat(32)
+            ),
+        ),
+        (
             "another content hash",
             |r| r["ledger"]["content_hash"] = json!("00".repeat(32)),
             1,
@@ -72,6 +96,15 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             "report.json: expected a report of format \"pledger status report v1\", found \"pledger status report v9\"",
         ),
         ("a field it does not have", |r| r["signed_by"] = json!("me"), 2, "report.json:"),
+        (
+            "a later format, with a field of its own",
+            |r| {
+                r["format"] = json!("pledger status report v2");
+                r["rules"] = json!("v2");
+            },
+            2,
+            "report.json: expected a report of format \"pledger status report v1\", found \"pledger status report v2\"",
+        ),
     ];
     for (what, alter, code, says) in cases {
         // Given a published report, altered
@@ -121,5 +154,15 @@ fn a_report_still_checks_after_later_events_and_on_another_copy_of_the_same_even
     let (code, out, err) = check(&copy, &text);
     // Then it matches, with a note that the head hash (who recorded, when) differs
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("note: the head hash differs"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "note: the report names head {}, this ledger's is ",
+            report["ledger"]["head"].as_str().unwrap()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("the report was computed on another copy of the same events, or its head was changed"),
+        "{out}"
+    );
 }
