@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use chrono::NaiveDate;
 use pledger::deadline;
-use pledger::event::Date;
 
 use super::Context;
 
@@ -16,9 +16,9 @@ pub struct Args {
     /// The phrase, as written in the announcement.
     phrase: String,
 
-    /// The date the phrase is read from (the announcement's date).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    anchor: Date,
+    /// The date the phrase is read from (the announcement's date): YYYY-MM-DD, today or yesterday.
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
+    anchor: NaiveDate,
 
     /// Print {"phrase","anchor","start","end","vague"}.
     #[arg(long)]
@@ -26,7 +26,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, _ctx: &Context) -> anyhow::Result<ExitCode> {
-    let deadline = deadline::parse(&args.phrase, args.anchor.0)?;
+    let deadline = deadline::parse(&args.phrase, args.anchor)?;
     let mut out = super::stdout_unbuffered();
     if args.json {
         writeln!(out, "{}", serde_json::to_string(&deadline)?)?;

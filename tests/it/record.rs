@@ -311,6 +311,10 @@ fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
             &["--date: expected a date as YYYY-MM-DD, today or yesterday, found \"Today\""],
         ),
         (
+            &["deadline", "soon", "--anchor", "Tuesday"],
+            &["'--anchor <DATE>': expected a date as YYYY-MM-DD, today or yesterday, found \"Tuesday\""],
+        ),
+        (
             &["status", "--as-of", "tomorrow"],
             &["'--as-of <DATE>': expected a date as YYYY-MM-DD, today or yesterday, found \"tomorrow\""],
         ),
