@@ -167,8 +167,22 @@ pub fn parse() -> Args {
     if let Some(when) = color_flag(std::env::args_os().skip(1)) {
         cmd = cmd.color(when);
     }
-    let mut matches = cmd.clone().get_matches();
-    Args::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
+    let mut matches = cmd.clone().try_get_matches().unwrap_or_else(|e| exit_with(e));
+    Args::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| exit_with(e.format(&mut cmd)))
+}
+
+/// Prints clap's help, version or usage error and exits with its code, as
+/// `clap::Error::exit` does, except that a failed write is reported (exit
+/// 2) rather than ignored: `pledger --help > /dev/full` must not exit 0.
+fn exit_with(e: clap::Error) -> ! {
+    if let Err(failed) = e.print() {
+        if failed.kind() != io::ErrorKind::BrokenPipe {
+            let stream = if e.use_stderr() { "standard error" } else { "standard output" };
+            let _ = writeln!(io::stderr(), "error: cannot write to {stream}: {failed}");
+            std::process::exit(2);
+        }
+    }
+    std::process::exit(e.exit_code())
 }
 
 /// The value of `--color` among raw arguments, read before parsing so that

@@ -164,6 +164,9 @@ fn every_command_whose_output_cannot_be_written_fails_with_the_reason() {
         &["deadline", "first half of 2026", "--anchor", "2026-01-16"],
         &["completions", "bash"],
         &["demo"],
+        &["--help"],
+        &["status", "--help"],
+        &["--version"],
     ] {
         // ... when a command writes its output to it ...
         let ledger = if args == ["demo"] { &fresh } else { &ledger };
