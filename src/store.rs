@@ -138,8 +138,10 @@ pub enum StoreError {
     #[error("the ledger at {} cannot be read: {reason}", .path.display())]
     Unreadable { path: PathBuf, reason: String },
     /// The operating system refused a read or write.
-    #[error("i/o error on the ledger at {}: {source}", .path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    // Not named `source`: thiserror would make it the error's source too,
+    // and a report of the chain would print the OS's message twice.
+    #[error("i/o error on the ledger at {}: {error}", .path.display())]
+    Io { path: PathBuf, error: std::io::Error },
 }
 
 /// Why an append did not happen.
@@ -313,8 +315,8 @@ impl Store {
             return Err(StoreError::NotALedger { path: path.to_owned(), what: "it is a file".into() });
         }
         if !data_path.exists() {
-            let foreign =
-                foreign_entry(path).map_err(|source| StoreError::Io { path: path.to_owned(), source })?;
+            let foreign = foreign_entry(path)
+                .map_err(|source| StoreError::Io { path: path.to_owned(), error: source })?;
             if let Some(name) = foreign {
                 return Err(StoreError::NotALedger {
                     path: path.to_owned(),
@@ -336,7 +338,7 @@ impl Store {
         let stored_seq =
             meta.get(HEAD_KEY).ok().flatten().and_then(|bytes| decode_head(&bytes)).map_or(0, |h| h.seq);
         let (journal, entries) = Journal::open(path, stored_seq)
-            .map_err(|source| StoreError::Io { path: path.to_owned(), source })?;
+            .map_err(|source| StoreError::Io { path: path.to_owned(), error: source })?;
         let store = Store {
             events: tree("events")?,
             meta,
@@ -345,7 +347,7 @@ impl Store {
             snapshot_heads: tree("snapshot_heads")?,
             snapshot_parts: tree("snapshot_parts")?,
             data_file: File::open(&data_path)
-                .map_err(|source| StoreError::Io { path: path.to_owned(), source })?,
+                .map_err(|source| StoreError::Io { path: path.to_owned(), error: source })?,
             synced_at: std::sync::Mutex::new(std::time::UNIX_EPOCH),
             head_file: std::sync::Mutex::new(HeadFile { recorded: 0, file: None }),
             journal: std::sync::Mutex::new(journal),
@@ -623,7 +625,7 @@ impl Store {
         if !journal.fits(batch) {
             self.checkpoint(&mut journal)?;
         }
-        journal.write(batch).map_err(|source| StoreError::Io { path: self.path.clone(), source })?;
+        journal.write(batch).map_err(|source| StoreError::Io { path: self.path.clone(), error: source })?;
         self.pending.write().unwrap_or_else(|e| e.into_inner()).push(batch);
         committed();
         Ok(batch.head)
@@ -887,7 +889,7 @@ impl Store {
         drop(pending);
         self.sync()?;
         self.record_head(self.stored_head()?)?;
-        journal.reset().map_err(|source| StoreError::Io { path: self.path.clone(), source })?;
+        journal.reset().map_err(|source| StoreError::Io { path: self.path.clone(), error: source })?;
         Ok(())
     }
 
@@ -927,7 +929,7 @@ impl Store {
     /// append is durable only once those files, and the directory entries
     /// naming them, are on disk too.
     fn sync(&self) -> Result<(), StoreError> {
-        let io = |source| StoreError::Io { path: self.path.clone(), source };
+        let io = |source| StoreError::Io { path: self.path.clone(), error: source };
         self.db.flush().map_err(|e| self.error(e))?;
         let started = std::time::SystemTime::now();
         let since = *self.synced_at.lock().unwrap_or_else(|e| e.into_inner());
@@ -973,7 +975,7 @@ impl Store {
     /// as before: a new file, fsync, rename, fsync of the directory.
     fn record_head(&self, head: Head) -> Result<(), StoreError> {
         use std::io::{Seek, SeekFrom, Write};
-        let io = |source| StoreError::Io { path: self.path.clone(), source };
+        let io = |source| StoreError::Io { path: self.path.clone(), error: source };
         let mut state = self.head_file.lock().unwrap_or_else(|e| e.into_inner());
         if head.seq <= state.recorded && state.recorded != 0 {
             return Ok(());
@@ -1008,7 +1010,7 @@ impl Store {
     /// whole whatever happens: a new file, fsync, rename, fsync of the
     /// directory.
     fn write_head_file(&self, head: Head) -> Result<(), StoreError> {
-        let io = |source| StoreError::Io { path: self.path.clone(), source };
+        let io = |source| StoreError::Io { path: self.path.clone(), error: source };
         let temp = self.path.join(format!("{HEAD_FILE}.{}.tmp", std::process::id()));
         let mut file = File::create(&temp).map_err(io)?;
         let mut bytes = head_slot(head).to_vec();
@@ -1034,7 +1036,7 @@ impl Store {
         let bytes = match std::fs::read(self.path.join(HEAD_FILE)) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(source) => return Err(StoreError::Io { path: self.path.clone(), source }),
+            Err(source) => return Err(StoreError::Io { path: self.path.clone(), error: source }),
         };
         // Earlier pledgers wrote the head file as one line, `SEQ:HASH`.
         let text = String::from_utf8_lossy(&bytes);
@@ -1889,7 +1891,10 @@ impl Intruder<'_> {
 /// and `lost+found` do not count. `None` for a directory that is not there.
 fn foreign_entry(path: &Path) -> std::io::Result<Option<String>> {
     let entries = match std::fs::read_dir(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // Nothing there (`a/b` under a file `a` is nothing too): open says so.
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+            return Ok(None)
+        }
         entries => entries?,
     };
     for entry in entries {
@@ -1918,7 +1923,7 @@ fn foreign_entry(path: &Path) -> std::io::Result<Option<String>> {
 /// snapshot, so it is removed, while holding the store's lock (the same
 /// `flock` sled takes) so that no live process is writing it.
 fn remove_unfinished_snapshots(path: &Path, data_path: &Path) -> Result<(), StoreError> {
-    let io = |source| StoreError::Io { path: path.to_owned(), source };
+    let io = |source| StoreError::Io { path: path.to_owned(), error: source };
     let unfinished: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(io)?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -1994,7 +1999,7 @@ fn store_error(path: &Path, e: sled::Error) -> StoreError {
         sled::Error::Io(source) if source.to_string().contains("could not acquire lock") => {
             StoreError::InUse { path: path.to_owned() }
         }
-        sled::Error::Io(source) => StoreError::Io { path: path.to_owned(), source },
+        sled::Error::Io(source) => StoreError::Io { path: path.to_owned(), error: source },
         other => StoreError::Unreadable { path: path.to_owned(), reason: other.to_string() },
     }
 }

@@ -430,6 +430,30 @@ fn a_ledger_path_that_is_not_a_ledger_is_refused_and_left_as_it_was() {
 }
 
 #[test]
+fn a_ledger_path_under_a_file_is_no_ledger_for_a_query_and_its_error_is_said_once() {
+    // Given a plain file
+    let t = TestLedger::new();
+    let under = t.write("plain", "not a directory").join("sub");
+    let run = |args: &[&str]| {
+        let out = assert_cmd::Command::new(crate::support::binary())
+            .arg("--ledger")
+            .arg(&under)
+            .args(args)
+            .output();
+        let out = out.unwrap();
+        (out.status.code(), stderr(&out))
+    };
+    // When a query is pointed below it, then there is no ledger there
+    let (code, err) = run(&["status"]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("no ledger at") && err.contains("plain/sub"), "{err}");
+    // And when a ledger is to be made there, the OS's reason is given once
+    let (code, err) = run(&["init"]);
+    assert_eq!(code, Some(3), "{err}");
+    assert_eq!(err.matches("Not a directory").count(), 1, "{err}");
+}
+
+#[test]
 fn a_ledger_is_created_in_a_directory_holding_only_hidden_files_or_a_part_made_ledger() {
     // (what the directory holds)
     let cases: &[(&str, &[&str])] = &[
