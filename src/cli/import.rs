@@ -32,14 +32,18 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let total: u64 = args.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     // Every file is tried before any is read, so that one run names every
     // file that cannot be opened; each is closed again at once, so that an
-    // import of more files than the process may hold open still works.
+    // import of more files than the process may hold open still works. Only
+    // regular files are tried: opening a named pipe and closing it again
+    // would lose what its writer wrote, and leave the real open waiting.
     let cannot_open =
         |path: &std::path::Path, e: std::io::Error| format!("{}: cannot open the file: {e}", path.display());
-    let unopened: Vec<String> = args
-        .files
-        .iter()
-        .filter_map(|path| std::fs::File::open(path).err().map(|e| cannot_open(path, e)))
-        .collect();
+    let try_open = |path: &std::path::Path| match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Ok(()),
+        Ok(_) => std::fs::File::open(path).map(drop),
+        Err(e) => Err(e),
+    };
+    let unopened: Vec<String> =
+        args.files.iter().filter_map(|path| try_open(path).err().map(|e| cannot_open(path, e))).collect();
     if !unopened.is_empty() {
         return Err(super::Refused(unopened).into());
     }

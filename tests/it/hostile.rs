@@ -166,6 +166,30 @@ fn an_import_of_more_files_than_the_process_may_hold_open_is_whole() {
 }
 
 #[test]
+fn an_import_from_a_named_pipe_reads_what_its_writer_wrote() {
+    // given a named pipe that a writer fills with an event
+    let t = TestLedger::new();
+    let fifo = t.dir().join("events.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return;
+    }
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let line = r#"{"type":"announcement","id":"piped","date":"2026-01-16","title":"Piped","parties":["India"]}"#;
+            std::fs::write(fifo, format!("{line}\n")).unwrap();
+        })
+    };
+    // when it is imported, then its event is appended (and the import does not wait for ever)
+    let out =
+        t.pledger().arg("import").arg(&fifo).timeout(std::time::Duration::from_secs(30)).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(t.head().starts_with("1:"), "{}", t.head());
+    writer.join().unwrap();
+}
+
+#[test]
 fn the_wildcard_matcher_matches_only_what_it_should() {
     assert!(matches("a*c", "abbbc"));
     assert!(matches("a*b*c", "a1b2c"));
