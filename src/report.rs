@@ -48,9 +48,10 @@ pub struct Position {
 /// What checking a published report against a ledger found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckOutcome {
-    /// Same events, same statuses. `same_head` is false when the report was
-    /// computed on another copy of the same events.
-    Matches { same_head: bool },
+    /// Same events, same statuses. `head` is this ledger's hash at the
+    /// report's seq: another than the report's when the report was computed
+    /// on another copy of the same events (or its head was changed).
+    Matches { head: Hash },
     /// The ledger is shorter than the report's position.
     LedgerTooShort { seq: u64, head: u64 },
     /// The events up to the report's position differ from the report's.
@@ -139,7 +140,7 @@ impl StatusReport {
             let listing = if now.commitments != self.commitments { Listing::Rows } else { Listing::Counts };
             return Ok(CheckOutcome::StatusesDiffer { ids, listing });
         }
-        Ok(CheckOutcome::Matches { same_head: now.ledger.head == self.ledger.head })
+        Ok(CheckOutcome::Matches { head: now.ledger.head })
     }
 }
 

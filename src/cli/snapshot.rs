@@ -41,34 +41,40 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         let text =
             std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let name = path.display();
-        // The format first: a report of another format is named as such,
-        // not by the first of its fields that this one lacks.
-        #[derive(serde::Deserialize)]
-        struct Format {
-            format: String,
-        }
-        if let Ok(Format { format }) = serde_json::from_str::<Format>(&text) {
+        // Read as JSON first, so that a report of another format is named
+        // as such rather than by the first of its fields this one lacks, and
+        // anything but an object is refused (serde would take an array of
+        // the fields in order).
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{name}:{}: expected a pledger status report: {e}", e.line()))?;
+        let Some(object) = value.as_object() else {
+            anyhow::bail!(
+                "{name}: expected a pledger status report, a JSON object, found {}",
+                json_kind(&value)
+            );
+        };
+        if let Some(serde_json::Value::String(format)) = object.get("format") {
             if format != REPORT_FORMAT {
                 anyhow::bail!("{name}: expected a report of format {REPORT_FORMAT:?}, found {format:?}");
             }
         }
+        // From the text again, so that an error has its line.
         let report: StatusReport = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{name}:{}: expected a pledger status report: {e}", e.line()))?;
         return Ok(match report.check(&ledger)? {
-            CheckOutcome::Matches { same_head } => {
+            CheckOutcome::Matches { head } => {
                 let mut out = super::stdout_unbuffered();
                 writeln!(
                     out,
                     "ok: {name} matches the ledger at seq {} as of {} (content {})",
                     report.ledger.seq, report.as_of, report.ledger.content_hash
                 )?;
-                if !same_head {
+                if head != report.ledger.head {
                     writeln!(
                         out,
-                        "note: the report names head {}, this ledger's is {}: the report was computed on another copy \
-                         of the same events, or its head was changed; its events and statuses are these",
-                        report.ledger.head,
-                        ledger.envelope(report.ledger.seq)?.map(|e| e.hash).unwrap_or_default()
+                        "note: the report names head {}, this ledger's at seq {} is {head}: the report was computed on \
+                         another copy of the same events, or its head was changed; its events and statuses are these",
+                        report.ledger.head, report.ledger.seq
                     )?;
                 }
                 ExitCode::SUCCESS
@@ -114,4 +120,16 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a JSON value is, for messages: "an array", "a string" …
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }

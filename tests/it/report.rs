@@ -73,7 +73,7 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             |r| r["ledger"]["head"] = json!("ab".repeat(32)),
             0,
             &format!(
-                "note: the report names head {}, this ledger's is ",
+                "note: the report names head {}, this ledger's at seq {seq} is ",
                 "ab".repeat(32)
             ),
         ),
@@ -96,6 +96,15 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             "report.json: expected a report of format \"pledger status report v1\", found \"pledger status report v9\"",
         ),
         ("a field it does not have", |r| r["signed_by"] = json!("me"), 2, "report.json:"),
+        (
+            "its fields as an array",
+            |r| {
+                let fields = ["format", "as_of", "ledger", "counts", "commitments"].map(|f| r[f].clone());
+                *r = json!(fields);
+            },
+            2,
+            "report.json: expected a pledger status report, a JSON object, found an array",
+        ),
         (
             "a later format, with a field of its own",
             |r| {
@@ -156,8 +165,9 @@ fn a_report_still_checks_after_later_events_and_on_another_copy_of_the_same_even
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains(&format!(
-            "note: the report names head {}, this ledger's is ",
-            report["ledger"]["head"].as_str().unwrap()
+            "note: the report names head {}, this ledger's at seq {} is ",
+            report["ledger"]["head"].as_str().unwrap(),
+            sample_len(3)
         )),
         "{out}"
     );
