@@ -67,9 +67,10 @@ fn parse_span(s: &str) -> Result<u64, String> {
             None => (s, 1),
         },
     };
-    digits
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(unit))
-        .ok_or_else(|| format!("expected a span such as 30d or 4w, found {s:?}"))
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("expected a span such as 30d or 4w, found {s:?}"));
+    }
+    // A span past what a u64 holds reaches past the calendar's end all the
+    // same (`run` stops there).
+    Ok(digits.parse::<u64>().unwrap_or(u64::MAX).saturating_mul(unit))
 }

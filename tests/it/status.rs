@@ -550,6 +550,7 @@ fn due_lists_pending_commitments_whose_window_ends_within_the_span_soonest_first
         ("2026-03-01", "18w", &["mar", "h1"]),
         ("2026-03-01", "99999d", &["mar", "h1", "year"]),
         ("2026-03-01", "99999999999d", &["mar", "h1", "year"]),
+        ("2026-03-01", "99999999999999999999999w", &["mar", "h1", "year"]),
         // Once March has passed, its commitment is overdue, not due
         ("2026-04-01", "13w", &["h1"]),
         // Before the meeting that met it, the February one was due too
@@ -575,7 +576,8 @@ fn due_lists_pending_commitments_whose_window_ends_within_the_span_soonest_first
     for (span, says) in [
         ("a month", "expected a span such as 30d or 4w, found \"a month\""),
         ("30 days", "expected a span such as 30d or 4w, found \"30 days\""),
-        ("99999999999999999999d", "expected a span such as 30d or 4w"),
+        ("d", "expected a span such as 30d or 4w, found \"d\""),
+        ("3.5w", "expected a span such as 30d or 4w, found \"3.5w\""),
     ] {
         let out = t.pledger().args(["due", "--within", span]).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{span}");
