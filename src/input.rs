@@ -343,7 +343,8 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 const EVENT_TYPES: [&str; 7] =
     ["announcement", "commitment", "meeting", "deadline", "outcome", "progress", "retraction"];
 
-fn json_kind(value: &serde_json::Value) -> &'static str {
+/// What a JSON value is, for messages: "an array", "a string" …
+pub fn json_kind(value: &serde_json::Value) -> &'static str {
     match value {
         serde_json::Value::Null => "null",
         serde_json::Value::Bool(_) => "a boolean",

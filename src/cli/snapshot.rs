@@ -50,7 +50,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         let Some(object) = value.as_object() else {
             anyhow::bail!(
                 "{name}: expected a pledger status report, a JSON object, found {}",
-                json_kind(&value)
+                pledger::input::json_kind(&value)
             );
         };
         if let Some(serde_json::Value::String(format)) = object.get("format") {
@@ -120,16 +120,4 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// What a JSON value is, for messages: "an array", "a string" …
-fn json_kind(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-    }
 }
