@@ -360,6 +360,10 @@ impl fmt::Display for FiscalHelp<'_> {
 /// words, and a fixed buffer keeps parsing free of heap allocation.
 const MAX_TOKENS: usize = 32;
 
+/// What reads as a hyphen: `-`, U+2010 hyphen, U+2011 non-breaking hyphen,
+/// U+2013 en dash, U+2014 em dash, U+2212 minus sign.
+const DASHES: [&str; 6] = ["-", "\u{2010}", "\u{2011}", "\u{2013}", "\u{2014}", "\u{2212}"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// A run of ASCII letters.
@@ -688,9 +692,11 @@ impl<'a> Parser<'a, '_> {
         self.tok(k).is_some_and(|t| t.kind == Kind::Punct && t.text == c)
     }
 
-    /// A hyphen, or the en dash and Unicode hyphen that word processors substitute.
+    /// A hyphen, or a dash that word processors and web pages put in its
+    /// place: the Unicode hyphen, the non-breaking hyphen (which looks
+    /// exactly like a hyphen), the en dash, the em dash and the minus sign.
     fn is_dash(&self, k: usize) -> bool {
-        self.is_punct(k, "-") || self.is_punct(k, "\u{2013}") || self.is_punct(k, "\u{2010}")
+        DASHES.iter().any(|dash| self.is_punct(k, dash))
     }
 
     fn eat(&mut self, w: &str) -> bool {
