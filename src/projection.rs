@@ -18,10 +18,13 @@
 //! The rules (the contract; see `STATUS.md`):
 //! - a commitment exists as of D if its announcement's date ≤ D;
 //! - the deadline in force is the latest `deadline` revision dated ≤ D (ties:
-//!   higher seq), else the commitment's own deadline, else none;
+//!   higher seq), else the commitment's own deadline, else none; for a met
+//!   commitment, the same as of `met_on` rather than D;
 //! - `met_on` is the earliest date ≤ D of a meeting that fulfils it or an
 //!   outcome of `met`; a commitment with `met_on` is met, on time when
-//!   `met_on` ≤ the end of the deadline in force (or when that has no end);
+//!   `met_on` ≤ the end of the deadline in force then (or when that has no
+//!   end), so an extension granted after a late fulfilment does not make it
+//!   on time;
 //! - otherwise an outcome of `cancelled` or `superseded` dated ≤ D ends it;
 //! - otherwise it is overdue if the deadline in force has an end before D,
 //!   else pending;
@@ -140,10 +143,12 @@ pub struct CommitmentStatus {
     pub announcement: String,
     pub announced: NaiveDate,
     pub status: Status,
-    /// The deadline in force, or null for none.
+    /// The deadline in force (for a met commitment, on the day it was met),
+    /// or null for none.
     pub deadline: Option<DeadlineWindow>,
     pub met_on: Option<NaiveDate>,
-    /// Whether it was met by the end of the deadline in force; null unless met.
+    /// Whether it was met by the end of the deadline in force on the day it
+    /// was met; null unless met.
     pub on_time: Option<bool>,
     /// When it was cancelled or superseded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -353,14 +358,18 @@ impl Projection {
         if a.date > as_of {
             return None;
         }
+        let met_on = c.fulfilments.iter().filter(|f| live(f.seq) && f.date <= as_of).map(|f| f.date).min();
+        // The deadline in force as of D, or for a met commitment as of the
+        // day it was met: a revision dated after that does not make a late
+        // fulfilment on time (rule 5).
+        let in_force = met_on.unwrap_or(as_of);
         let revision =
-            c.revisions.iter().filter(|r| live(r.seq) && r.date <= as_of).max_by_key(|r| (r.date, r.seq));
+            c.revisions.iter().filter(|r| live(r.seq) && r.date <= in_force).max_by_key(|r| (r.date, r.seq));
         let deadline = match revision {
             Some(r) => window(&r.what, r.date),
             None => c.deadline.as_ref().and_then(|phrase| window(phrase, a.date)),
         };
         let end = deadline.as_ref().and_then(|d| d.end);
-        let met_on = c.fulfilments.iter().filter(|f| live(f.seq) && f.date <= as_of).map(|f| f.date).min();
         let ending =
             c.endings.iter().filter(|e| live(e.seq) && e.date <= as_of).min_by_key(|e| (e.date, e.seq));
         let (status, on_time) = match (met_on, ending) {

@@ -71,6 +71,35 @@ fn met_on_time_and_met_late() {
 }
 
 #[test]
+fn a_late_fulfilment_stays_late_when_the_deadline_is_extended_afterwards() {
+    let late = r#"{"type":"meeting","id":"m1","date":"2026-07-15","title":"Held late","fulfils":["esd"]}"#;
+    let after = r#"{"type":"deadline","commitment":"esd","date":"2026-08-01","deadline":"by the end of 2026","reason":"postponed"}"#;
+    check(
+        "extended after it was met",
+        &[&[ANNOUNCEMENT, H1, late, after]],
+        "esd",
+        &[
+            ("2026-07-15", None, Some(Met), Some("2026-07-15"), Some(false)),
+            // the revision is in force from its date, but not for a fulfilment before it
+            ("2026-08-01", None, Some(Met), Some("2026-07-15"), Some(false)),
+            ("2027-03-01", None, Some(Met), Some("2026-07-15"), Some(false)),
+        ],
+    );
+    let before = r#"{"type":"deadline","commitment":"esd","date":"2026-06-15","deadline":"by the end of 2026","reason":"postponed"}"#;
+    check(
+        "extended before it was met",
+        &[&[ANNOUNCEMENT, H1, before, late]],
+        "esd",
+        &[("2026-07-15", None, Some(Met), Some("2026-07-15"), Some(true))],
+    );
+    // And the row shows the deadline the fulfilment was judged by
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_from(dir.path(), &[&[ANNOUNCEMENT, H1, late, after]], 10_000);
+    let row = status_of(&ledger, "esd", "2027-03-01", None).unwrap();
+    assert_eq!(row.deadline.unwrap().end, Some(date("2026-06-30")));
+}
+
+#[test]
 fn overdue_starts_the_day_after_the_window_ends() {
     check(
         "overdue",
