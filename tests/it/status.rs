@@ -206,6 +206,17 @@ fn cancelled_and_superseded_end_a_commitment_from_their_date() {
     assert_eq!((row.status, row.superseded_by.as_deref()), (Superseded, Some("esd-2")));
     // superseding does not make it overdue later either
     assert_eq!(status_of(&ledger, "esd", "2030-01-01", None).unwrap().status, Superseded);
+    // Of two endings, the earliest dated counts, whichever was recorded first
+    check(
+        "cancelled before it was superseded, recorded after",
+        &[&[ANNOUNCEMENT, H1, replacement, superseded, cancelled]],
+        "esd",
+        &[
+            ("2026-03-01", None, Some(Cancelled), None, None),
+            ("2026-04-01", None, Some(Cancelled), None, None),
+            ("2026-11-28", None, Some(Cancelled), None, None),
+        ],
+    );
 }
 
 #[test]
