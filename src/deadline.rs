@@ -21,7 +21,7 @@
 //! prefix    = "in" | "during" | "on" | "at" | "over" | "scheduled" "for"
 //! vague     = "soon" | "very" "soon" | "shortly" | "asap" | "as" "soon" "as" "possible"
 //!           | "in" "due" "course" | "at" "an" "early" "date" | "in" "the" "near" "future"
-//!           | ( "in" | "over" ) [ "the" ] "coming" ( "days" | "weeks" | "months" | "years" )
+//!           | ( "in" | "over" | "within" ) [ "the" ] "coming" ( "days" | "weeks" | "months" | "years" )
 //! within    = "within" [ [ "the" ] "next" ] count unit     (count may be left out after "next")
 //!           | [ "the" ] "next" count unit                   (count here is digits or a word)
 //! count     = DIGITS | "one" | "two" | … | "twenty" | "a" | "an"
@@ -839,7 +839,7 @@ impl<'a> Parser<'a, '_> {
             return true;
         }
         let start = self.pos;
-        if self.eat("in") || self.eat("over") {
+        if self.eat("in") || self.eat("over") || self.eat("within") {
             self.eat("the");
             if self.eat("coming") && ["days", "weeks", "months", "years"].iter().any(|w| self.eat(w)) {
                 return true;
