@@ -28,7 +28,7 @@
 //! unit      = "day[s]" | "week[s]" | "month[s]" | "year[s]"
 //! by        = ( "by" | "no" "later" "than" | "not" "later" "than" | "on" "or" "before" )
 //!             ( end-of target | start-of target | period )
-//!           | "before" end-of target | "before" "year" [ "-" ] "end" [ year-ref ]
+//!           | "before" end-of target | "before" [ "the" ] "year" [ "-" ] "end" [ year-ref ]
 //! start-of  = [ "the" ] ( "start" | "beginning" ) "of"     (due on the target's first day)
 //! before    = "before" period
 //! end-of    = [ "the" ] "end" [ "of" | "-" ]
@@ -936,7 +936,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// by = ("by" | "no later than" | "not later than" | "on or before") (end-of target | start-of target | period)
-    ///    | "before" end-of target | "before" "year" ["-"] "end" [year-ref]
+    ///    | "before" end-of target | "before" ["the"] "year" ["-"] "end" [year-ref]
     fn parse_by(&mut self) -> Result<Option<Plan>, DeadlineError> {
         let by = self.eat("by")
             || self.eat_all(&["no", "later", "than"])
@@ -947,7 +947,9 @@ impl<'a> Parser<'a, '_> {
             // phrase; so is "before year-end", which names the same day
             // (read as "before" the Sep-Dec third, it ended on Aug 31).
             let end = self.is(1, "end") || self.is(1, "the") && self.is(2, "end");
-            let year_end = self.is(1, "year") && (self.is(2, "end") || self.is_dash(2) && self.is(3, "end"));
+            let y = 1 + usize::from(self.is(1, "the"));
+            let year_end =
+                self.is(y, "year") && (self.is(y + 1, "end") || self.is_dash(y + 1) && self.is(y + 2, "end"));
             if !(self.is(0, "before") && (end || year_end)) {
                 return Ok(None);
             }
