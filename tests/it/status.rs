@@ -92,6 +92,13 @@ fn a_late_fulfilment_stays_late_when_the_deadline_is_extended_afterwards() {
         "esd",
         &[("2026-07-15", None, Some(Met), Some("2026-07-15"), Some(true))],
     );
+    let same_day = r#"{"type":"deadline","commitment":"esd","date":"2026-07-15","deadline":"by the end of 2026","reason":"postponed"}"#;
+    check(
+        "extended on the day it was met",
+        &[&[ANNOUNCEMENT, H1, late, same_day]],
+        "esd",
+        &[("2026-07-15", None, Some(Met), Some("2026-07-15"), Some(true))],
+    );
     // And the row shows the deadline the fulfilment was judged by
     let dir = tempfile::tempdir().unwrap();
     let ledger = ledger_from(dir.path(), &[&[ANNOUNCEMENT, H1, late, after]], 10_000);
