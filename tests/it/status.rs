@@ -85,20 +85,20 @@ fn a_late_fulfilment_stays_late_when_the_deadline_is_extended_afterwards() {
             ("2027-03-01", None, Some(Met), Some("2026-07-15"), Some(false)),
         ],
     );
-    let before = r#"{"type":"deadline","commitment":"esd","date":"2026-06-15","deadline":"by the end of 2026","reason":"postponed"}"#;
-    check(
-        "extended before it was met",
-        &[&[ANNOUNCEMENT, H1, before, late]],
-        "esd",
-        &[("2026-07-15", None, Some(Met), Some("2026-07-15"), Some(true))],
-    );
-    let same_day = r#"{"type":"deadline","commitment":"esd","date":"2026-07-15","deadline":"by the end of 2026","reason":"postponed"}"#;
-    check(
-        "extended on the day it was met",
-        &[&[ANNOUNCEMENT, H1, late, same_day]],
-        "esd",
-        &[("2026-07-15", None, Some(Met), Some("2026-07-15"), Some(true))],
-    );
+    // An extension dated before the fulfilment, or on its day, is in force for it
+    for (what, dated) in
+        [("extended before it was met", "2026-06-15"), ("extended on the day it was met", "2026-07-15")]
+    {
+        let revision = format!(
+            r#"{{"type":"deadline","commitment":"esd","date":"{dated}","deadline":"by the end of 2026","reason":"postponed"}}"#
+        );
+        check(
+            what,
+            &[&[ANNOUNCEMENT, H1, &revision, late]],
+            "esd",
+            &[("2026-07-15", None, Some(Met), Some("2026-07-15"), Some(true))],
+        );
+    }
     // And the row shows the deadline the fulfilment was judged by
     let dir = tempfile::tempdir().unwrap();
     let ledger = ledger_from(dir.path(), &[&[ANNOUNCEMENT, H1, late, after]], 10_000);
