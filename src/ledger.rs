@@ -992,7 +992,6 @@ impl<'a, 'l> Checker<'a, 'l> {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        check_names(event)?;
         self.check_references(event, seq, deadline)?;
         Ok(Verdict::New)
     }
@@ -1184,29 +1183,6 @@ struct CommitmentAnnouncement {
     #[serde(rename = "type")]
     kind: Kind,
     announcement: Slug,
-}
-
-/// Party names and tags group commitments (`report`, `status --party`), so
-/// one with spaces around it would be a party or tag of its own: " India "
-/// beside "India". Refused in new events only; stored ones are read as they are.
-fn check_names(event: &Event) -> Result<(), Problem> {
-    let (parties, tags): (Option<&crate::event::Parties>, &[crate::event::Text]) = match event {
-        Event::Announcement(a) => (Some(&a.parties), &[]),
-        Event::Commitment(c) => (c.parties.as_ref(), &c.tags),
-        Event::Meeting(m) => (m.parties.as_ref(), &[]),
-        _ => return Ok(()),
-    };
-    let spaced = |name: &str| name.trim() != name;
-    let what = |kind: &str, name: &str| {
-        Problem::from(format!("expected a {kind} without spaces around it, found {name:?}"))
-    };
-    if let Some(name) = parties.into_iter().flat_map(|p| p.iter()).map(|p| p.as_str()).find(|n| spaced(n)) {
-        return Err(what("party name", name));
-    }
-    if let Some(name) = tags.iter().map(|t| t.as_str()).find(|n| spaced(n)) {
-        return Err(what("tag", name));
-    }
-    Ok(())
 }
 
 fn already_recorded_message(kind: IdKind, id: &Slug, seq: u64) -> String {

@@ -290,7 +290,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             d.field::<Slug>("id", "ID", &a.id);
             d.date("date", &a.date);
             d.field::<Text>("title", "--title", &a.title);
-            d.list::<Text, Parties>("parties", "--party", &a.parties);
+            d.names::<Parties>("parties", "--party", &a.parties);
             d.source(&a.source);
             d.opt::<Text>("summary", "--summary", &a.summary);
             d.finish()?
@@ -300,9 +300,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             d.field::<Slug>("id", "ID", &c.id);
             d.field::<Slug>("announcement", "--announcement", &c.announcement);
             d.field::<Text>("title", "--title", &c.title);
-            d.list::<Text, Parties>("parties", "--party", &c.parties);
+            d.names::<Parties>("parties", "--party", &c.parties);
             d.opt::<Text>("deadline", "--deadline", &c.deadline);
-            d.list::<Text, Vec<Text>>("tags", "--tag", &c.tags);
+            d.names::<Vec<Text>>("tags", "--tag", &c.tags);
             d.opt::<Text>("quote", "--quote", &c.quote);
             d.finish()?
         }
@@ -311,7 +311,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             d.field::<Slug>("id", "ID", &m.id);
             d.date("date", &m.date);
             d.field::<Text>("title", "--title", &m.title);
-            d.list::<Text, Parties>("parties", "--party", &m.parties);
+            d.names::<Parties>("parties", "--party", &m.parties);
             d.source(&m.source);
             d.opt::<Text>("summary", "--summary", &m.summary);
             d.list::<Slug, Vec<Slug>>("fulfils", "--fulfils", &m.fulfils);
@@ -421,6 +421,21 @@ impl Draft {
         }
         if self.problems.len() == before {
             self.value::<List>(key, place, Value::from(items.to_vec()));
+        }
+    }
+
+    /// Party names or tags: a [`Draft::list`] of text, each without spaces
+    /// around it. Names group commitments (`report`, `status --party`), so
+    /// " India " would be a party of its own beside "India". Refused here, as
+    /// typed, rather than by the ledger's checks, so that `import` still
+    /// takes back the `export` of a ledger that holds such a name.
+    pub fn names<List: DeserializeOwned>(&mut self, key: &str, place: &str, items: &[String]) {
+        let before = self.problems.len();
+        for item in items.iter().filter(|item| item.trim() != item.as_str() && !item.trim().is_empty()) {
+            self.problems.push(format!("{place}: expected a name without spaces around it, found {item:?}"));
+        }
+        if self.problems.len() == before {
+            self.list::<Text, List>(key, place, items);
         }
     }
 

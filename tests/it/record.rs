@@ -364,6 +364,15 @@ fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
             &["`retracts` names event 0190f3a2-7c4e-7d2b-9a1e-3f5c6b7d8e9f, which is not in the ledger"],
         ),
         (&["retract", "1", "--reason", ""], &["--reason: expected text, found an empty string"]),
+        (
+            &["record", "announcement", "b", "--date", "2026-03-01", "--title", "B", "--party", "India", "--party", " Japan"],
+            &["--party: expected a name without spaces around it, found \" Japan\""],
+        ),
+        (
+            // Reported at the flag, beside the other flags' problems
+            &["record", "commitment", "x", "--announcement", "in-jp-2026", "--title", " ", "--tag", "ai "],
+            &["--title: expected text, found an empty string", "--tag: expected a name without spaces around it, found \"ai \""],
+        ),
     ];
     for (args, expected) in cases {
         let stderr = refused(&ledger, args);
