@@ -43,20 +43,21 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let projection = ledger.projection(at)?;
     let all = projection.statuses(as_of);
     let has_party = |c: &CommitmentStatus, p: &str| c.parties.iter().any(|q| q.eq_ignore_ascii_case(p));
+    let has_tag = |c: &CommitmentStatus, t: &str| c.tags.iter().any(|u| u == t);
     // A filter that no commitment could pass is most likely a typo: say so,
     // rather than let "0 commitments" read as an answer.
     let mut notes = Vec::new();
     if let Some(p) = args.party.as_deref().filter(|p| !all.iter().any(|c| has_party(c, p))) {
         notes.push(unmatched(("party", "parties"), p, as_of, all.iter().flat_map(|c| &c.parties)));
     }
-    if let Some(t) = args.tag.as_deref().filter(|t| !all.iter().any(|c| c.tags.iter().any(|u| u == t))) {
+    if let Some(t) = args.tag.as_deref().filter(|t| !all.iter().any(|c| has_tag(c, t))) {
         notes.push(unmatched(("tag", "tags"), t, as_of, all.iter().flat_map(|c| &c.tags)));
     }
     let rows: Vec<CommitmentStatus> = all
         .into_iter()
         .filter(|c| args.statuses.is_empty() || args.statuses.contains(&c.status))
         .filter(|c| args.party.as_deref().is_none_or(|p| has_party(c, p)))
-        .filter(|c| args.tag.as_ref().is_none_or(|t| c.tags.contains(t)))
+        .filter(|c| args.tag.as_deref().is_none_or(|t| has_tag(c, t)))
         .collect();
     let mut out = super::stdout();
     if args.json {
@@ -74,7 +75,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `no commitment listed as of DATE has the party "X" (the parties are A, B)`,
+/// `no commitment listed as of DATE has the party "X" (the parties there are A, B)`,
 /// naming at most a dozen of those there are.
 fn unmatched<'a>(
     (what, plural): (&str, &str),
