@@ -144,6 +144,14 @@ pub enum StoreError {
     Io { path: PathBuf, error: std::io::Error },
 }
 
+impl StoreError {
+    /// The error for an operating system's refusal on the ledger at `path`,
+    /// for `map_err`.
+    fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + Copy + '_ {
+        move |error| StoreError::Io { path: path.to_owned(), error }
+    }
+}
+
 /// Why an append did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum AppendError {
@@ -315,8 +323,7 @@ impl Store {
             return Err(StoreError::NotALedger { path: path.to_owned(), what: "it is a file".into() });
         }
         if !data_path.exists() {
-            let foreign = foreign_entry(path)
-                .map_err(|source| StoreError::Io { path: path.to_owned(), error: source })?;
+            let foreign = foreign_entry(path).map_err(StoreError::io(path))?;
             if let Some(name) = foreign {
                 return Err(StoreError::NotALedger {
                     path: path.to_owned(),
@@ -337,8 +344,7 @@ impl Store {
         // is reported below, by `head`).
         let stored_seq =
             meta.get(HEAD_KEY).ok().flatten().and_then(|bytes| decode_head(&bytes)).map_or(0, |h| h.seq);
-        let (journal, entries) = Journal::open(path, stored_seq)
-            .map_err(|source| StoreError::Io { path: path.to_owned(), error: source })?;
+        let (journal, entries) = Journal::open(path, stored_seq).map_err(StoreError::io(path))?;
         let store = Store {
             events: tree("events")?,
             meta,
@@ -346,8 +352,7 @@ impl Store {
             content: tree("content")?,
             snapshot_heads: tree("snapshot_heads")?,
             snapshot_parts: tree("snapshot_parts")?,
-            data_file: File::open(&data_path)
-                .map_err(|source| StoreError::Io { path: path.to_owned(), error: source })?,
+            data_file: File::open(&data_path).map_err(StoreError::io(path))?,
             synced_at: std::sync::Mutex::new(std::time::UNIX_EPOCH),
             head_file: std::sync::Mutex::new(HeadFile { recorded: 0, file: None }),
             journal: std::sync::Mutex::new(journal),
@@ -625,7 +630,7 @@ impl Store {
         if !journal.fits(batch) {
             self.checkpoint(&mut journal)?;
         }
-        journal.write(batch).map_err(|source| StoreError::Io { path: self.path.clone(), error: source })?;
+        journal.write(batch).map_err(StoreError::io(&self.path))?;
         self.pending.write().unwrap_or_else(|e| e.into_inner()).push(batch);
         committed();
         Ok(batch.head)
@@ -889,7 +894,7 @@ impl Store {
         drop(pending);
         self.sync()?;
         self.record_head(self.stored_head()?)?;
-        journal.reset().map_err(|source| StoreError::Io { path: self.path.clone(), error: source })?;
+        journal.reset().map_err(StoreError::io(&self.path))?;
         Ok(())
     }
 
@@ -929,7 +934,7 @@ impl Store {
     /// append is durable only once those files, and the directory entries
     /// naming them, are on disk too.
     fn sync(&self) -> Result<(), StoreError> {
-        let io = |source| StoreError::Io { path: self.path.clone(), error: source };
+        let io = StoreError::io(&self.path);
         self.db.flush().map_err(|e| self.error(e))?;
         let started = std::time::SystemTime::now();
         let since = *self.synced_at.lock().unwrap_or_else(|e| e.into_inner());
@@ -975,7 +980,7 @@ impl Store {
     /// as before: a new file, fsync, rename, fsync of the directory.
     fn record_head(&self, head: Head) -> Result<(), StoreError> {
         use std::io::{Seek, SeekFrom, Write};
-        let io = |source| StoreError::Io { path: self.path.clone(), error: source };
+        let io = StoreError::io(&self.path);
         let mut state = self.head_file.lock().unwrap_or_else(|e| e.into_inner());
         if head.seq <= state.recorded && state.recorded != 0 {
             return Ok(());
@@ -1010,7 +1015,7 @@ impl Store {
     /// whole whatever happens: a new file, fsync, rename, fsync of the
     /// directory.
     fn write_head_file(&self, head: Head) -> Result<(), StoreError> {
-        let io = |source| StoreError::Io { path: self.path.clone(), error: source };
+        let io = StoreError::io(&self.path);
         let temp = self.path.join(format!("{HEAD_FILE}.{}.tmp", std::process::id()));
         let mut file = File::create(&temp).map_err(io)?;
         let mut bytes = head_slot(head).to_vec();
@@ -1036,7 +1041,7 @@ impl Store {
         let bytes = match std::fs::read(self.path.join(HEAD_FILE)) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(source) => return Err(StoreError::Io { path: self.path.clone(), error: source }),
+            Err(source) => return Err(StoreError::io(&self.path)(source)),
         };
         // Earlier pledgers wrote the head file as one line, `SEQ:HASH`.
         let text = String::from_utf8_lossy(&bytes);
@@ -1923,7 +1928,7 @@ fn foreign_entry(path: &Path) -> std::io::Result<Option<String>> {
 /// snapshot, so it is removed, while holding the store's lock (the same
 /// `flock` sled takes) so that no live process is writing it.
 fn remove_unfinished_snapshots(path: &Path, data_path: &Path) -> Result<(), StoreError> {
-    let io = |source| StoreError::Io { path: path.to_owned(), error: source };
+    let io = StoreError::io(path);
     let unfinished: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(io)?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -1999,7 +2004,7 @@ fn store_error(path: &Path, e: sled::Error) -> StoreError {
         sled::Error::Io(source) if source.to_string().contains("could not acquire lock") => {
             StoreError::InUse { path: path.to_owned() }
         }
-        sled::Error::Io(source) => StoreError::Io { path: path.to_owned(), error: source },
+        sled::Error::Io(source) => StoreError::io(path)(source),
         other => StoreError::Unreadable { path: path.to_owned(), reason: other.to_string() },
     }
 }
