@@ -42,6 +42,14 @@ use crate::deadline;
 use crate::event::{Event, EventRef, OutcomeKind, Text};
 use crate::input::parallel_map_from;
 
+/// The version of the status rules (`STATUS.md`) and deadline conventions
+/// (`DEADLINES.md`) this pledger applies. It goes up with every change that
+/// can give an existing ledger another status, and a published report names
+/// the version it was computed under, so that a report that no longer checks
+/// can be told apart from one that was altered. `STATUS.md` lists the
+/// versions.
+pub const STATUS_RULES: u32 = 2;
+
 /// Facts folded from the events with seq ≤ `seq`, independent of any date.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Projection {

@@ -9,6 +9,10 @@
 //! record when and by whom), but the same content hash, so a report stays
 //! checkable against any faithful copy. Anyone can recompute the content
 //! hash with `pledger export --to SEQ | b3sum`.
+//!
+//! A report also names the version of the status rules it was computed
+//! under ([`STATUS_RULES`]), so that a report whose statuses no longer check
+//! says whether the rules changed since or the report did.
 
 use std::collections::BTreeMap;
 
@@ -16,19 +20,28 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::chain::{Hash, Head};
+use crate::input::json_kind;
 use crate::ledger::Ledger;
-use crate::projection::{CommitmentStatus, Status};
+use crate::projection::{CommitmentStatus, Status, STATUS_RULES};
 use crate::store::StoreError;
 
 /// The first line of a report's JSON says what it is.
-pub const REPORT_FORMAT: &str = "pledger status report v1";
+pub const REPORT_FORMAT: &str = "pledger status report v2";
+
+/// The first format, which does not name its rules. Its reports are still
+/// checked, but a mismatch cannot say whether the rules changed since.
+pub const REPORT_FORMAT_V1: &str = "pledger status report v1";
 
 /// A status report as published: the statuses as of a date, computed from a
-/// named ledger position.
+/// named ledger position under named rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusReport {
     pub format: String,
+    /// The [`STATUS_RULES`] the statuses were computed under; absent from
+    /// reports of [`REPORT_FORMAT_V1`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<u32>,
     pub as_of: NaiveDate,
     pub ledger: Position,
     pub counts: BTreeMap<Status, usize>,
@@ -45,23 +58,62 @@ pub struct Position {
     pub content_hash: Hash,
 }
 
+/// Why a text is not a status report that can be checked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// Not JSON, or not the fields of a report (`line` is 1-based).
+    #[error("expected a pledger status report: {message}")]
+    Json { line: usize, message: String },
+    /// JSON, but not an object.
+    #[error("expected a pledger status report, a JSON object, found {found}")]
+    NotAnObject { found: &'static str },
+    /// A report of a format this pledger does not read.
+    #[error("expected a report of format {REPORT_FORMAT:?} or {REPORT_FORMAT_V1:?}, found {found:?}")]
+    Format { found: String },
+    /// A v2 report without `rules`, or a v1 report with them.
+    #[error("expected {expected} in a report of format {format:?}")]
+    Rules { format: &'static str, expected: &'static str },
+}
+
+impl ReadError {
+    /// The line of the text the error is on, when it is on one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ReadError::Json { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+}
+
+/// The rules a report names, beside this pledger's [`STATUS_RULES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rules {
+    /// The rules this pledger applies.
+    Same,
+    /// Another version, older or newer.
+    Other(u32),
+    /// None: the report is of [`REPORT_FORMAT_V1`].
+    Unnamed,
+}
+
 /// What checking a published report against a ledger found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckOutcome {
     /// Same events, same statuses. `head` is this ledger's hash at the
     /// report's seq: another than the report's when the report was computed
-    /// on another copy of the same events (or its head was changed).
-    Matches { head: Hash },
+    /// on another copy of the same events (or its head was changed). The
+    /// statuses may also be the same under other rules.
+    Matches { head: Hash, rules: Rules },
     /// The ledger is shorter than the report's position.
     LedgerTooShort { seq: u64, head: u64 },
     /// The events up to the report's position differ from the report's.
     ContentDiffers { reported: Hash, actual: Hash },
     /// Same events, but the report's statuses are not what they give: for
     /// these ids, or (with no ids) only in how its rows are listed or
-    /// counted. Either the report was changed after it was made, or it was
-    /// made under other status rules or deadline conventions; the report
+    /// counted. Under the same `rules` the report was changed after it was
+    /// made; under others, either that or the rules changed; a v1 report
     /// cannot say which.
-    StatusesDiffer { ids: Vec<String>, listing: Listing },
+    StatusesDiffer { ids: Vec<String>, listing: Listing, rules: Rules },
 }
 
 /// What of a report's listing differs from the ledger's.
@@ -93,6 +145,45 @@ pub const COMPLIANCE_FORMULA: &str = "each commitment scores +1 if met (on time 
 superseded, -1 if overdue or cancelled; a party's compliance is (mean score + 1) / 2 x 100%";
 
 impl StatusReport {
+    /// Reads a published report of either format, refusing anything else
+    /// (another format, unknown fields, anything but a JSON object) before
+    /// any of it is checked.
+    pub fn from_json(text: &str) -> Result<StatusReport, ReadError> {
+        let json = |e: serde_json::Error| ReadError::Json { line: e.line(), message: e.to_string() };
+        // Read as JSON first, so that a report of another format is named as
+        // such rather than by the first of its fields this one lacks, and
+        // anything but an object is refused (serde would take an array of
+        // the fields in order).
+        let value: serde_json::Value = serde_json::from_str(text).map_err(json)?;
+        let Some(object) = value.as_object() else {
+            return Err(ReadError::NotAnObject { found: json_kind(&value) });
+        };
+        let has_rules = object.contains_key("rules");
+        match object.get("format").and_then(|f| f.as_str()) {
+            Some(REPORT_FORMAT) if !has_rules => {
+                return Err(ReadError::Rules { format: REPORT_FORMAT, expected: "a field `rules`" })
+            }
+            Some(REPORT_FORMAT_V1) if has_rules => {
+                return Err(ReadError::Rules { format: REPORT_FORMAT_V1, expected: "no field `rules`" })
+            }
+            Some(REPORT_FORMAT | REPORT_FORMAT_V1) => {}
+            Some(other) => return Err(ReadError::Format { found: other.to_owned() }),
+            // Missing or not a string: serde says which, at its line.
+            None => {}
+        }
+        // From the text again, so that an error has its line.
+        serde_json::from_str(text).map_err(json)
+    }
+
+    /// The rules this report names, beside this pledger's.
+    pub fn rules(&self) -> Rules {
+        match self.rules {
+            Some(STATUS_RULES) => Rules::Same,
+            Some(other) => Rules::Other(other),
+            None => Rules::Unnamed,
+        }
+    }
+
     /// Computes the report as of `as_of` from the events with seq ≤ `at`
     /// (default: the head).
     pub fn compute(ledger: &Ledger, as_of: NaiveDate, at: Option<u64>) -> Result<StatusReport, StoreError> {
@@ -104,6 +195,7 @@ impl StatusReport {
         }
         Ok(StatusReport {
             format: REPORT_FORMAT.to_owned(),
+            rules: Some(STATUS_RULES),
             as_of,
             ledger: Position {
                 seq: projection.seq,
@@ -138,9 +230,9 @@ impl StatusReport {
                 }
             }
             let listing = if now.commitments != self.commitments { Listing::Rows } else { Listing::Counts };
-            return Ok(CheckOutcome::StatusesDiffer { ids, listing });
+            return Ok(CheckOutcome::StatusesDiffer { ids, listing, rules: self.rules() });
         }
-        Ok(CheckOutcome::Matches { head: now.ledger.head })
+        Ok(CheckOutcome::Matches { head: now.ledger.head, rules: self.rules() })
     }
 }
 

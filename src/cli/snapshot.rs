@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use pledger::report::{CheckOutcome, Listing, StatusReport, REPORT_FORMAT};
+use pledger::projection::STATUS_RULES;
+use pledger::report::{CheckOutcome, Listing, Rules, StatusReport};
 use pledger::OpenMode;
 
 use super::Context;
@@ -16,7 +17,8 @@ use super::Context;
 #[command(after_help = "Examples:\n  pledger snapshot --as-of 2026-11-28 --out status-2026-11-28.json\n  \
 pledger snapshot --check status-2026-11-28.json\n\n\
 A report names the ledger position (seq, head hash) and the content hash (BLAKE3 of\n\
-`pledger export --to SEQ`) it was computed from; --check recomputes it.")]
+`pledger export --to SEQ`) it was computed from, and the version of the status rules\n\
+(STATUS.md) it was computed under; --check recomputes it.")]
 pub struct Args {
     /// The date to judge deadlines on: YYYY-MM-DD, today or yesterday [default: today].
     #[arg(long, value_name = "DATE", value_parser = super::parse_date, conflicts_with = "check")]
@@ -41,28 +43,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         let text =
             std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let name = path.display();
-        // Read as JSON first, so that a report of another format is named
-        // as such rather than by the first of its fields this one lacks, and
-        // anything but an object is refused (serde would take an array of
-        // the fields in order).
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{name}:{}: expected a pledger status report: {e}", e.line()))?;
-        let Some(object) = value.as_object() else {
-            anyhow::bail!(
-                "{name}: expected a pledger status report, a JSON object, found {}",
-                pledger::input::json_kind(&value)
-            );
-        };
-        if let Some(serde_json::Value::String(format)) = object.get("format") {
-            if format != REPORT_FORMAT {
-                anyhow::bail!("{name}: expected a report of format {REPORT_FORMAT:?}, found {format:?}");
-            }
-        }
-        // From the text again, so that an error has its line.
-        let report: StatusReport = serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{name}:{}: expected a pledger status report: {e}", e.line()))?;
+        let report = StatusReport::from_json(&text).map_err(|e| match e.line() {
+            Some(line) => anyhow::anyhow!("{name}:{line}: {e}"),
+            None => anyhow::anyhow!("{name}: {e}"),
+        })?;
         return Ok(match report.check(&ledger)? {
-            CheckOutcome::Matches { head } => {
+            CheckOutcome::Matches { head, rules } => {
                 let mut out = super::stdout_unbuffered();
                 writeln!(
                     out,
@@ -75,6 +61,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                         "note: the report names head {}, this ledger's at seq {} is {head}: the report was computed on \
                          another copy of the same events, or its head was changed; its events and statuses are these",
                         report.ledger.head, report.ledger.seq
+                    )?;
+                }
+                if let Rules::Other(version) = rules {
+                    writeln!(
+                        out,
+                        "note: the report was made under status rules v{version}, and this pledger applies \
+                         v{STATUS_RULES}; its statuses are the same under both"
                     )?;
                 }
                 ExitCode::SUCCESS
@@ -90,15 +83,32 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 );
                 ExitCode::from(1)
             }
-            CheckOutcome::StatusesDiffer { ids, listing } => {
+            CheckOutcome::StatusesDiffer { ids, listing, rules } => {
                 let what = match (ids.as_slice(), listing) {
                     ([], Listing::Counts) => "its counts of statuses are".to_owned(),
                     ([], _) => "its rows (their order, or a row listed twice) are".to_owned(),
                     (ids, _) => format!("its statuses for {} are", ids.join(", ")),
                 };
+                let why = match rules {
+                    Rules::Same => format!(
+                        "the report names the status rules this pledger applies (v{STATUS_RULES}), so it was \
+                         changed after it was made"
+                    ),
+                    Rules::Other(version) if version > STATUS_RULES => format!(
+                        "the report was made under status rules v{version}, newer than this pledger's \
+                         v{STATUS_RULES} (check it with a pledger that applies them), or it was changed after it \
+                         was made"
+                    ),
+                    Rules::Other(version) => format!(
+                        "the report was made under status rules v{version}, and this pledger applies \
+                         v{STATUS_RULES} (STATUS.md lists what changed), or it was changed after it was made"
+                    ),
+                    Rules::Unnamed => "the report was changed after it was made, or made under other status rules \
+                                       or deadline conventions (its format, v1, does not name them)"
+                        .to_owned(),
+                };
                 eprintln!(
-                    "mismatch: {name}: {what} not what the events up to seq {} give as of {}: \
-                     the report was changed after it was made, or made under other status rules or deadline conventions",
+                    "mismatch: {name}: {what} not what the events up to seq {} give as of {}: {why}",
                     report.ledger.seq, report.as_of
                 );
                 ExitCode::from(1)

@@ -68,6 +68,22 @@ fn golden_reports_match_ledgers_rebuilt_from_events() {
 }
 
 #[test]
+fn a_report_published_in_the_first_format_still_checks() {
+    // Given a report published before reports named their rules (format v1,
+    // from snapshots/ as it was), and the ledger rebuilt from its events
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = build(dir.path(), &[REAL, EXAMPLES]);
+    let file = "tests/data/report-v1-sample-with-examples-as-of-2026-11-28.json";
+    // When it is checked
+    let out = pledger(&ledger, &["snapshot", "--check", file]);
+    // Then it matches, and says nothing of rules it does not name
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with(&format!("ok: {file} matches the ledger at seq")), "{stdout}");
+    assert!(!stdout.contains("rules"), "{stdout}");
+}
+
+#[test]
 fn the_sample_ledger_reads_as_the_article_says_on_2026_11_28() {
     // Given the real events alone
     let dir = tempfile::tempdir().unwrap();

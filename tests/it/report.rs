@@ -1,6 +1,8 @@
 //! Published status reports: `snapshot --check` confirms a faithful report
 //! and names what differs in one that is not, without writing anything.
 
+use pledger::projection::STATUS_RULES;
+use pledger::report::REPORT_FORMAT_V1;
 use serde_json::{json, Value};
 
 use crate::support::{sample, sample_len, stderr, stdout, TestLedger};
@@ -42,9 +44,77 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             1,
             &format!(
                 "mismatch: report.json: its statuses for c3 are not what the events up to seq {seq} give as of {AS_OF}: \
-                 the report was changed after it was made, or made under other status rules or deadline conventions"
+                 the report names the status rules this pledger applies (v{STATUS_RULES}), so it was changed after \
+                 it was made"
             ),
         ),
+        (
+            "made under older rules, with the same statuses",
+            |r| r["rules"] = json!(STATUS_RULES - 1),
+            0,
+            &format!(
+                "note: the report was made under status rules v{}, and this pledger applies v{STATUS_RULES}; \
+                 its statuses are the same under both",
+                STATUS_RULES - 1
+            ),
+        ),
+        (
+            "made under older rules, with another status",
+            |r| {
+                r["rules"] = json!(STATUS_RULES - 1);
+                row(r, "c3")["status"] = json!("met");
+            },
+            1,
+            &format!(
+                "the report was made under status rules v{}, and this pledger applies v{STATUS_RULES} (STATUS.md \
+                 lists what changed), or it was changed after it was made",
+                STATUS_RULES - 1
+            ),
+        ),
+        (
+            "made under newer rules, with another status",
+            |r| {
+                r["rules"] = json!(STATUS_RULES + 1);
+                row(r, "c3")["status"] = json!("met");
+            },
+            1,
+            &format!("the report was made under status rules v{}, newer than this pledger's", STATUS_RULES + 1),
+        ),
+        (
+            "of the first format, which names no rules",
+            |r| {
+                r["format"] = json!(REPORT_FORMAT_V1);
+                r.as_object_mut().unwrap().remove("rules");
+            },
+            0,
+            &format!("ok: report.json matches the ledger at seq {seq} as of {AS_OF}"),
+        ),
+        (
+            "of the first format, with another status",
+            |r| {
+                r["format"] = json!(REPORT_FORMAT_V1);
+                r.as_object_mut().unwrap().remove("rules");
+                row(r, "c3")["status"] = json!("met");
+            },
+            1,
+            "the report was changed after it was made, or made under other status rules or deadline conventions \
+             (its format, v1, does not name them)",
+        ),
+        (
+            "its rules left out",
+            |r| {
+                r.as_object_mut().unwrap().remove("rules");
+            },
+            2,
+            "report.json: expected a field `rules` in a report of format \"pledger status report v2\"",
+        ),
+        (
+            "of the first format, naming rules",
+            |r| r["format"] = json!(REPORT_FORMAT_V1),
+            2,
+            "report.json: expected no field `rules` in a report of format \"pledger status report v1\"",
+        ),
+        ("its rules not a number", |r| r["rules"] = json!("v2"), 2, "invalid type: string \"v2\", expected u32"),
         ("a late fulfilment shown as on time", |r| row(r, "c2")["on_time"] = json!(true), 1, "its statuses for c2 are"),
         (
             "a commitment left out",
@@ -93,13 +163,14 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             "another format",
             |r| r["format"] = json!("pledger status report v9"),
             2,
-            "report.json: expected a report of format \"pledger status report v1\", found \"pledger status report v9\"",
+            "report.json: expected a report of format \"pledger status report v2\" or \"pledger status report v1\", \
+             found \"pledger status report v9\"",
         ),
         ("a field it does not have", |r| r["signed_by"] = json!("me"), 2, "report.json:"),
         (
             "its fields as an array",
             |r| {
-                let fields = ["format", "as_of", "ledger", "counts", "commitments"].map(|f| r[f].clone());
+                let fields = ["format", "rules", "as_of", "ledger", "counts", "commitments"].map(|f| r[f].clone());
                 *r = json!(fields);
             },
             2,
@@ -108,11 +179,11 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
         (
             "a later format, with a field of its own",
             |r| {
-                r["format"] = json!("pledger status report v2");
-                r["rules"] = json!("v2");
+                r["format"] = json!("pledger status report v3");
+                r["signature"] = json!("ab");
             },
             2,
-            "report.json: expected a report of format \"pledger status report v1\", found \"pledger status report v2\"",
+            "found \"pledger status report v3\"",
         ),
     ];
     for (what, alter, code, says) in cases {
@@ -135,7 +206,7 @@ fn a_report_that_is_not_json_is_refused_with_its_line() {
     // Given a file that is not a report
     let (t, _) = published();
     // When it is checked
-    let (code, _, err) = check(&t, "{\n  \"format\": \"pledger status report v1\",\n  oops\n}\n");
+    let (code, _, err) = check(&t, "{\n  \"format\": \"pledger status report v2\",\n  oops\n}\n");
     // Then the error names the file and line
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("report.json:3: expected a pledger status report"), "{err}");
