@@ -9,6 +9,10 @@
 //! Re-importing a file is safe: a line whose event is already recorded with
 //! the same content (by id for announcements, commitments and meetings, by
 //! content for the other types) is skipped and counted as already recorded.
+//! A line whose recorded event a retraction voids is skipped too, and listed
+//! in [`Appended::voided`]: giving an event again does not undo its
+//! retraction (retracting the retraction does), and a caller that records
+//! one event says so rather than "already recorded".
 //!
 //! Concurrency is optimistic: [`Ledger::append`] checks the lines against the
 //! head it reads (or the head the caller expects), and the store refuses the
@@ -64,6 +68,10 @@ pub struct Appended<'a> {
     pub new: Vec<AppendedEvent<'a>>,
     /// Lines skipped because their event was already recorded.
     pub already_recorded: usize,
+    /// Of those, the lines whose recorded event a retraction voids: they
+    /// were not appended again, and count in no status until that
+    /// retraction is itself retracted.
+    pub voided: Vec<VoidedDuplicate<'a>>,
     /// The head after the append (unchanged when nothing was new).
     pub head: Head,
 }
@@ -74,6 +82,17 @@ pub struct AppendedEvent<'a> {
     pub seq: u64,
     pub hash: chain::Hash,
     /// The input line it came from.
+    pub line: &'a Line,
+}
+
+/// A line already recorded, as an event that a retraction voids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoidedDuplicate<'a> {
+    /// The seq of the recorded event.
+    pub seq: u64,
+    /// The retraction that voids it.
+    pub retracted_by: u64,
+    /// The input line.
     pub line: &'a Line,
 }
 
@@ -191,6 +210,7 @@ impl Ledger {
         let mut checker = Checker::new(self, &index, head, lines);
         let mut errors = Vec::new();
         let mut already_recorded = 0;
+        let mut voided = Vec::new();
         let mut batch = Batch::new(head);
         let mut new = Vec::with_capacity(lines.len());
         let framer = Framer::new(stamp);
@@ -280,6 +300,11 @@ impl Ledger {
                             already_recorded += 1;
                             continue;
                         }
+                        Ok(Verdict::Voided { seq, retracted_by }) => {
+                            already_recorded += 1;
+                            voided.push(VoidedDuplicate { seq, retracted_by, line });
+                            continue;
+                        }
                         Err(Problem::Line(message)) => {
                             errors.push(InputError { origin: line.origin.clone(), message });
                             continue;
@@ -338,7 +363,7 @@ impl Ledger {
             return Err(InputErrors(errors).into());
         }
         let head = batch.head();
-        Ok((batch, Appended { new, already_recorded, head }))
+        Ok((batch, Appended { new, already_recorded, voided, head }))
     }
 
     /// Every event from `from` on, decoded, in chain order. Reads lazily,
@@ -776,6 +801,11 @@ impl Framer {
 enum Verdict {
     New,
     AlreadyRecorded,
+    /// Already recorded as `seq`, which retraction `retracted_by` voids.
+    Voided {
+        seq: u64,
+        retracted_by: u64,
+    },
 }
 
 /// What a block of lines needs before it is checked that depends on no
@@ -898,6 +928,14 @@ struct Checker<'a, 'l> {
     commitment_dates: HashMap<&'l str, NaiveDate>,
     /// Event uuids in the chain, loaded on first need.
     uuids: Option<HashMap<uuid::Uuid, u64>>,
+    /// The chain's retractions (retraction seq, target seq), loaded on
+    /// first need.
+    chain_retractions: Option<Vec<(u64, u64)>>,
+    /// This batch's retractions so far, likewise.
+    batch_retractions: Vec<(u64, u64)>,
+    /// The seqs both void (see [`crate::projection::voiding`]), as of the
+    /// number of this batch's retractions they were worked out with.
+    voided: Option<(usize, HashMap<u64, u64>)>,
 }
 
 impl<'a, 'l> Checker<'a, 'l> {
@@ -927,6 +965,9 @@ impl<'a, 'l> Checker<'a, 'l> {
             announcement_dates: HashMap::with_capacity(announcements),
             commitment_dates: HashMap::with_capacity(commitments),
             uuids: None,
+            chain_retractions: None,
+            batch_retractions: Vec::new(),
+            voided: None,
         }
     }
 
@@ -950,18 +991,20 @@ impl<'a, 'l> Checker<'a, 'l> {
                     return if earlier.event == *event {
                         Ok(Verdict::AlreadyRecorded)
                     } else {
-                        Err(format!(
-                            "{} '{id}' is already given on line {} with different content",
-                            kind.name(),
-                            earlier.origin.line
-                        )
-                        .into())
+                        // Lines of several files are checked as one batch.
+                        let place = if earlier.origin.file == line.origin.file {
+                            format!("on line {}", earlier.origin.line)
+                        } else {
+                            format!("at {}:{}", earlier.origin.file, earlier.origin.line)
+                        };
+                        Err(format!("{} '{id}' is already given {place} with different content", kind.name())
+                            .into())
                     };
                 }
                 if let Some(seq) = stored? {
                     let stored = self.stored_event(seq)?;
                     return if stored.canonical_json() == canonical {
-                        Ok(Verdict::AlreadyRecorded)
+                        self.recorded_as(seq)
                     } else {
                         Err(already_recorded_message(kind, id, seq).into())
                     };
@@ -969,7 +1012,10 @@ impl<'a, 'l> Checker<'a, 'l> {
             }
             (None, digest) => {
                 let digest = digest.expect("id-less events come with their digest");
-                if stored?.is_some() || !self.pending_content.insert(digest) {
+                if let Some(seq) = stored? {
+                    return self.recorded_as(seq);
+                }
+                if !self.pending_content.insert(digest) {
                     return Ok(Verdict::AlreadyRecorded);
                 }
             }
@@ -993,7 +1039,37 @@ impl<'a, 'l> Checker<'a, 'l> {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.check_references(event, seq, deadline)?;
+        if let Event::Retraction(r) = event {
+            // By uuid, it names an event of the chain (checked above).
+            let target = match r.retracts {
+                EventRef::Seq(target) => Some(target),
+                EventRef::Uuid(uuid) => self.uuids.as_ref().and_then(|u| u.get(&uuid).copied()),
+            };
+            self.batch_retractions.extend(target.map(|target| (seq, target)));
+        }
         Ok(Verdict::New)
+    }
+
+    /// The verdict on a line whose event the chain holds as `seq`: already
+    /// recorded, and voided if a retraction (of the chain, or of this batch
+    /// before it) voids `seq`. The chain's retractions are read on the first
+    /// such line, from the newest snapshot and the tail.
+    fn recorded_as(&mut self, seq: u64) -> Result<Verdict, Problem> {
+        if self.chain_retractions.is_none() {
+            let chain = self.ledger.projection(Some(self.head_seq))?.retractions().to_vec();
+            self.chain_retractions = Some(chain);
+        }
+        let batch = self.batch_retractions.len();
+        if self.voided.as_ref().is_none_or(|(as_of, _)| *as_of != batch) {
+            let mut retractions = self.chain_retractions.clone().unwrap_or_default();
+            retractions.extend_from_slice(&self.batch_retractions);
+            self.voided = Some((batch, crate::projection::voiding(&retractions)));
+        }
+        let voided = self.voided.as_ref().map(|(_, voided)| voided);
+        Ok(match voided.and_then(|voided| voided.get(&seq)) {
+            Some(&retracted_by) => Verdict::Voided { seq, retracted_by },
+            None => Verdict::AlreadyRecorded,
+        })
     }
 
     fn check_references(

@@ -31,7 +31,7 @@
 //! - a retraction voids the event it names; retracting a retraction restores
 //!   its target; a retracted announcement takes its commitments with it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use chrono::NaiveDate;
@@ -49,6 +49,20 @@ use crate::input::parallel_map_from;
 /// can be told apart from one that was altered. `STATUS.md` lists the
 /// versions.
 pub const STATUS_RULES: u32 = 2;
+
+/// The seqs that `retractions` (retraction seq, target seq; in chain order)
+/// void, each with the retraction that voids it. A retraction counts only
+/// while it is not itself voided; targets are always earlier, so walking
+/// retractions from the newest down settles each one before its target.
+pub fn voiding(retractions: &[(u64, u64)]) -> HashMap<u64, u64> {
+    let mut voided = HashMap::new();
+    for &(seq, target) in retractions.iter().rev() {
+        if !voided.contains_key(&seq) {
+            voided.entry(target).or_insert(seq);
+        }
+    }
+    voided
+}
 
 /// Facts folded from the events with seq ≤ `seq`, independent of any date.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -303,17 +317,14 @@ impl Projection {
         }
     }
 
-    /// The seqs voided by retractions. A retraction counts only while it is
-    /// not itself voided; targets are always earlier, so walking retractions
-    /// from the newest down settles each one before its target.
+    /// The seqs voided by retractions (see [`voiding`]).
     pub fn voided(&self) -> HashSet<u64> {
-        let mut voided = HashSet::new();
-        for &(seq, target) in self.retractions.iter().rev() {
-            if !voided.contains(&seq) {
-                voided.insert(target);
-            }
-        }
-        voided
+        voiding(&self.retractions).into_keys().collect()
+    }
+
+    /// Every retraction folded in, in chain order: (its seq, its target's).
+    pub fn retractions(&self) -> &[(u64, u64)] {
+        &self.retractions
     }
 
     /// Every commitment that exists as of `as_of`, sorted by id.

@@ -48,6 +48,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Create)?;
     let lines = [Line { origin, event }];
     let appended = ledger.append(&lines, args.expect_head, &ctx.stamp())?;
+    if let Some(d) = appended.voided.first() {
+        return Err(super::Refused(vec![format!(
+            "{}:1: {}",
+            d.line.origin.file,
+            super::voided_duplicate(d)
+        )])
+        .into());
+    }
     let mut out = super::stdout_unbuffered();
     match appended.new.first() {
         Some(e) => writeln!(

@@ -375,6 +375,16 @@ pub fn raw_stdout() -> impl Write {
     Labelled(io::stdout().lock())
 }
 
+/// Why an event already recorded as `d.seq` was not appended again though a
+/// retraction voids it, and how to restore it: re-recording is not the way,
+/// since the ledger knows the event by its id or content.
+pub fn voided_duplicate(d: &pledger::ledger::VoidedDuplicate) -> String {
+    format!(
+        "already recorded as #{}, which retraction #{} voids; not appended again: to restore it, retract #{} (`pledger retract {} --reason …`)",
+        d.seq, d.retracted_by, d.retracted_by, d.retracted_by
+    )
+}
+
 /// The context of a recording command's failure to confirm what it did:
 /// the events are appended and durable, whatever became of the message.
 pub fn appended_but(new: usize, head: pledger::Head) -> String {

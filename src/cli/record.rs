@@ -529,6 +529,9 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
             return Err(AppendError::Conflict { expected, current: head }.into());
         }
         let appended = ledger.check(std::slice::from_ref(&line), &stamp).map_err(refused)?;
+        if let Some(d) = appended.voided.first() {
+            return Err(Refused(vec![format!("{place}: {}", super::voided_duplicate(d))]).into());
+        }
         out.write_all(&line.event.canonical_json())?;
         writeln!(out)?;
         match appended.new.first() {
@@ -544,6 +547,9 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
         return Ok(ExitCode::SUCCESS);
     }
     let appended = ledger.append(std::slice::from_ref(&line), opts.expect_head, &stamp).map_err(refused)?;
+    if let Some(d) = appended.voided.first() {
+        return Err(Refused(vec![format!("{place}: {}", super::voided_duplicate(d))]).into());
+    }
     match appended.new.first() {
         Some(e) => print_appended(&mut out, e, &describe(&e.line.event)?),
         None => writeln!(out, "already recorded: {place}; head {}", appended.head),

@@ -488,3 +488,110 @@ fn the_default_ledger_is_pledger_db_in_the_working_directory() {
     cmd.args(PAIRS[0].0).assert().success();
     assert!(PathBuf::from(dir.path()).join("pledger.db").is_dir());
 }
+
+#[test]
+fn an_event_given_again_after_its_retraction_is_not_taken_as_recorded() {
+    use crate::support::{stderr, stdout, TestLedger};
+    const PROGRESS: [&str; 7] = ["record", "progress", "c1", "--date", "2026-02-01", "--note", "n"];
+    const PROGRESS_LINE: &str = r#"{"type":"progress","commitment":"c1","date":"2026-02-01","note":"n"}"#;
+    const MEETING: [&str; 8] =
+        ["record", "meeting", "m1", "--date", "2026-02-01", "--title", "t", "--fulfils=c1"];
+    let voids = |seq: u64, by: u64| {
+        format!(
+            "already recorded as #{seq}, which retraction #{by} voids; not appended again: to restore it, retract #{by}"
+        )
+    };
+    // (case, commands before, the command given again, its exit code, what it says)
+    type Case<'a> = (&'a str, Vec<Vec<&'a str>>, Vec<&'a str>, i32, String);
+    let cases: Vec<Case> = vec![
+        (
+            "recorded again",
+            vec![PROGRESS.to_vec(), vec!["retract", "3", "--reason", "wrong"]],
+            PROGRESS.to_vec(),
+            2,
+            format!("progress c1: {}", voids(3, 4)),
+        ),
+        (
+            "recorded again, as a dry run",
+            vec![PROGRESS.to_vec(), vec!["retract", "3", "--reason", "wrong"]],
+            [&PROGRESS[..], &["--dry-run"]].concat(),
+            2,
+            format!("progress c1: {}", voids(3, 4)),
+        ),
+        (
+            "a meeting, known by its id",
+            vec![MEETING.to_vec(), vec!["retract", "3", "--reason", "wrong"]],
+            MEETING.to_vec(),
+            2,
+            format!("meeting m1: {}", voids(3, 4)),
+        ),
+        (
+            "given again by append",
+            vec![PROGRESS.to_vec(), vec!["retract", "3", "--reason", "wrong"]],
+            vec!["append", "--json", PROGRESS_LINE],
+            2,
+            format!("<--json>:1: {}", voids(3, 4)),
+        ),
+        (
+            "re-imported, which stays safe",
+            vec![PROGRESS.to_vec(), vec!["retract", "3", "--reason", "wrong"]],
+            vec!["import", "again.jsonl"],
+            0,
+            format!("again.jsonl:1: note: {}", voids(3, 4)),
+        ),
+        (
+            "retracted by the same import",
+            vec![PROGRESS.to_vec()],
+            vec!["import", "retract-and-again.jsonl"],
+            0,
+            format!("retract-and-again.jsonl:2: note: {}", voids(3, 4)),
+        ),
+        (
+            "a retraction given again once it is itself retracted",
+            vec![
+                PROGRESS.to_vec(),
+                vec!["retract", "3", "--reason", "wrong"],
+                vec!["retract", "4", "--reason", "it was right"],
+            ],
+            vec!["retract", "3", "--reason", "wrong"],
+            2,
+            format!("retraction of #3: {}", voids(4, 5)),
+        ),
+        (
+            "restored, then recorded again",
+            vec![
+                PROGRESS.to_vec(),
+                vec!["retract", "3", "--reason", "wrong"],
+                vec!["retract", "4", "--reason", "it was right"],
+            ],
+            PROGRESS.to_vec(),
+            0,
+            "already recorded: progress c1".to_owned(),
+        ),
+    ];
+    for (case, before, again, code, says) in cases {
+        // Given a ledger where an event was recorded (and retracted)
+        let t = TestLedger::new();
+        t.import("base.jsonl", include_str!("../data/base.jsonl"));
+        t.write("again.jsonl", format!("{PROGRESS_LINE}\n"));
+        t.write(
+            "retract-and-again.jsonl",
+            format!("{{\"type\":\"retraction\",\"retracts\":3,\"reason\":\"wrong\"}}\n{PROGRESS_LINE}\n"),
+        );
+        for args in &before {
+            t.pledger().args(args).assert().success();
+        }
+        let head = t.head();
+        // When the same event is given again
+        let out = t.pledger().current_dir(t.dir()).args(&again).output().unwrap();
+        // Then it is not appended, and the user is told how to restore it
+        let (out_text, err_text) = (stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(code), "{case}: {out_text}{err_text}");
+        assert!(
+            out_text.contains(&says) || err_text.contains(&says),
+            "{case}: expected {says:?} in\n{out_text}{err_text}"
+        );
+        let grew = case == "retracted by the same import";
+        assert_eq!(t.head() != head, grew, "{case}: the head");
+    }
+}
