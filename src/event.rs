@@ -383,7 +383,109 @@ impl Event {
         if let Event::Retraction(Retraction { retracts: EventRef::Seq(0), .. }) = self {
             return Err("`retracts` names seq 0, but seqs start at 1".into());
         }
+        for (field, text) in self.texts() {
+            if let Some((at, c)) = unprintable(text) {
+                return Err(format!(
+                    "expected `{field}` without control characters, found {} at character {at}",
+                    describe_char(c)
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// Every free text of the event, with its field: what a terminal
+    /// shows when the event is printed.
+    pub fn texts(&self) -> Vec<(&'static str, &str)> {
+        fn source<'s>(out: &mut Vec<(&'static str, &'s str)>, source: &'s Option<Source>) {
+            if let Some(s) = source {
+                let fields =
+                    [("source.url", &s.url), ("source.publisher", &s.publisher), ("source.title", &s.title)];
+                out.extend(fields.into_iter().filter_map(|(f, t)| Some((f, t.as_ref()?.as_str()))));
+            }
+        }
+        fn each<'s>(
+            out: &mut Vec<(&'static str, &'s str)>,
+            field: &'static str,
+            texts: impl IntoIterator<Item = &'s Text>,
+        ) {
+            out.extend(texts.into_iter().map(|t| (field, t.as_str())));
+        }
+        let mut out = Vec::new();
+        match self {
+            Event::Announcement(a) => {
+                each(&mut out, "title", [&a.title]);
+                each(&mut out, "parties", a.parties.iter());
+                each(&mut out, "summary", &a.summary);
+                source(&mut out, &a.source);
+            }
+            Event::Commitment(c) => {
+                each(&mut out, "title", [&c.title]);
+                each(&mut out, "parties", c.parties.iter().flat_map(Parties::iter));
+                each(&mut out, "deadline", &c.deadline);
+                each(&mut out, "tags", &c.tags);
+                each(&mut out, "quote", &c.quote);
+            }
+            Event::Meeting(m) => {
+                each(&mut out, "title", [&m.title]);
+                each(&mut out, "parties", m.parties.iter().flat_map(Parties::iter));
+                each(&mut out, "summary", &m.summary);
+                source(&mut out, &m.source);
+            }
+            Event::Deadline(d) => {
+                each(&mut out, "deadline", [&d.deadline]);
+                each(&mut out, "reason", &d.reason);
+                source(&mut out, &d.source);
+            }
+            Event::Outcome(o) => {
+                each(&mut out, "note", &o.note);
+                source(&mut out, &o.source);
+            }
+            Event::Progress(p) => {
+                each(&mut out, "note", [&p.note]);
+                source(&mut out, &p.source);
+            }
+            Event::Retraction(r) => each(&mut out, "reason", [&r.reason]),
+        }
+        out
+    }
+}
+
+/// The first character of `text` that a terminal would act on rather than
+/// show, with its 1-based position: C0 and C1 controls and DEL (a carriage
+/// return can print one status over another, an escape recolours or clears
+/// the screen), line and paragraph separators, and the bidirectional
+/// embeddings, overrides and isolates that reorder what follows them.
+pub fn unprintable(text: &str) -> Option<(usize, char)> {
+    // Most text is printable ASCII, which needs no look at its characters.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return None;
+    }
+    let bad = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    text.chars().enumerate().find(|&(_, c)| bad(c)).map(|(i, c)| (i + 1, c))
+}
+
+/// A character named so that it can be seen: `U+000D (carriage return)`.
+pub fn describe_char(c: char) -> String {
+    let name = match c {
+        '\0' => Some("null"),
+        '\t' => Some("tab"),
+        '\n' => Some("line feed"),
+        '\r' => Some("carriage return"),
+        '\u{1b}' => Some("escape"),
+        '\u{7f}' => Some("delete"),
+        '\u{2028}' => Some("line separator"),
+        '\u{2029}' => Some("paragraph separator"),
+        '\u{202E}' => Some("right-to-left override"),
+        '\u{202D}' => Some("left-to-right override"),
+        _ => None,
+    };
+    match name {
+        Some(name) => format!("U+{:04X} ({name})", c as u32),
+        None => format!("U+{:04X}", c as u32),
     }
 }
 

@@ -190,6 +190,29 @@ fn an_existing_id_with_different_content_is_an_error() {
 }
 
 #[test]
+fn an_id_given_twice_in_one_import_is_placed_at_both_lines() {
+    // given two files that give commitment c2, each under its own announcement
+    let t = TestLedger::new();
+    let c2 = |announcement: &str| {
+        format!(
+            r#"{{"type":"commitment","id":"c2","announcement":"{announcement}","title":"Hold a dialogue"}}"#
+        )
+    };
+    t.write("a.jsonl", format!("{}\n{}\n", announcement("in-jp-2026"), c2("in-jp-2026")));
+    t.write("b.jsonl", format!("{}\n{}\n", announcement("other"), c2("other")));
+    // when both are imported, in either order
+    for (first, second) in [("a.jsonl", "b.jsonl"), ("b.jsonl", "a.jsonl")] {
+        let out = t.pledger().args(["import", first, second]).output().unwrap();
+        // then the second is refused at its line, naming the first's file and line
+        assert_eq!(out.status.code(), Some(2));
+        let expected =
+            format!("{second}:2: commitment 'c2' is already given at {first}:2 with different content");
+        assert!(stderr(&out).starts_with(&expected), "{}", stderr(&out));
+    }
+    assert!(!t.path().exists() || t.head() == crate::support::empty_head());
+}
+
+#[test]
 fn append_with_a_stale_head_is_a_conflict_and_leaves_the_chain_intact() {
     // given a ledger whose head a reader saved, after which someone appended
     let t = TestLedger::new();
