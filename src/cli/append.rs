@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use pledger::input::{self, InputError, InputErrors, Line, Origin};
-use pledger::{Head, OpenMode};
+use pledger::Head;
 
 use super::Context;
 
@@ -45,9 +45,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     }
     let event = input::decode_line(text)
         .map_err(|message| InputErrors(vec![InputError { origin: origin.clone(), message }]))?;
-    let ledger = ctx.open(OpenMode::Create)?;
+    let ledger = ctx.open_to_append()?;
     let lines = [Line { origin, event }];
     let appended = ledger.append(&lines, args.expect_head, &ctx.stamp())?;
+    if !appended.new.is_empty() {
+        ledger.appended();
+    }
     if let Some(d) = appended.voided.first() {
         return Err(super::Refused(vec![format!(
             "{}:1: {}",

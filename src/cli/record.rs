@@ -483,8 +483,10 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
     // empty ledger in a temporary directory, which is what a real run would
     // append to.
     let mut _scratch = None;
-    let ledger = if opts.dry_run {
-        match ctx.open(OpenMode::Existing) {
+    let opened;
+    let mut appending = None;
+    let ledger: &Ledger = if opts.dry_run {
+        opened = match ctx.open(OpenMode::Existing) {
             Err(StoreError::Missing { .. }) => {
                 let dir = tempfile::tempdir()?;
                 let ledger = Ledger::open(dir.path(), OpenMode::Create)?;
@@ -492,11 +494,13 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
                 ledger
             }
             other => other?,
-        }
+        };
+        &opened
     } else {
-        ctx.open(OpenMode::Create)?
+        appending = Some(ctx.open_to_append()?);
+        appending.as_deref().expect("opened above")
     };
-    let window = deadline_window(&ledger, &event)?;
+    let window = deadline_window(ledger, &event)?;
     let describe = |e: &Event| -> anyhow::Result<String> {
         let mut what = describe(e, window.as_ref());
         if let Event::Retraction(r) = e {
@@ -547,6 +551,9 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
         return Ok(ExitCode::SUCCESS);
     }
     let appended = ledger.append(std::slice::from_ref(&line), opts.expect_head, &stamp).map_err(refused)?;
+    if let (Some(appending), false) = (&appending, appended.new.is_empty()) {
+        appending.appended();
+    }
     if let Some(d) = appended.voided.first() {
         return Err(Refused(vec![format!("{place}: {}", super::voided_duplicate(d))]).into());
     }

@@ -72,8 +72,9 @@ fn three_bad_lines_are_all_reported_at_their_lines_and_nothing_is_appended() {
 
 #[test]
 fn a_bad_file_on_an_empty_ledger_leaves_it_empty() {
-    // given no ledger, and a file with one good line and one bad one
+    // given an empty ledger, and a file with one good line and one bad one
     let t = TestLedger::new();
+    t.pledger().arg("init").assert().success();
     t.write("bad.jsonl", format!("{}\n{{\"type\":\"meeting\"}}\n", announcement("a")));
     // when it is imported
     let out = t.pledger().args(["import", "bad.jsonl"]).output().unwrap();
