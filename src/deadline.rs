@@ -247,10 +247,10 @@ pub enum DeadlineError {
     },
     /// A complete form was followed by more words.
     #[error(
-        "invalid deadline {}: unexpected {} after {}; the phrase should end there",
+        "invalid deadline {}: expected the end of the phrase after {}, found {}",
         Quoted(.phrase),
-        Quoted(.rest),
-        Quoted(.after)
+        Quoted(.after),
+        Quoted(.rest)
     )]
     Trailing { phrase: String, after: String, rest: String },
     /// A bare fiscal year ("FY2026"), which different countries read differently.
