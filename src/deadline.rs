@@ -571,19 +571,20 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 // ---------------------------------------------------------------------------
 // Word tables.
 
+/// Full names as messages print them (matching ignores case), and abbreviations.
 const MONTHS: [(&str, &str); 12] = [
-    ("january", "jan"),
-    ("february", "feb"),
-    ("march", "mar"),
-    ("april", "apr"),
-    ("may", "may"),
-    ("june", "jun"),
-    ("july", "jul"),
-    ("august", "aug"),
-    ("september", "sep"),
-    ("october", "oct"),
-    ("november", "nov"),
-    ("december", "dec"),
+    ("January", "jan"),
+    ("February", "feb"),
+    ("March", "mar"),
+    ("April", "apr"),
+    ("May", "may"),
+    ("June", "jun"),
+    ("July", "jul"),
+    ("August", "aug"),
+    ("September", "sep"),
+    ("October", "oct"),
+    ("November", "nov"),
+    ("December", "dec"),
 ];
 
 #[rustfmt::skip]
