@@ -361,8 +361,8 @@ impl fmt::Display for FiscalHelp<'_> {
 const MAX_TOKENS: usize = 32;
 
 /// What reads as a hyphen: `-`, U+2010 hyphen, U+2011 non-breaking hyphen,
-/// U+2013 en dash, U+2014 em dash, U+2212 minus sign.
-const DASHES: [&str; 6] = ["-", "\u{2010}", "\u{2011}", "\u{2013}", "\u{2014}", "\u{2212}"];
+/// U+2012 figure dash, U+2013 en dash, U+2014 em dash, U+2212 minus sign.
+const DASHES: [&str; 7] = ["-", "\u{2010}", "\u{2011}", "\u{2012}", "\u{2013}", "\u{2014}", "\u{2212}"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -695,7 +695,8 @@ impl<'a> Parser<'a, '_> {
 
     /// A hyphen, or a dash that word processors and web pages put in its
     /// place: the Unicode hyphen, the non-breaking hyphen (which looks
-    /// exactly like a hyphen), the en dash, the em dash and the minus sign.
+    /// exactly like a hyphen), the figure dash (a hyphen the width of a
+    /// digit, made for "2026‒27"), the en dash, the em dash and the minus sign.
     fn is_dash(&self, k: usize) -> bool {
         DASHES.iter().any(|dash| self.is_punct(k, dash))
     }
@@ -1449,6 +1450,14 @@ impl<'a> Parser<'a, '_> {
         };
         self.pos += 1;
         if !(self.is_dash(0) || self.is_punct(0, "/")) {
+            // A second year after some other separator ("FY2026~27") is not
+            // the one-year form that the ambiguity message is about.
+            let separator = self.tok(0).is_some_and(|t| {
+                t.kind == Kind::Num || (t.kind == Kind::Punct && t.text != "." && t.text != ",")
+            });
+            if separator {
+                return Err(self.expected("a hyphen or '/' between the years"));
+            }
             return Err(DeadlineError::AmbiguousFiscalYear { phrase: self.phrase.to_owned(), year: first });
         }
         self.pos += 1;
