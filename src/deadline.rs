@@ -112,12 +112,20 @@ use std::fmt::{self, Write as _};
 use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
+/// The last day a window may end on: dates are written with four-digit
+/// years, and no date flag or event date goes past 9999-12-31.
+pub const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+
 /// Parse `phrase` read relative to `anchor` (the announcement's date for a
 /// commitment, the event's date for a revision).
 pub fn parse(phrase: &str, anchor: NaiveDate) -> Result<Deadline, DeadlineError> {
     let tokens = Tokens::lex(phrase)?;
     let mut parser = Parser { phrase, toks: tokens.as_slice(), pos: 0, anchor };
     let (start, end, form) = parser.parse_phrase()?;
+    // A vague window has no end, but starts at the anchor.
+    if end.unwrap_or(start) > LAST_DAY {
+        return Err(parser.out_of_range());
+    }
     Ok(Deadline { phrase: phrase.to_owned(), anchor, start, end, form })
 }
 
@@ -281,8 +289,12 @@ pub enum DeadlineError {
     /// The window would end before the anchor: the deadline had passed when it was set.
     #[error("deadline {} ends on {end}, before its anchor {anchor}", Quoted(.phrase))]
     EndsBeforeAnchor { phrase: String, end: NaiveDate, anchor: NaiveDate },
-    /// A number or date too large for the calendar (`within 99999999999 years`).
-    #[error("deadline {} (anchored {anchor}) reaches beyond the dates pledger can represent", Quoted(.phrase))]
+    /// A number or date too large for the calendar (`within 99999999999 years`),
+    /// or a window that would end after [`LAST_DAY`] (`next year` in 9999).
+    #[error(
+        "deadline {} (anchored {anchor}) reaches beyond the dates pledger can represent, which end on {LAST_DAY}",
+        Quoted(.phrase)
+    )]
     OutOfRange { phrase: String, anchor: NaiveDate },
 }
 
@@ -1572,6 +1584,10 @@ impl<'a> Parser<'a, '_> {
     /// The second year of a pair must follow the first: "2026-27" or "2026-2027".
     fn parse_second_year(&mut self, first: i32) -> Result<(), DeadlineError> {
         let next = i64::from(first) + 1;
+        if next > i64::from(LAST_DAY.year()) {
+            // "FY9999-10000": there is no following year to write.
+            return Err(self.out_of_range());
+        }
         let ok = match self.num(0) {
             Some(d) if d.len() == 2 => i64::from(two_digits(d)) == next.rem_euclid(100),
             Some(d) if d.len() == 4 => d.parse::<i64>().ok() == Some(next),
