@@ -1410,6 +1410,17 @@ impl<'a> Parser<'a, '_> {
                  and a winter 'winter {y}-{mm}'"
             )));
         }
+        if mm.len() == 4 {
+            // "2026-2027": the reader means years, not a month.
+            let fiscal = if mm.parse::<i64>().ok() == Some(i64::from(y) + 1) {
+                format!(", or 'FY{y}-{mm}' for a fiscal year")
+            } else {
+                String::new()
+            };
+            return Err(self.invalid(format!(
+                "'{y}-{mm}' is a span of years, not a deadline; write its end, as in 'by the end of {mm}'{fiscal}"
+            )));
+        }
         if mm.len() != 2 || !(1..=12).contains(&m) {
             return Err(self.expected("a two-digit month 01 to 12"));
         }
