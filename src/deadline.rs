@@ -26,8 +26,9 @@
 //! vague     = "soon" | "very" "soon" | "shortly" | "asap" | "as" "soon" "as" "possible"
 //!           | "in" "due" "course" | "at" "an" "early" "date" | "in" "the" "near" "future"
 //!           | ( "in" | "over" | "within" ) [ "the" ] "coming" ( "days" | "weeks" | "months" | "years" )
-//! within    = "within" [ [ "the" ] "next" ] count unit     (count may be left out after "next")
-//!           | [ "the" ] "next" count unit                   (count here is digits or a word)
+//! within    = "within" [ [ "the" ] next ] count unit      (count may be left out after next)
+//!           | [ "the" ] next count unit                    (count here is digits or a word)
+//! next      = "next" | "coming"                            ("the coming 12 months" = "the next 12 months")
 //! count     = DIGITS | "one" | "two" | … | "twenty" | "a" | "an"
 //! unit      = "day[s]" | "week[s]" | "month[s]" | "year[s]"
 //! by        = ( "by" | "no" "later" "than" | "not" "later" "than" | "on" "or" "before" )
@@ -83,6 +84,7 @@
 //!     ("FY2026-27", "2026-01-16", "2026-04-01", Some("2027-03-31")),
 //!     ("within 100 days", "2026-01-16", "2026-01-16", Some("2026-04-26")),
 //!     ("within six months", "2026-08-31", "2026-08-31", Some("2027-02-28")),
+//!     ("in the coming 12 months", "2026-01-16", "2026-01-16", Some("2027-01-16")),
 //!     ("31 March 2026", "2026-01-16", "2026-03-31", Some("2026-03-31")),
 //!     ("in the coming months", "2026-01-16", "2026-01-16", None),
 //! ] {
@@ -969,10 +971,15 @@ impl<'a> Parser<'a, '_> {
 
     // --- within
 
-    /// within = "within" [["the"] "next"] count unit | ["the"] "next" count unit
+    /// within = "within" [["the"] next] count unit | ["the"] next count unit,
+    /// next = "next" | "coming" (a count makes "the coming 12 months" a span
+    /// like "the next 12 months"; without one, "the coming months" is vague)
     fn parse_within(&mut self) -> Result<Option<Plan>, DeadlineError> {
         let n = if self.eat("within") {
-            let next = self.eat_all(&["the", "next"]) || self.eat("next");
+            let next = self.eat_all(&["the", "next"])
+                || self.eat("next")
+                || self.eat_all(&["the", "coming"])
+                || self.eat("coming");
             // "within a year", but not "within the next a year".
             match self.parse_count(!next) {
                 Some(n) => n,
@@ -982,7 +989,7 @@ impl<'a> Parser<'a, '_> {
             }
         } else {
             let the = usize::from(self.is(0, "the"));
-            if !(self.is(the, "next") && self.count_at(the + 1)) {
+            if !((self.is(the, "next") || self.is(the, "coming")) && self.count_at(the + 1)) {
                 return Ok(None);
             }
             self.pos += the + 1;
@@ -1179,7 +1186,8 @@ impl<'a> Parser<'a, '_> {
     fn parse_period(&mut self) -> Result<Option<Period>, DeadlineError> {
         let start = self.pos;
         let the = self.eat("the");
-        if the && self.is(0, "next") && ["year", "quarter", "month", "week"].iter().any(|u| self.is(1, u)) {
+        let next = self.is(0, "next") || self.is(0, "coming");
+        if the && next && ["year", "quarter", "month", "week"].iter().any(|u| self.is(1, u)) {
             return Err(self.the_next_is_ambiguous());
         }
         if let Some(p) = self.parse_part()? {
@@ -1195,8 +1203,8 @@ impl<'a> Parser<'a, '_> {
         Ok(None)
     }
 
-    /// "the next year" could be the calendar year or twelve months from the
-    /// anchor; pledger does not guess which.
+    /// "the next year" (or "the coming year") could be the calendar year or
+    /// twelve months from the anchor; pledger does not guess which.
     fn the_next_is_ambiguous(&self) -> DeadlineError {
         let unit = self.word(1).unwrap_or("year").to_ascii_lowercase();
         let span = match unit.as_str() {
