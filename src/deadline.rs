@@ -13,6 +13,10 @@
 //! Words are matched without regard to case or extra white space; letters and
 //! digits written together are split ("Q3", "1H26", "FY2026-27"). One or more
 //! trailing `.` or `,` are ignored (phrases are often cut out of sentences).
+//! A phrase is one line of visible text: control characters (a newline or a
+//! tab too) and invisible format characters (U+200B zero width space, U+00AD
+//! soft hyphen, U+FEFF byte order mark, …) are refused wherever they are, and
+//! named by code point; other spaces, such as U+00A0, are white space.
 //! Where two rules could match, the longer one wins: "before the end of 2026"
 //! is a `by` phrase.
 //!
@@ -22,8 +26,9 @@
 //! vague     = "soon" | "very" "soon" | "shortly" | "asap" | "as" "soon" "as" "possible"
 //!           | "in" "due" "course" | "at" "an" "early" "date" | "in" "the" "near" "future"
 //!           | ( "in" | "over" | "within" ) [ "the" ] "coming" ( "days" | "weeks" | "months" | "years" )
-//! within    = "within" [ [ "the" ] "next" ] count unit     (count may be left out after "next")
-//!           | [ "the" ] "next" count unit                   (count here is digits or a word)
+//! within    = "within" [ [ "the" ] next ] count unit      (count may be left out after next)
+//!           | [ "the" ] next count unit                    (count here is digits or a word)
+//! next      = "next" | "coming"                            ("the coming 12 months" = "the next 12 months")
 //! count     = DIGITS | "one" | "two" | … | "twenty" | "a" | "an"
 //! unit      = "day[s]" | "week[s]" | "month[s]" | "year[s]"
 //! by        = ( "by" | "no" "later" "than" | "not" "later" "than" | "on" "or" "before" )
@@ -79,6 +84,7 @@
 //!     ("FY2026-27", "2026-01-16", "2026-04-01", Some("2027-03-31")),
 //!     ("within 100 days", "2026-01-16", "2026-01-16", Some("2026-04-26")),
 //!     ("within six months", "2026-08-31", "2026-08-31", Some("2027-02-28")),
+//!     ("in the coming 12 months", "2026-01-16", "2026-01-16", Some("2027-01-16")),
 //!     ("31 March 2026", "2026-01-16", "2026-03-31", Some("2026-03-31")),
 //!     ("in the coming months", "2026-01-16", "2026-01-16", None),
 //! ] {
@@ -108,12 +114,20 @@ use std::fmt::{self, Write as _};
 use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
+/// The last day a window may end on: dates are written with four-digit
+/// years, and no date flag or event date goes past 9999-12-31.
+pub const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+
 /// Parse `phrase` read relative to `anchor` (the announcement's date for a
 /// commitment, the event's date for a revision).
 pub fn parse(phrase: &str, anchor: NaiveDate) -> Result<Deadline, DeadlineError> {
     let tokens = Tokens::lex(phrase)?;
     let mut parser = Parser { phrase, toks: tokens.as_slice(), pos: 0, anchor };
     let (start, end, form) = parser.parse_phrase()?;
+    // A vague window has no end, but starts at the anchor.
+    if end.unwrap_or(start) > LAST_DAY {
+        return Err(parser.out_of_range());
+    }
     Ok(Deadline { phrase: phrase.to_owned(), anchor, start, end, form })
 }
 
@@ -247,12 +261,27 @@ pub enum DeadlineError {
     },
     /// A complete form was followed by more words.
     #[error(
-        "invalid deadline {}: unexpected {} after {}; the phrase should end there",
+        "invalid deadline {}: expected the end of the phrase after {}, found {}",
         Quoted(.phrase),
-        Quoted(.rest),
-        Quoted(.after)
+        Quoted(.after),
+        Quoted(.rest)
     )]
     Trailing { phrase: String, after: String, rest: String },
+    /// A character that cannot be seen or that breaks the line (a control
+    /// character, U+200B zero width space, U+00AD soft hyphen, U+FEFF byte
+    /// order mark, …): quoted raw it would make the phrase look valid.
+    #[error(
+        "invalid deadline {}: expected a visible character or a space {}, found {}",
+        Quoted(.phrase),
+        After(.after),
+        Named(*.ch)
+    )]
+    Invisible {
+        phrase: String,
+        /// The phrase before the character, without white space around it; `None` at the start.
+        after: Option<String>,
+        ch: char,
+    },
     /// A bare fiscal year ("FY2026"), which different countries read differently.
     #[error("{}", FiscalHelp(.phrase, .year))]
     AmbiguousFiscalYear { phrase: String, year: i32 },
@@ -262,8 +291,12 @@ pub enum DeadlineError {
     /// The window would end before the anchor: the deadline had passed when it was set.
     #[error("deadline {} ends on {end}, before its anchor {anchor}", Quoted(.phrase))]
     EndsBeforeAnchor { phrase: String, end: NaiveDate, anchor: NaiveDate },
-    /// A number or date too large for the calendar (`within 99999999999 years`).
-    #[error("deadline {} (anchored {anchor}) reaches beyond the dates pledger can represent", Quoted(.phrase))]
+    /// A number or date too large for the calendar (`within 99999999999 years`),
+    /// or a window that would end after [`LAST_DAY`] (`next year` in 9999).
+    #[error(
+        "deadline {} (anchored {anchor}) reaches beyond the dates pledger can represent, which end on {LAST_DAY}",
+        Quoted(.phrase)
+    )]
     OutOfRange { phrase: String, anchor: NaiveDate },
 }
 
@@ -276,7 +309,10 @@ in due course); see DEADLINES.md";
 // ---------------------------------------------------------------------------
 // Message helpers.
 
-/// A user's text in single quotes, control characters escaped, cut at 60 characters.
+/// A user's text in single quotes, cut at 60 characters, with every
+/// character that cannot be seen escaped: control characters as `\n` or
+/// `\u{1b}`, format characters and spaces other than U+0020 as `\u{200b}` or
+/// `\u{a0}`, so the quote never looks like another phrase.
 struct Quoted<'a>(&'a str);
 
 impl fmt::Display for Quoted<'_> {
@@ -287,9 +323,25 @@ impl fmt::Display for Quoted<'_> {
                 f.write_char('…')?;
                 break;
             }
-            write_escaped(f, c)?;
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else if hidden_name(c).is_some() || (c.is_whitespace() && c != ' ') {
+                write!(f, "{}", c.escape_unicode())?;
+            } else {
+                f.write_char(c)?;
+            }
         }
         f.write_char('\'')
+    }
+}
+
+/// A character by code point and name: `U+200B (zero width space)`.
+struct Named(char);
+
+impl fmt::Display for Named {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = hidden_name(self.0).unwrap_or("character");
+        write!(f, "U+{:04X} ({name})", u32::from(self.0))
     }
 }
 
@@ -361,8 +413,64 @@ impl fmt::Display for FiscalHelp<'_> {
 const MAX_TOKENS: usize = 32;
 
 /// What reads as a hyphen: `-`, U+2010 hyphen, U+2011 non-breaking hyphen,
-/// U+2013 en dash, U+2014 em dash, U+2212 minus sign.
-const DASHES: [&str; 6] = ["-", "\u{2010}", "\u{2011}", "\u{2013}", "\u{2014}", "\u{2212}"];
+/// U+2012 figure dash, U+2013 en dash, U+2014 em dash, U+2212 minus sign.
+const DASHES: [&str; 7] = ["-", "\u{2010}", "\u{2011}", "\u{2012}", "\u{2013}", "\u{2014}", "\u{2212}"];
+
+/// Characters that are refused wherever they appear, by range and name:
+/// they are invisible, or break the line, and no rule of the grammar uses
+/// them. (Spaces other than U+0020, such as the no-break space, read as
+/// spaces.) The format characters and other default-ignorable code points
+/// of Unicode that text is likely to carry.
+#[rustfmt::skip]
+const HIDDEN: [(u32, u32, &str); 37] = [
+    (0x0000, 0x0000, "null"),
+    (0x0009, 0x0009, "tab"),
+    (0x000A, 0x000A, "line feed"),
+    (0x000B, 0x000B, "line tabulation"),
+    (0x000C, 0x000C, "form feed"),
+    (0x000D, 0x000D, "carriage return"),
+    (0x001B, 0x001B, "escape"),
+    (0x007F, 0x007F, "delete"),
+    (0x0085, 0x0085, "next line"),
+    (0x00AD, 0x00AD, "soft hyphen"),
+    (0x034F, 0x034F, "combining grapheme joiner"),
+    (0x061C, 0x061C, "arabic letter mark"),
+    (0x115F, 0x1160, "hangul filler"),
+    (0x17B4, 0x17B5, "khmer inherent vowel"),
+    (0x180B, 0x180F, "mongolian variation selector"),
+    (0x200B, 0x200B, "zero width space"),
+    (0x200C, 0x200C, "zero width non-joiner"),
+    (0x200D, 0x200D, "zero width joiner"),
+    (0x200E, 0x200E, "left-to-right mark"),
+    (0x200F, 0x200F, "right-to-left mark"),
+    (0x2028, 0x2028, "line separator"),
+    (0x2029, 0x2029, "paragraph separator"),
+    (0x202A, 0x202E, "bidirectional formatting character"),
+    (0x2060, 0x2060, "word joiner"),
+    (0x2061, 0x2064, "invisible operator"),
+    (0x2066, 0x2069, "bidirectional isolate"),
+    (0x206A, 0x206F, "deprecated format character"),
+    (0x3164, 0x3164, "hangul filler"),
+    (0xFE00, 0xFE0F, "variation selector"),
+    (0xFEFF, 0xFEFF, "byte order mark"),
+    (0xFFA0, 0xFFA0, "halfwidth hangul filler"),
+    (0xFFF9, 0xFFFB, "interlinear annotation character"),
+    (0x1BCA0, 0x1BCA3, "shorthand format control"),
+    (0x1D173, 0x1D17A, "musical symbol format character"),
+    (0xE0001, 0xE0001, "language tag"),
+    (0xE0020, 0xE007F, "tag character"),
+    (0xE0100, 0xE01EF, "variation selector"),
+];
+
+/// The name of a character the lexer refuses, `None` for any other.
+fn hidden_name(c: char) -> Option<&'static str> {
+    let n = u32::from(c);
+    HIDDEN
+        .iter()
+        .find(|&&(lo, hi, _)| (lo..=hi).contains(&n))
+        .map(|&(_, _, name)| name)
+        .or_else(|| c.is_control().then_some("control character"))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -394,6 +502,16 @@ impl<'a> Tokens<'a> {
         let mut out = Tokens { buf: [blank; MAX_TOKENS], len: 0 };
         let mut chars = phrase.char_indices().peekable();
         while let Some((start, c)) = chars.next() {
+            // Before white space: a newline or a tab is white space, but a
+            // phrase is one line of text.
+            if hidden_name(c).is_some() {
+                let before = phrase[..start].trim();
+                return Err(DeadlineError::Invisible {
+                    phrase: phrase.to_owned(),
+                    after: (!before.is_empty()).then(|| before.to_owned()),
+                    ch: c,
+                });
+            }
             if c.is_whitespace() {
                 continue;
             }
@@ -571,19 +689,20 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 // ---------------------------------------------------------------------------
 // Word tables.
 
+/// Full names as messages print them (matching ignores case), and abbreviations.
 const MONTHS: [(&str, &str); 12] = [
-    ("january", "jan"),
-    ("february", "feb"),
-    ("march", "mar"),
-    ("april", "apr"),
-    ("may", "may"),
-    ("june", "jun"),
-    ("july", "jul"),
-    ("august", "aug"),
-    ("september", "sep"),
-    ("october", "oct"),
-    ("november", "nov"),
-    ("december", "dec"),
+    ("January", "jan"),
+    ("February", "feb"),
+    ("March", "mar"),
+    ("April", "apr"),
+    ("May", "may"),
+    ("June", "jun"),
+    ("July", "jul"),
+    ("August", "aug"),
+    ("September", "sep"),
+    ("October", "oct"),
+    ("November", "nov"),
+    ("December", "dec"),
 ];
 
 #[rustfmt::skip]
@@ -694,7 +813,8 @@ impl<'a> Parser<'a, '_> {
 
     /// A hyphen, or a dash that word processors and web pages put in its
     /// place: the Unicode hyphen, the non-breaking hyphen (which looks
-    /// exactly like a hyphen), the en dash, the em dash and the minus sign.
+    /// exactly like a hyphen), the figure dash (a hyphen the width of a
+    /// digit, made for "2026‒27"), the en dash, the em dash and the minus sign.
     fn is_dash(&self, k: usize) -> bool {
         DASHES.iter().any(|dash| self.is_punct(k, dash))
     }
@@ -851,10 +971,15 @@ impl<'a> Parser<'a, '_> {
 
     // --- within
 
-    /// within = "within" [["the"] "next"] count unit | ["the"] "next" count unit
+    /// within = "within" [["the"] next] count unit | ["the"] next count unit,
+    /// next = "next" | "coming" (a count makes "the coming 12 months" a span
+    /// like "the next 12 months"; without one, "the coming months" is vague)
     fn parse_within(&mut self) -> Result<Option<Plan>, DeadlineError> {
         let n = if self.eat("within") {
-            let next = self.eat_all(&["the", "next"]) || self.eat("next");
+            let next = self.eat_all(&["the", "next"])
+                || self.eat("next")
+                || self.eat_all(&["the", "coming"])
+                || self.eat("coming");
             // "within a year", but not "within the next a year".
             match self.parse_count(!next) {
                 Some(n) => n,
@@ -864,7 +989,7 @@ impl<'a> Parser<'a, '_> {
             }
         } else {
             let the = usize::from(self.is(0, "the"));
-            if !(self.is(the, "next") && self.count_at(the + 1)) {
+            if !((self.is(the, "next") || self.is(the, "coming")) && self.count_at(the + 1)) {
                 return Ok(None);
             }
             self.pos += the + 1;
@@ -1061,7 +1186,8 @@ impl<'a> Parser<'a, '_> {
     fn parse_period(&mut self) -> Result<Option<Period>, DeadlineError> {
         let start = self.pos;
         let the = self.eat("the");
-        if the && self.is(0, "next") && ["year", "quarter", "month", "week"].iter().any(|u| self.is(1, u)) {
+        let next = self.is(0, "next") || self.is(0, "coming");
+        if the && next && ["year", "quarter", "month", "week"].iter().any(|u| self.is(1, u)) {
             return Err(self.the_next_is_ambiguous());
         }
         if let Some(p) = self.parse_part()? {
@@ -1077,8 +1203,8 @@ impl<'a> Parser<'a, '_> {
         Ok(None)
     }
 
-    /// "the next year" could be the calendar year or twelve months from the
-    /// anchor; pledger does not guess which.
+    /// "the next year" (or "the coming year") could be the calendar year or
+    /// twelve months from the anchor; pledger does not guess which.
     fn the_next_is_ambiguous(&self) -> DeadlineError {
         let unit = self.word(1).unwrap_or("year").to_ascii_lowercase();
         let span = match unit.as_str() {
@@ -1292,6 +1418,17 @@ impl<'a> Parser<'a, '_> {
                  and a winter 'winter {y}-{mm}'"
             )));
         }
+        if mm.len() == 4 {
+            // "2026-2027": the reader means years, not a month.
+            let fiscal = if mm.parse::<i64>().ok() == Some(i64::from(y) + 1) {
+                format!(", or 'FY{y}-{mm}' for a fiscal year")
+            } else {
+                String::new()
+            };
+            return Err(self.invalid(format!(
+                "'{y}-{mm}' is a span of years, not a deadline; write its end, as in 'by the end of {mm}'{fiscal}"
+            )));
+        }
         if mm.len() != 2 || !(1..=12).contains(&m) {
             return Err(self.expected("a two-digit month 01 to 12"));
         }
@@ -1448,6 +1585,14 @@ impl<'a> Parser<'a, '_> {
         };
         self.pos += 1;
         if !(self.is_dash(0) || self.is_punct(0, "/")) {
+            // A second year after some other separator ("FY2026~27") is not
+            // the one-year form that the ambiguity message is about.
+            let separator = self.tok(0).is_some_and(|t| {
+                t.kind == Kind::Num || (t.kind == Kind::Punct && t.text != "." && t.text != ",")
+            });
+            if separator {
+                return Err(self.expected("a hyphen or '/' between the years"));
+            }
             return Err(DeadlineError::AmbiguousFiscalYear { phrase: self.phrase.to_owned(), year: first });
         }
         self.pos += 1;
@@ -1458,6 +1603,10 @@ impl<'a> Parser<'a, '_> {
     /// The second year of a pair must follow the first: "2026-27" or "2026-2027".
     fn parse_second_year(&mut self, first: i32) -> Result<(), DeadlineError> {
         let next = i64::from(first) + 1;
+        if next > i64::from(LAST_DAY.year()) {
+            // "FY9999-10000": there is no following year to write.
+            return Err(self.out_of_range());
+        }
         let ok = match self.num(0) {
             Some(d) if d.len() == 2 => i64::from(two_digits(d)) == next.rem_euclid(100),
             Some(d) if d.len() == 4 => d.parse::<i64>().ok() == Some(next),
