@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use pledger::audit::{self, Verdict};
+use pledger::store::StoreError;
 use pledger::{Head, OpenMode};
 
 use super::Context;
@@ -20,8 +21,17 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let ledger = ctx.open(OpenMode::Existing)?;
-    match audit::verify(ledger.store(), args.head)? {
+    // A ledger too damaged to read fails verification: exit 1, as a broken
+    // chain does, not 3, which says to try again.
+    let verdict =
+        match ctx.open(OpenMode::Existing).and_then(|ledger| audit::verify(ledger.store(), args.head)) {
+            Err(e @ StoreError::Damaged { .. }) => {
+                eprintln!("verification failed: {e}");
+                return Ok(ExitCode::from(1));
+            }
+            verdict => verdict?,
+        };
+    match verdict {
         Verdict::Intact { events, head, stale_snapshots } => {
             writeln!(super::stdout_unbuffered(), "ok: {events} events, head {head}")?;
             for seq in stale_snapshots {
