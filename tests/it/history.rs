@@ -160,3 +160,47 @@ fn a_scan_for_a_few_records_finds_them_across_empty_batches() {
         ledger.envelopes_where(15_000, |r| wanted.contains(&r.seq())).map(|e| e.unwrap().seq).collect();
     assert_eq!(from_the_middle, [29_999, 30_000]);
 }
+
+/// The events above through the binary, then, recorded with no name given
+/// (`PLEDGER_AUTHOR` empty): a later announcement and its commitment, and
+/// retractions of commitment `ai` and of announcement `other`.
+fn shown_ledger() -> TestLedger {
+    let t = TestLedger::new();
+    t.import("first.jsonl", &FIRST.join("\n"));
+    let later = [
+        r#"{"type":"announcement","id":"late","date":"2026-09-01","title":"Later","parties":["India"]}"#, // 14
+        r#"{"type":"commitment","id":"late-c","announcement":"late","title":"Do it later"}"#, // 15
+        r#"{"type":"retraction","retracts":4,"reason":"Never given"}"#,                       // 16
+        r#"{"type":"retraction","retracts":2,"reason":"Not an announcement"}"#,               // 17
+    ];
+    let file = t.write("later.jsonl", later.join("\n"));
+    t.pledger().env("PLEDGER_AUTHOR", "").arg("import").arg(file).assert().success();
+    t
+}
+
+fn run_ok(t: &TestLedger, args: &[&str]) -> String {
+    let out = t.pledger().args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    stdout(&out)
+}
+
+#[test]
+fn log_marks_the_events_that_retractions_void_as_show_does() {
+    // Given a ledger where retraction 10 voids progress 8, 11 voids retraction 9, 16 voids commitment 4
+    let t = shown_ledger();
+    // When it is listed as text and as JSON
+    let text = run_ok(&t, &["log"]);
+    let json = run_ok(&t, &["log", "--json"]);
+    // Then exactly the voided events are marked, in both
+    let voided = [4, 2, 8, 9];
+    let lines: Vec<&str> = text.lines().collect();
+    let envelopes: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 17);
+    for seq in 1..=17u64 {
+        let marked = voided.contains(&seq);
+        let line = lines[seq as usize - 1];
+        assert_eq!(line.ends_with("  [retracted]"), marked, "seq {seq}: {line}");
+        assert_eq!(envelopes[seq as usize - 1]["retracted"], marked, "seq {seq}");
+        assert_eq!(envelopes[seq as usize - 1]["seq"], seq);
+    }
+}
