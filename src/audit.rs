@@ -45,8 +45,11 @@ pub enum Break {
     Malformed { after: u64, reason: String },
     /// The head record disagrees with the last stored record.
     HeadMismatch { recorded: Head, actual: Head },
-    /// The saved head is not in the chain.
-    SavedHeadMismatch { saved: Head, actual: Option<Head> },
+    /// The chain holds another event at the saved head's seq.
+    SavedHeadMismatch { saved: Head, actual: Head },
+    /// The chain ends at seq `ends`, before the saved head's seq: an older
+    /// copy, a history cut short, or a head saved from another ledger.
+    SavedHeadPastEnd { saved: Head, ends: u64 },
 }
 
 impl Break {
@@ -58,6 +61,7 @@ impl Break {
             Break::Malformed { after, .. } => after + 1,
             Break::HeadMismatch { recorded, actual } => recorded.seq.min(actual.seq + 1),
             Break::SavedHeadMismatch { saved, .. } => saved.seq,
+            Break::SavedHeadPastEnd { ends, .. } => ends + 1,
         }
     }
 }
@@ -83,15 +87,17 @@ impl fmt::Display for Break {
                 "seq {}: the head record says {recorded}, but the chain ends at {actual}",
                 self.seq()
             ),
-            Break::SavedHeadMismatch { saved, actual: Some(actual) } => write!(
+            Break::SavedHeadMismatch { saved, actual } => write!(
                 f,
                 "seq {}: history rewritten (the saved head is {saved}, but event {} now hashes to {})",
                 saved.seq, saved.seq, actual.hash
             ),
-            Break::SavedHeadMismatch { saved, actual: None } => write!(
+            Break::SavedHeadPastEnd { saved, ends } => write!(
                 f,
-                "seq {}: history cut short (the saved head is {saved}, but the chain no longer reaches seq {})",
-                saved.seq, saved.seq
+                "seq {}: the ledger ends at seq {ends}, before the saved head's seq {} (the saved head is {saved}): \
+                 this is an older copy of the ledger, its history was cut short, or the saved head is from another ledger",
+                ends + 1,
+                saved.seq
             ),
         }
     }
@@ -168,8 +174,13 @@ pub fn verify(store: &Store, saved: Option<Head>) -> Result<Verdict, StoreError>
     }
     if let Some(saved) = saved {
         let genesis = saved.seq == 0 && saved.hash == Hash::ZERO;
-        if !genesis && at_saved != Some(saved) {
-            return Ok(Verdict::Broken(Break::SavedHeadMismatch { saved, actual: at_saved }));
+        match at_saved {
+            _ if genesis => {}
+            None => return Ok(Verdict::Broken(Break::SavedHeadPastEnd { saved, ends: last.seq })),
+            Some(actual) if actual != saved => {
+                return Ok(Verdict::Broken(Break::SavedHeadMismatch { saved, actual }))
+            }
+            Some(_) => {}
         }
     }
     // Snapshots beyond the end of the chain cover events that do not exist.

@@ -398,7 +398,7 @@ impl Ledger {
         let limit = head.as_ref().map(|h| h.seq).unwrap_or(0);
         let head_error = head.err();
         let path = self.store.path().to_owned();
-        let unreadable = move |reason: String| StoreError::Unreadable { path: path.clone(), reason };
+        let damaged = move |what: String| StoreError::Damaged { path: path.clone(), what };
         let mut chunks = self.store.chunks(from.max(1));
         let batches = std::iter::from_fn(move || {
             let mut batch = Vec::new();
@@ -432,10 +432,9 @@ impl Ledger {
                             Err(_) => true,
                         })
                         .map(|r| {
-                            r.map_err(|e| unreadable(e.to_string())).and_then(|r| {
-                                r.decode().map_err(|e| {
-                                    unreadable(format!("event {} cannot be decoded: {e}", r.seq()))
-                                })
+                            r.map_err(|e| damaged(e.to_string())).and_then(|r| {
+                                r.decode()
+                                    .map_err(|e| damaged(format!("event {} cannot be decoded: {e}", r.seq())))
                             })
                         })
                         .collect();
@@ -488,7 +487,7 @@ impl Ledger {
                         seqs = Some(self.uuid_index(envelope.seq)?);
                     }
                     let seq = seqs.as_ref().and_then(|m| m.get(&target)).copied().ok_or_else(|| {
-                        self.unreadable(format!(
+                        self.damaged(format!(
                             "event {} retracts event {target}, which is not in the ledger",
                             envelope.seq
                         ))
@@ -508,8 +507,8 @@ impl Ledger {
         self.store
             .record(seq)?
             .map(|bytes| {
-                let (raw, _) = RawRecord::split(&bytes).map_err(|e| self.unreadable(e.to_string()))?;
-                raw.decode().map_err(|e| self.unreadable(format!("event {seq} cannot be decoded: {e}")))
+                let (raw, _) = RawRecord::split(&bytes).map_err(|e| self.damaged(e.to_string()))?;
+                raw.decode().map_err(|e| self.damaged(format!("event {seq} cannot be decoded: {e}")))
             })
             .transpose()
     }
@@ -706,7 +705,7 @@ impl Ledger {
         // `to` is at most the head, and the chain holds every seq up to it:
         // a projection that stopped short would be wrong without saying so.
         if projection.seq < to {
-            return Err(self.unreadable(format!(
+            return Err(self.damaged(format!(
                 "the events after seq {} could not be read (the projection needs them up to seq {to})",
                 projection.seq
             )));
@@ -728,8 +727,8 @@ impl Ledger {
         Ok(map)
     }
 
-    fn unreadable(&self, reason: String) -> StoreError {
-        StoreError::Unreadable { path: self.store.path().to_owned(), reason }
+    fn damaged(&self, what: String) -> StoreError {
+        StoreError::Damaged { path: self.store.path().to_owned(), what }
     }
 }
 
@@ -1161,7 +1160,7 @@ impl<'a, 'l> Checker<'a, 'l> {
         let a: AnnouncementDate = self.stored_fields(seq)?;
         if a.kind != Kind::Announcement {
             return Err(Problem::Store(
-                self.unreadable(format!("the id index points announcement '{id}' at a different event")),
+                self.damaged(format!("the id index points announcement '{id}' at a different event")),
             ));
         }
         self.announcement_dates.insert(id, a.date.0);
@@ -1187,7 +1186,7 @@ impl<'a, 'l> Checker<'a, 'l> {
         let c: CommitmentAnnouncement = self.stored_fields(seq)?;
         if c.kind != Kind::Commitment {
             return Err(Problem::Store(
-                self.unreadable(format!("the id index points commitment '{id}' at a different event")),
+                self.damaged(format!("the id index points commitment '{id}' at a different event")),
             ));
         }
         let date = self.announcement_date_of(Cow::Owned(c.announcement.into()))?;
@@ -1204,8 +1203,8 @@ impl<'a, 'l> Checker<'a, 'l> {
 
     fn stored_event(&self, seq: u64) -> Result<Event, StoreError> {
         let bytes = self.stored_record(seq)?;
-        let (raw, _) = RawRecord::split(&bytes).map_err(|e| self.unreadable(e.to_string()))?;
-        raw.decode_event().map_err(|e| self.unreadable(format!("event {seq} cannot be decoded: {e}")))
+        let (raw, _) = RawRecord::split(&bytes).map_err(|e| self.damaged(e.to_string()))?;
+        raw.decode_event().map_err(|e| self.damaged(format!("event {seq} cannot be decoded: {e}")))
     }
 
     /// Only the fields `T` of a stored event: the checks of references read
@@ -1213,20 +1212,20 @@ impl<'a, 'l> Checker<'a, 'l> {
     /// decoding the whole event was most of an append's work.
     fn stored_fields<T: serde::de::DeserializeOwned>(&self, seq: u64) -> Result<T, StoreError> {
         let bytes = self.stored_record(seq)?;
-        let (raw, _) = RawRecord::split(&bytes).map_err(|e| self.unreadable(e.to_string()))?;
+        let (raw, _) = RawRecord::split(&bytes).map_err(|e| self.damaged(e.to_string()))?;
         serde_json::from_slice::<EventFields<T>>(raw.body())
             .map(|body| body.event)
-            .map_err(|e| self.unreadable(format!("event {seq} cannot be decoded: {e}")))
+            .map_err(|e| self.damaged(format!("event {seq} cannot be decoded: {e}")))
     }
 
     fn stored_record(&self, seq: u64) -> Result<Vec<u8>, StoreError> {
         self.store
             .record(seq)?
-            .ok_or_else(|| self.unreadable(format!("an index names seq {seq}, which is not stored")))
+            .ok_or_else(|| self.damaged(format!("an index names seq {seq}, which is not stored")))
     }
 
-    fn unreadable(&self, reason: String) -> StoreError {
-        StoreError::Unreadable { path: self.store.path().to_owned(), reason }
+    fn damaged(&self, what: String) -> StoreError {
+        StoreError::Damaged { path: self.store.path().to_owned(), what }
     }
 }
 

@@ -322,6 +322,16 @@ impl Projection {
         voiding(&self.retractions).into_keys().collect()
     }
 
+    /// The ids of the commitments announcement `announcement` gave, sorted,
+    /// with whether each is voided by a retraction.
+    pub fn commitments_of(&self, announcement: &str) -> Vec<(&str, bool)> {
+        let voided = self.voided();
+        (self.commitments.iter())
+            .filter(|(_, c)| c.announcement == announcement)
+            .map(|(id, c)| (id.as_str(), voided.contains(&c.seq)))
+            .collect()
+    }
+
     /// Every retraction folded in, in chain order: (its seq, its target's).
     pub fn retractions(&self) -> &[(u64, u64)] {
         &self.retractions

@@ -134,7 +134,15 @@ pub enum StoreError {
     /// Another process has the ledger open.
     #[error("the ledger at {} is in use by another process; try again when it has finished", .path.display())]
     InUse { path: PathBuf },
-    /// The store's files cannot be read as a sled database.
+    /// The store's files are damaged: sled finds corrupted data in them,
+    /// one is missing or empty, or what they hold contradicts itself (a
+    /// record an index names is not there, the store is shorter than its
+    /// head file says). Not transient: the ledger fails verification by
+    /// being unreadable, and only a backup brings it back.
+    #[error("the ledger at {} is damaged: {what}; restore it from a backup", .path.display())]
+    Damaged { path: PathBuf, what: String },
+    /// The store cannot be used for another reason (sled refuses its files
+    /// as unsupported, or an earlier append in this process failed).
     #[error("the ledger at {} cannot be read: {reason}", .path.display())]
     Unreadable { path: PathBuf, reason: String },
     /// The operating system refused a read or write.
@@ -322,6 +330,12 @@ impl Store {
         if path.exists() && !path.is_dir() {
             return Err(StoreError::NotALedger { path: path.to_owned(), what: "it is a file".into() });
         }
+        // A directory with pledger's own files but no data file, or an
+        // empty one, once held a ledger: creating a new one there, or
+        // calling it missing, would hide the loss.
+        if let Some(what) = lost_data_file(path, &data_path).map_err(StoreError::io(path))? {
+            return Err(StoreError::Damaged { path: path.to_owned(), what });
+        }
         if !data_path.exists() {
             let foreign = foreign_entry(path).map_err(StoreError::io(path))?;
             if let Some(name) = foreign {
@@ -425,7 +439,7 @@ impl Store {
         let raw = self.meta.get(HEAD_KEY).map_err(|e| self.error(e))?;
         match raw {
             None => Ok(Head::EMPTY),
-            Some(bytes) => decode_head(&bytes).ok_or_else(|| self.unreadable("the head record is malformed")),
+            Some(bytes) => decode_head(&bytes).ok_or_else(|| self.damaged("the head record is malformed")),
         }
     }
 
@@ -468,7 +482,7 @@ impl Store {
         let Some(bucket) = tree.get(bucket_of(key).to_be_bytes()).map_err(|e| self.error(e))? else {
             return Ok(None);
         };
-        find_in_bucket(&bucket, key).ok_or_else(|| self.unreadable("an index bucket is malformed"))
+        find_in_bucket(&bucket, key).ok_or_else(|| self.damaged("an index bucket is malformed"))
     }
 
     /// Index lookups for checking a batch: with `whole`, both indexes are
@@ -492,7 +506,7 @@ impl Store {
                     .ok()
                     .map(u16::from_be_bytes)
                     .filter(|&b| b < INDEX_BUCKETS)
-                    .ok_or_else(|| self.unreadable("an index bucket key is malformed"))?;
+                    .ok_or_else(|| self.damaged("an index bucket key is malformed"))?;
                 buckets[bucket as usize] = Some(value);
             }
             Ok(buckets)
@@ -521,7 +535,7 @@ impl Store {
         };
         let chunk = self.resolve(&key, value)?;
         for record in chain::records(&chunk) {
-            let record = record.map_err(|e| self.unreadable(&format!("chunk at seq {seq}: {e}")))?;
+            let record = record.map_err(|e| self.damaged(&format!("chunk at seq {seq}: {e}")))?;
             if record.seq() == seq {
                 return Ok(Some(record.bytes().to_vec()));
             }
@@ -785,12 +799,12 @@ impl Store {
         if value != SEGMENT_MARKER {
             return Ok(value);
         }
-        let first = decode_seq(key).ok_or_else(|| self.unreadable("a chunk key is malformed"))?;
+        let first = decode_seq(key).ok_or_else(|| self.damaged("a chunk key is malformed"))?;
         let value = match self.existing_tree(&segment_tree_name(first))? {
             Some(tree) => tree.get(SEGMENT_KEY).map_err(|e| self.error(e))?,
             None => None,
         };
-        value.ok_or_else(|| self.unreadable(&format!("the segment of records from seq {first} is missing")))
+        value.ok_or_else(|| self.damaged(&format!("the segment of records from seq {first} is missing")))
     }
 
     /// The tree `name`, if the store has one. (`Db::open_tree` creates a
@@ -851,7 +865,7 @@ impl Store {
             if let Some((key, value)) =
                 tail.filter(|(_, v)| v.len() <= TAIL_REWRITE_LIMIT && v != SEGMENT_MARKER)
             {
-                let key = decode_seq(&key).ok_or_else(|| self.unreadable("a chunk key is malformed"))?;
+                let key = decode_seq(&key).ok_or_else(|| self.damaged("a chunk key is malformed"))?;
                 let (kept, _) = len_through(&value, expected);
                 // Only the first run's records can join it: pieces never
                 // span runs.
@@ -882,7 +896,7 @@ impl Store {
         if let Some(batch) = &pending.batch {
             self.apply(batch).map_err(|e| match e {
                 AppendError::Store(e) => e,
-                AppendError::Conflict { current, .. } => self.unreadable(&format!(
+                AppendError::Conflict { current, .. } => self.damaged(&format!(
                     "its journal continues the chain from seq {}, but the store's head is seq {}",
                     batch.expected.seq, current.seq
                 )),
@@ -1047,16 +1061,15 @@ impl Store {
         let text = String::from_utf8_lossy(&bytes);
         let recorded: Head = match parse_head_slots(&bytes) {
             Some(head) => head,
-            None => text
-                .trim()
-                .parse()
-                .map_err(|e| self.unreadable(&format!("its head file is malformed ({e})")))?,
+            None => {
+                text.trim().parse().map_err(|e| self.damaged(&format!("its head file is malformed ({e})")))?
+            }
         };
         let head = self.head()?;
         if head.seq < recorded.seq {
-            return Err(self.unreadable(&format!(
+            return Err(self.damaged(&format!(
                 "the store ends at seq {}, but events up to seq {} were appended (see its head file): \
-                 its files are damaged or were replaced by older ones; restore it from a backup",
+                 its files were damaged or replaced by older ones",
                 head.seq, recorded.seq
             )));
         }
@@ -1131,7 +1144,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.snapshot_heads.iter() {
             let (key, value) = item.map_err(|e| self.error(e))?;
-            let seq = decode_seq(&key).ok_or_else(|| self.unreadable("a snapshot key is malformed"))?;
+            let seq = decode_seq(&key).ok_or_else(|| self.damaged("a snapshot key is malformed"))?;
             let hash = value.get(..32).map(|h| Hash(h.try_into().expect("32 bytes")));
             // A malformed head is reported by verify as a stale snapshot.
             out.push((seq, hash.unwrap_or_default()));
@@ -1229,8 +1242,8 @@ impl Store {
         store_error(&self.path, e)
     }
 
-    fn unreadable(&self, reason: &str) -> StoreError {
-        StoreError::Unreadable { path: self.path.clone(), reason: reason.to_owned() }
+    fn damaged(&self, what: &str) -> StoreError {
+        StoreError::Damaged { path: self.path.clone(), what: what.to_owned() }
     }
 }
 
@@ -1327,8 +1340,9 @@ impl Index<'_> {
     fn find(&self, buckets: &[Option<IVec>], bucket: u16, key: &[u8]) -> Result<Option<u64>, StoreError> {
         match &buckets[bucket as usize] {
             None => Ok(None),
-            Some(bytes) => find_in_bucket(bytes, key)
-                .ok_or_else(|| self.store.unreadable("an index bucket is malformed")),
+            Some(bytes) => {
+                find_in_bucket(bytes, key).ok_or_else(|| self.store.damaged("an index bucket is malformed"))
+            }
         }
     }
 }
@@ -1992,9 +2006,9 @@ fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
             .flush_every_ms(FLUSH_EVERY_MS)
             .open()
     })
-    .map_err(|_| StoreError::Unreadable {
+    .map_err(|_| StoreError::Damaged {
         path: path.to_owned(),
-        reason: "the store's files are damaged".into(),
+        what: "sled cannot read its files (its data file db or its snapshot snap.*)".into(),
     })?;
     opened.map_err(|e| store_error(path, e))
 }
@@ -2005,8 +2019,59 @@ fn store_error(path: &Path, e: sled::Error) -> StoreError {
             StoreError::InUse { path: path.to_owned() }
         }
         sled::Error::Io(source) => StoreError::io(path)(source),
+        // sled's own text ("Read corrupted data at file offset None
+        // backtrace ()") names neither the file nor what to do.
+        sled::Error::Corruption { at, .. } => {
+            let what = match at {
+                Some(sled::DiskPtr::Inline(offset)) => {
+                    format!("sled's data file db holds corrupted data (at offset {offset})")
+                }
+                Some(sled::DiskPtr::Blob(_, blob)) => {
+                    format!("sled's blob file blobs/{blob} holds corrupted data")
+                }
+                None => {
+                    "sled's files (its data file db or its snapshot snap.*) hold corrupted data".to_owned()
+                }
+            };
+            StoreError::Damaged { path: path.to_owned(), what }
+        }
         other => StoreError::Unreadable { path: path.to_owned(), reason: other.to_string() },
     }
+}
+
+/// Why a ledger directory that has lost sled's data file is damaged, if it
+/// is: its `db` is missing or empty although pledger's own files (the head
+/// file, the journal) or a snapshot of sled's are there. Those are written
+/// only after sled created `db`, so a creation that stopped part way (sled's
+/// `conf` or `blobs` alone) is not taken for one.
+fn lost_data_file(path: &Path, data_path: &Path) -> std::io::Result<Option<String>> {
+    // (Anything else wrong with `db` is for opening it to find.)
+    let empty = std::fs::metadata(data_path).is_ok_and(|meta| meta.is_file() && meta.len() == 0);
+    if data_path.exists() && !empty {
+        return Ok(None);
+    }
+    let entries = match std::fs::read_dir(path) {
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+            return Ok(None)
+        }
+        entries => entries?,
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name == HEAD_FILE || name == journal::FILE_NAME || name.starts_with("snap.") {
+            found.push(name);
+        }
+    }
+    if found.is_empty() {
+        return Ok(None);
+    }
+    found.sort();
+    let state = if empty { "empty" } else { "missing" };
+    Ok(Some(format!(
+        "sled's data file db is {state}, though the ledger's other files are there ({})",
+        found.join(", ")
+    )))
 }
 
 /// How many projection snapshots are kept: the newest, and one before it

@@ -3,6 +3,7 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
+use pledger::history::Entry;
 use pledger::OpenMode;
 
 use super::Context;
@@ -14,29 +15,40 @@ pub struct Args {
     #[arg(long, default_value_t = 1, value_name = "SEQ")]
     from: u64,
 
-    /// Print one envelope per line as JSON.
+    /// Print one envelope per line as JSON, with "retracted": true for an
+    /// event a retraction voids (as `show --json` has).
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
+    // Which events retractions void, from one projection load (a snapshot
+    // plus the tail): the listing itself still streams.
+    let voided = {
+        let projection = ledger.projection(None)?;
+        let voided = projection.voided();
+        super::leave_to_exit(projection);
+        voided
+    };
     let mut out = BufWriter::new(super::raw_stdout());
     for envelope in ledger.envelopes(args.from) {
         let e = envelope?;
+        let retracted = voided.contains(&e.seq);
         if args.json {
-            serde_json::to_writer(&mut out, &e)?;
+            serde_json::to_writer(&mut out, &Entry { envelope: e, retracted })?;
             writeln!(out)?;
         } else {
             let date = e.event.date().map(|d| d.to_string()).unwrap_or_else(|| "-".into());
             writeln!(
                 out,
-                "{:>6}  {:<10}  {:<12} {:<44} {}",
+                "{:>6}  {:<10}  {:<12} {:<44} {}{}",
                 e.seq,
                 date,
                 e.event.type_name(),
                 e.event.label(),
-                e.hash.short()
+                e.hash.short(),
+                if retracted { "  [retracted]" } else { "" }
             )?;
         }
     }

@@ -321,8 +321,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Prints an error and returns its exit code: 3 when the ledger cannot be
-/// used, 2 for everything the user can fix in their input.
+/// Prints an error and returns its exit code: 1 when the ledger is damaged
+/// (it fails verification by being unreadable, whichever command found
+/// it), 3 when it cannot be used for now (missing, in use, an i/o error),
+/// 2 for everything the user can fix in their input.
 pub fn report(err: &anyhow::Error) -> ExitCode {
     // The reader of the output has gone (`pledger log | head`): stop
     // quietly, as Unix tools do. serde_json wraps the write error it meets.
@@ -348,13 +350,14 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
 }
 
 fn exit_code(err: &anyhow::Error) -> u8 {
-    let unavailable = err.downcast_ref::<StoreError>().is_some()
-        || matches!(err.downcast_ref::<AppendError>(), Some(AppendError::Store(_)))
-        || matches!(err.downcast_ref::<RejectError>(), Some(RejectError::Append(AppendError::Store(_))));
-    if unavailable {
-        3
-    } else {
-        2
+    let store = match (err.downcast_ref::<AppendError>(), err.downcast_ref::<RejectError>()) {
+        (Some(AppendError::Store(e)), _) | (_, Some(RejectError::Append(AppendError::Store(e)))) => Some(e),
+        _ => err.downcast_ref::<StoreError>(),
+    };
+    match store {
+        Some(StoreError::Damaged { .. }) => 1,
+        Some(_) => 3,
+        None => 2,
     }
 }
 

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
-use pledger::event::Event;
+use pledger::event::{Event, IdKind};
 use pledger::history::History;
 use pledger::OpenMode;
 
@@ -14,7 +14,7 @@ use super::Context;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  pledger show economic-security-dialogue --as-of 2026-07-01")]
 pub struct Args {
-    /// The commitment's id.
+    /// The commitment's id (an announcement's or meeting's id is refused, naming its commitments).
     #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::commitment_ids))]
     id: String,
 
@@ -30,11 +30,12 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     let Some(history) = History::of(&ledger, &args.id)? else {
-        anyhow::bail!("no commitment '{}' in the ledger (see `pledger status` for the ids)", args.id);
+        anyhow::bail!(not_a_commitment(&ledger, &args.id)?);
     };
     let as_of = args.as_of.unwrap_or_else(|| ctx.today());
     let projection = ledger.projection(None)?;
     let status = projection.status_of(&args.id, as_of);
+    let voiding = pledger::projection::voiding(projection.retractions());
     super::leave_to_exit(projection);
     let mut out = super::stdout_unbuffered();
     if args.json {
@@ -46,12 +47,24 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     for entry in &history.entries {
         let e = &entry.envelope;
         let date = e.event.date().map(|d| d.to_string()).unwrap_or_else(|| "-".into());
-        let by = if e.recorded_by.is_empty() { "unknown".to_owned() } else { e.recorded_by.clone() };
-        let mark = if entry.retracted { "  [retracted]" } else { "" };
+        let mut mark = String::new();
+        if entry.retracted {
+            mark.push_str("  [retracted]");
+        }
+        // The status below is as of `as_of`: an event dated after it does not count.
+        if e.event.date().is_some_and(|d| d.0 > as_of) {
+            mark.push_str(&format!("  [after {as_of}]"));
+        }
         writeln!(out, "#{:<5} {date:<10}  {:<12} {}{mark}", e.seq, e.event.type_name(), describe(&e.event))?;
+        // An empty name is not a recorder called "unknown".
+        let by = if e.recorded_by.is_empty() {
+            "(recorder not given)".to_owned()
+        } else {
+            format!("by {}", e.recorded_by)
+        };
         writeln!(
             out,
-            "       recorded {} by {by}, hash {}",
+            "       recorded {} {by}, hash {}",
             e.recorded_at.format("%Y-%m-%d %H:%M:%S UTC"),
             e.hash.short()
         )?;
@@ -64,9 +77,64 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             super::status::when_text(&row, as_of),
             super::status::deadline_text(&row)
         )?,
-        None => writeln!(out, "status as of {as_of}: not listed (announced later, or retracted)")?,
+        None => {
+            writeln!(out, "status as of {as_of}: not listed ({})", why_not_listed(&history, &voiding, as_of))?
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why a commitment with a history has no status as of `as_of`: its own
+/// event or its announcement's is voided (`voiding`: voided seq → the
+/// retraction that voids it), or it was announced after `as_of`.
+fn why_not_listed(
+    history: &History,
+    voiding: &std::collections::HashMap<u64, u64>,
+    as_of: NaiveDate,
+) -> String {
+    for entry in &history.entries {
+        let e = &entry.envelope;
+        let what = match &e.event {
+            Event::Commitment(c) if c.id.as_str() == history.commitment => "the commitment".to_owned(),
+            Event::Announcement(a) => format!("its announcement {}", a.id),
+            _ => continue,
+        };
+        if let Some(by) = voiding.get(&e.seq) {
+            return format!("{what} #{} was retracted by #{by}", e.seq);
+        }
+        if let Event::Announcement(a) = &e.event {
+            if a.date.0 > as_of {
+                return format!("announced on {}, after {as_of}", a.date);
+            }
+        }
+    }
+    "announced later, or retracted".to_owned()
+}
+
+/// The message for an id that is no commitment's: what it is, if it is an
+/// announcement's (with the commitments it gave) or a meeting's.
+fn not_a_commitment(ledger: &pledger::Ledger, id: &str) -> anyhow::Result<String> {
+    if ledger.by_id(IdKind::Announcement, id)?.is_some() {
+        let projection = ledger.projection(None)?;
+        let given: Vec<String> = (projection.commitments_of(id).into_iter())
+            .map(|(c, voided)| if voided { format!("{c} (retracted)") } else { c.to_owned() })
+            .collect();
+        super::leave_to_exit(projection);
+        let list = match given.as_slice() {
+            [] => "it gave no commitments".to_owned(),
+            _ => format!("its commitments: {}", given.join(", ")),
+        };
+        return Ok(format!("'{id}' is an announcement, and show takes a commitment id ({list})"));
+    }
+    if let Some(meeting) = ledger.by_id(IdKind::Meeting, id)? {
+        let concerns: Vec<String> = meeting.event.commitments().iter().map(|c| c.to_string()).collect();
+        let list = match concerns.as_slice() {
+            [] => "it names no commitments".to_owned(),
+            _ => format!("it concerns {}", concerns.join(", ")),
+        };
+        return Ok(format!("'{id}' is a meeting, and show takes a commitment id ({list})"));
+    }
+    Ok(format!("no commitment '{id}' in the ledger (see `pledger status` for the ids)"))
 }
 
 /// One line saying what the event records.

@@ -285,31 +285,43 @@ fn changing_any_byte_of_a_stored_event_fails_verify_at_exactly_that_seq() {
 }
 
 #[test]
-fn verify_with_a_saved_head_passes_and_with_a_forged_hash_fails() {
-    // given a head saved after the first import, and events appended since
+fn verify_with_a_saved_head_says_whether_it_is_in_the_chain_and_why_not() {
+    // given a head saved after the first import, and an event appended since
     let t = TestLedger::new();
     t.import("events.jsonl", &sample(3));
     let saved = t.head();
     t.pledger().args(["append", "--json", &announcement("later")]).assert().success();
     let current = t.head();
-    let n = sample_len(3) + 1;
-    // when verified against the saved head, then it passes
-    t.pledger()
-        .args(["verify", "--head", &saved])
-        .assert()
-        .success()
-        .stdout(format!("ok: {n} events, head {current}\n"));
-    // when verified against a head with a forged hash, then it fails at that seq
+    let (seq, n) = (sample_len(3), sample_len(3) + 1);
+    let hash = &saved[saved.find(':').unwrap() + 1..];
     let last = saved.chars().last().unwrap();
     let forged = format!("{}{}", &saved[..saved.len() - 1], if last == '0' { '1' } else { '0' });
-    let out = t.pledger().args(["verify", "--head", &forged]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let seq = sample_len(3);
-    assert!(
-        stderr(&out).starts_with(&format!("verification failed at seq {seq}: history rewritten")),
-        "{}",
-        stderr(&out)
-    );
+    let empty = crate::support::empty_head();
+    // (the head given, the exit code, what standard output or error must hold)
+    let cases: Vec<(String, i32, String)> = vec![
+        (saved.clone(), 0, format!("ok: {n} events, head {current}\nok: the saved head {saved} is in this chain\n")),
+        (empty.clone(), 0, format!("ok: the saved head {empty} is an empty ledger's, which every chain starts from")),
+        (forged, 1, format!("verification failed at seq {seq}: history rewritten")),
+        (
+            format!("99:{hash}"),
+            1,
+            format!(
+                "verification failed at seq {}: the ledger ends at seq {n}, before the saved head's seq 99 \
+                 (the saved head is 99:{hash}): this is an older copy of the ledger, its history was cut short, \
+                 or the saved head is from another ledger",
+                n + 1
+            ),
+        ),
+        (format!("0:{hash}"), 2, "seqs start at 1: no event has seq 0".into()),
+    ];
+    for (head, code, says) in cases {
+        // when verified against it
+        let out = t.pledger().args(["verify", "--head", &head]).output().unwrap();
+        // then the exit code and the message say whether and how it is in the chain
+        assert_eq!(out.status.code(), Some(code), "{head}: {}{}", stdout(&out), stderr(&out));
+        let text = if code == 0 { stdout(&out) } else { stderr(&out) };
+        assert!(text.contains(&says), "{head}: expected {says:?} in {text}");
+    }
 }
 
 #[test]
@@ -330,11 +342,15 @@ fn a_truncated_tail_passes_plain_verify_but_not_verify_with_the_saved_head() {
     drop(ledger);
     // then plain verify cannot tell
     t.pledger().arg("verify").assert().success().stdout(format!("ok: {} events, head {new_head}\n", n - 2));
-    // but verify with the saved head fails, naming the saved seq
+    // but verify with the saved head fails, naming where the ledger ends and the saved seq
     let out = t.pledger().args(["verify", "--head", &saved]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).starts_with(&format!("verification failed at seq {n}: history cut short")),
+        stderr(&out).starts_with(&format!(
+            "verification failed at seq {}: the ledger ends at seq {}, before the saved head's seq {n}",
+            n - 1,
+            n - 2
+        )),
         "{}",
         stderr(&out)
     );

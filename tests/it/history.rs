@@ -160,3 +160,122 @@ fn a_scan_for_a_few_records_finds_them_across_empty_batches() {
         ledger.envelopes_where(15_000, |r| wanted.contains(&r.seq())).map(|e| e.unwrap().seq).collect();
     assert_eq!(from_the_middle, [29_999, 30_000]);
 }
+
+/// The events above through the binary, then, recorded with no name given
+/// (`PLEDGER_AUTHOR` empty): a later announcement and its commitment, and
+/// retractions of commitment `ai` and of announcement `other`.
+fn shown_ledger() -> TestLedger {
+    let t = TestLedger::new();
+    t.import("first.jsonl", &FIRST.join("\n"));
+    let later = [
+        r#"{"type":"announcement","id":"late","date":"2026-09-01","title":"Later","parties":["India"]}"#, // 14
+        r#"{"type":"commitment","id":"late-c","announcement":"late","title":"Do it later"}"#, // 15
+        r#"{"type":"retraction","retracts":4,"reason":"Never given"}"#,                       // 16
+        r#"{"type":"retraction","retracts":2,"reason":"Not an announcement"}"#,               // 17
+    ];
+    let file = t.write("later.jsonl", later.join("\n"));
+    t.pledger().env("PLEDGER_AUTHOR", "").arg("import").arg(file).assert().success();
+    t
+}
+
+fn run_ok(t: &TestLedger, args: &[&str]) -> String {
+    let out = t.pledger().args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    stdout(&out)
+}
+
+#[test]
+fn log_marks_the_events_that_retractions_void_as_show_does() {
+    // Given a ledger where retraction 10 voids progress 8, 11 voids retraction 9, 16 voids commitment 4
+    let t = shown_ledger();
+    // When it is listed as text and as JSON
+    let text = run_ok(&t, &["log"]);
+    let json = run_ok(&t, &["log", "--json"]);
+    // Then exactly the voided events are marked, in both
+    let voided = [4, 2, 8, 9];
+    let lines: Vec<&str> = text.lines().collect();
+    let envelopes: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 17);
+    for seq in 1..=17u64 {
+        let marked = voided.contains(&seq);
+        let line = lines[seq as usize - 1];
+        assert_eq!(line.ends_with("  [retracted]"), marked, "seq {seq}: {line}");
+        assert_eq!(envelopes[seq as usize - 1]["retracted"], marked, "seq {seq}");
+        assert_eq!(envelopes[seq as usize - 1]["seq"], seq);
+    }
+}
+
+#[test]
+fn show_as_of_a_date_marks_the_events_dated_after_it() {
+    // Given commitment esd's story: the announcement (2026-01-16), the commitment (no date),
+    // a meeting (2026-05-20), a revision (2026-03-01), two retractions (no date), a supersession (2026-06-01)
+    let t = shown_ledger();
+    // (as of, the seqs whose lines are marked as after it)
+    let cases: &[(&str, &[u64])] = &[
+        ("2026-01-01", &[1, 6, 7, 13]),
+        ("2026-04-01", &[6, 13]),
+        ("2026-05-20", &[13]),
+        ("2026-07-01", &[]),
+    ];
+    for (as_of, after) in cases {
+        // When it is shown as of that date
+        let out = run_ok(&t, &["show", "esd", "--as-of", as_of]);
+        // Then the lines of events dated after it, and only they, say so
+        let mark = format!("  [after {as_of}]");
+        for line in out.lines().filter(|l| l.starts_with('#')) {
+            let seq: u64 = line[1..].split_whitespace().next().unwrap().parse().unwrap();
+            assert_eq!(line.ends_with(&mark), after.contains(&seq), "as of {as_of}, seq {seq}: {line}");
+        }
+    }
+}
+
+#[test]
+fn show_says_why_a_commitment_has_no_status() {
+    let t = shown_ledger();
+    // (id, as of, the reason given)
+    let cases = [
+        ("ai", "2026-07-01", "not listed (the commitment #4 was retracted by #16)"),
+        ("x", "2026-07-01", "not listed (its announcement other #2 was retracted by #17)"),
+        ("late-c", "2026-07-01", "not listed (announced on 2026-09-01, after 2026-07-01)"),
+    ];
+    for (id, as_of, reason) in cases {
+        // When a commitment without a status as of that date is shown
+        let out = run_ok(&t, &["show", id, "--as-of", as_of]);
+        // Then its last line says which reason it is
+        let expected = format!("status as of {as_of}: {reason}");
+        assert_eq!(out.lines().last(), Some(expected.as_str()), "{id}: {out}");
+    }
+}
+
+#[test]
+fn show_of_an_announcement_or_meeting_id_says_what_the_id_is() {
+    let t = shown_ledger();
+    // (id, the error)
+    let cases = [
+        ("summit", "error: 'summit' is an announcement, and show takes a commitment id (its commitments: ai (retracted), esd, new-esd)"),
+        ("late", "error: 'late' is an announcement, and show takes a commitment id (its commitments: late-c)"),
+        ("m1", "error: 'm1' is a meeting, and show takes a commitment id (it concerns esd, ai)"),
+        ("nothing", "error: no commitment 'nothing' in the ledger (see `pledger status` for the ids)"),
+    ];
+    for (id, says) in cases {
+        // When it is given to show
+        let out = t.pledger().args(["show", id]).output().unwrap();
+        // Then it is refused as input, saying what the id is
+        assert_eq!(out.status.code(), Some(2), "{id}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end(), says, "{id}");
+    }
+}
+
+#[test]
+fn show_does_not_name_a_recorder_that_was_not_given() {
+    // Given commitment ai, recorded by "tester" and retracted with no name given
+    let t = shown_ledger();
+    // When it is shown
+    let out = run_ok(&t, &["show", "ai"]);
+    // Then the recorder is named where given and said to be missing where not
+    let recorded: Vec<&str> = out.lines().filter(|l| l.trim_start().starts_with("recorded ")).collect();
+    assert!(recorded[0].contains(" by tester, hash "), "{out}");
+    let retraction = recorded.last().unwrap();
+    assert!(retraction.contains(" UTC (recorder not given), hash "), "{out}");
+    assert!(!out.contains("by unknown"), "{out}");
+}

@@ -8,8 +8,8 @@
 //! chain visibly breaks; a head saved before the change catches the rest.
 //!
 //! On disk: random bytes of sled's own files are flipped, and the binary
-//! must then report the store as unreadable (exit 3) or the chain as broken
-//! (exit 1), never panic, hang or report `ok` for content that changed.
+//! must then report the store as damaged or the chain as broken (exit 1),
+//! never panic, hang or report `ok` for content that changed.
 //!
 //! Settings: `PLEDGER_TAMPER_CASES` (property cases, default 64) and
 //! `PLEDGER_DISK_FLIPS` (damaged copies of the store, default 24).
@@ -278,7 +278,7 @@ fn flipped_bytes_are_reported_never_passed_or_panicked(events: &str) {
     copy_dir(&fresh.path(), &original.path());
     let export = stdout(&original.pledger().arg("export").output().unwrap());
     let head = original.head();
-    let (mut refused, mut broken, mut unchanged) = (0, 0, 0);
+    let (mut refused, mut damaged, mut broken, mut unchanged) = (0, 0, 0, 0);
     for copy in 0..copies {
         // when a copy of it has random bytes of one of sled's files flipped
         let t = TestLedger::new();
@@ -301,6 +301,7 @@ fn flipped_bytes_are_reported_never_passed_or_panicked(events: &str) {
         let what = format!("copy {copy}: {flips} flips in {}", name.display());
         let err = stderr(&v);
         assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{what}: {err}");
+        assert!(!err.contains("backtrace"), "{what}: sled's own text: {err}");
         match v.status.code() {
             Some(0) => {
                 let mut exp = t.pledger_std();
@@ -315,17 +316,34 @@ fn flipped_bytes_are_reported_never_passed_or_panicked(events: &str) {
                 );
                 unchanged += 1;
             }
-            Some(1) => broken += 1,
+            Some(1) if err.starts_with("verification failed: the ledger at ") => {
+                assert!(
+                    err.contains(" is damaged: ") && err.contains("restore it from a backup"),
+                    "{what}: {err}"
+                );
+                damaged += 1;
+            }
+            Some(1) => {
+                assert!(err.starts_with("verification failed at seq "), "{what}: {err}");
+                broken += 1;
+            }
+            // An i/o error, or sled taking a damaged `conf` for another
+            // version's (which it says, and which a newer ledger would be).
             Some(3) => {
-                assert!(err.starts_with("error: the ledger at "), "{what}: {err}");
+                let unsupported =
+                    err.starts_with("error: the ledger at ") && err.contains("cannot be read: Unsupported");
+                assert!(
+                    err.starts_with("error: i/o error on the ledger at ") || unsupported,
+                    "{what}: {err}"
+                );
                 refused += 1;
             }
             other => panic!("{what}: verify exited {other:?}: {err}"),
         }
     }
     println!(
-        "disk flips: {copies} damaged copies: {refused} unreadable (exit 3), {broken} broken (exit 1), \
-         {unchanged} verified with the original content"
+        "disk flips: {copies} damaged copies: {damaged} reported damaged and {broken} broken (exit 1), \
+         {refused} i/o errors (exit 3), {unchanged} verified with the original content"
     );
 }
 
@@ -345,8 +363,8 @@ fn a_removed_segment_is_reported_missing_and_reading_does_not_put_it_back() {
     // when the ledger is verified and its statuses are read
     for args in [vec!["verify"], vec!["status", "--as-of", "2026-11-28"]] {
         let out = t.pledger().args(&args).output().unwrap();
-        // then the store is reported unreadable, naming the missing segment
-        assert_eq!(out.status.code(), Some(3), "{args:?}: {}{}", stdout(&out), stderr(&out));
+        // then the store is reported damaged (exit 1), naming the missing segment
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}{}", stdout(&out), stderr(&out));
         assert!(
             stderr(&out).contains(&format!("the segment of records from seq {removed} is missing")),
             "{args:?}: {}",
@@ -371,9 +389,9 @@ fn a_flipped_bit_in_a_store_written_by_one_process_is_never_read_as_a_shorter_ch
         let mut bytes = std::fs::read(&db).unwrap();
         bytes[offset] ^= 0x10;
         std::fs::write(&db, bytes).unwrap();
-        // then the store is refused, not verified as an empty or shorter chain
+        // then the store is refused as damaged, not verified as an empty or shorter chain
         let out = t.pledger().arg("verify").output().unwrap();
-        assert_eq!(out.status.code(), Some(3), "offset {offset}: {}{}", stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "offset {offset}: {}{}", stdout(&out), stderr(&out));
         assert!(
             stderr(&out).contains("the store ends at seq 0, but events up to seq 2000 were appended"),
             "offset {offset}: {}",
@@ -411,11 +429,11 @@ fn a_store_whose_files_were_replaced_by_older_ones_is_refused() {
             copy_dir(&path, &t.path().join(path.file_name().unwrap()));
         }
     }
-    // then reading and appending are both refused, so the chain cannot fork
+    // then reading and appending are both refused as damage, so the chain cannot fork
     let n = sample_len(2);
     for args in [vec!["verify"], vec!["append", "--json", &crate::support::announcement("fork")]] {
         let out = t.pledger().args(&args).output().unwrap();
-        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
         assert!(
             stderr(&out).contains(&format!(
                 "the store ends at seq {n}, but events up to seq {} were appended",
@@ -424,5 +442,81 @@ fn a_store_whose_files_were_replaced_by_older_ones_is_refused() {
             "{args:?}: {}",
             stderr(&out)
         );
+    }
+}
+
+/// How a test damages a copy of a ledger's files on disk.
+#[derive(Debug, Clone, Copy)]
+enum Damage {
+    FlipDbByte(usize),
+    TruncateDb(u64),
+    TruncateSnap,
+    EmptyDb,
+    RemoveDb,
+}
+
+#[test]
+fn a_store_whose_files_are_damaged_fails_verification_and_every_command_says_it_is_damaged() {
+    // given a ledger closed and opened again, so that sled has written its snapshot
+    let original = TestLedger::new();
+    original.import("events.jsonl", &sample(COMMITMENTS));
+    original.pledger().arg("verify").assert().success();
+    let snap = |dir: &std::path::Path| {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("snap."))
+            .expect("sled has written a snapshot")
+    };
+    snap(&original.path());
+    // (the damage, and what the message must name)
+    let cases: &[(Damage, &str)] = &[
+        (Damage::FlipDbByte(100), "hold corrupted data"),
+        (Damage::TruncateDb(1000), "hold corrupted data"),
+        (Damage::TruncateSnap, "hold corrupted data"),
+        (Damage::EmptyDb, "sled's data file db is empty"),
+        (Damage::RemoveDb, "sled's data file db is missing"),
+    ];
+    for &(damage, names) in cases {
+        // when a copy has that damage
+        let t = TestLedger::new();
+        copy_dir(&original.path(), &t.path());
+        let db = t.path().join("db");
+        match damage {
+            Damage::FlipDbByte(at) => {
+                let mut bytes = std::fs::read(&db).unwrap();
+                bytes[at] ^= 0x10;
+                std::fs::write(&db, bytes).unwrap();
+            }
+            Damage::TruncateDb(len) => {
+                std::fs::File::options().write(true).open(&db).unwrap().set_len(len).unwrap()
+            }
+            Damage::TruncateSnap => {
+                let path = snap(&t.path());
+                let len = std::fs::metadata(&path).unwrap().len();
+                std::fs::File::options().write(true).open(&path).unwrap().set_len(len / 2).unwrap();
+            }
+            Damage::EmptyDb => std::fs::write(&db, b"").unwrap(),
+            Damage::RemoveDb => std::fs::remove_file(&db).unwrap(),
+        }
+        let ledger = t.path().display().to_string();
+        for args in [&["verify"][..], &["log"], &["status"], &["show", "c1"], &["init"]] {
+            let out = t.pledger().args(args).output().unwrap();
+            let err = stderr(&out);
+            // then it fails as verification does (exit 1, not 3: it will not pass on a retry)
+            assert_eq!(out.status.code(), Some(1), "{damage:?} {args:?}: {err}");
+            // and says the ledger is damaged, what was found and to restore it, without sled's internals
+            let prefix = if args == ["verify"] { "verification failed: " } else { "error: " };
+            let says = format!("{prefix}the ledger at {ledger} is damaged: ");
+            assert!(err.starts_with(&says), "{damage:?} {args:?}: expected {says:?} in {err}");
+            assert!(
+                err.contains(names) && err.trim_end().ends_with("restore it from a backup"),
+                "{damage:?} {args:?}: {err}"
+            );
+            assert!(
+                !err.contains("backtrace") && !err.contains("no ledger at"),
+                "{damage:?} {args:?}: {err}"
+            );
+        }
     }
 }
