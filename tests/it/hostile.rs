@@ -364,3 +364,32 @@ fn append_refuses_endless_input_without_reading_it_all() {
     );
     assert_eq!(t.head(), head);
 }
+
+#[test]
+fn import_names_a_directory_without_a_line_and_reads_dash_as_standard_input() {
+    // given a ledger, a directory, and events on standard input
+    let (t, head) = base_ledger();
+    std::fs::create_dir(t.dir().join("folder")).unwrap();
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["folder"], "", "folder: expected a file, found a directory\n"),
+        (&["-", "-"], "", "-: given more than once, but standard input can be read only once\n"),
+        (&["-"], "", "<stdin>:1: expected at least one event, found an empty file\n"),
+        (&["-"], "{\"type\":\"pledge\"}\n", "<stdin>:1: unknown event type \"pledge\"; expected *\n"),
+    ];
+    for (files, input, expected) in cases {
+        // when they are imported, then each problem is named as the file it is
+        let out = t.pledger().arg("import").args(*files).write_stdin(*input).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{files:?}: {}", stderr(&out));
+        let expected = format!("{expected}error: 1 problem found; nothing was appended");
+        assert!(matches(&expected, stderr(&out).trim_end()), "{files:?}: {}", stderr(&out));
+        assert_eq!(t.head(), head, "{files:?}: something was appended");
+    }
+    // and `-` among files is read in its place
+    t.write("a.jsonl", crate::support::announcement("from-a-file"));
+    let piped = crate::support::announcement("from-stdin");
+    let out = t.pledger().args(["import", "a.jsonl", "-"]).write_stdin(piped).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("2 new, 0 already recorded; head 4:"), "{}", stdout(&out));
+    let log = stdout(&t.pledger().arg("log").output().unwrap());
+    assert!(log.find("from-a-file").unwrap() < log.find("from-stdin").unwrap(), "{log}");
+}
