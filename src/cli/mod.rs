@@ -55,8 +55,13 @@ pub struct Args {
     by: String,
 
     /// Keep a projection snapshot every N events (0: none).
-    #[arg(long, global = true, env = "PLEDGER_SNAPSHOT_EVERY", value_name = "N",
-          default_value_t = pledger::ledger::DEFAULT_SNAPSHOT_EVERY)]
+    // Read as text and checked in `parse`, where clap can tell whether it
+    // came from the flag or the environment, so the message names which.
+    #[arg(long = "snapshot-every", id = "snapshot_every", global = true, env = "PLEDGER_SNAPSHOT_EVERY",
+          value_name = "N", default_value_t = pledger::ledger::DEFAULT_SNAPSHOT_EVERY.to_string())]
+    snapshot_every_text: String,
+
+    #[arg(skip)]
     snapshot_every: u64,
 
     /// When to colour output.
@@ -168,7 +173,21 @@ pub fn parse() -> Args {
         cmd = cmd.color(when);
     }
     let mut matches = cmd.clone().try_get_matches().unwrap_or_else(|e| exit_with(e));
-    Args::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| exit_with(e.format(&mut cmd)))
+    // A bad value from the environment is named as the variable, since
+    // that is where the user must look for it.
+    let place = |id: &str, flag: &'static str, var: &'static str| {
+        if matches.value_source(id) == Some(clap::parser::ValueSource::EnvVariable) {
+            var
+        } else {
+            flag
+        }
+    };
+    let every_place = place("snapshot_every", "--snapshot-every", "PLEDGER_SNAPSHOT_EVERY");
+    let mut args = Args::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| exit_with(e.format(&mut cmd)));
+    args.snapshot_every = parse_count(&args.snapshot_every_text).unwrap_or_else(|message| {
+        exit_with(cmd.error(clap::error::ErrorKind::ValueValidation, format!("{every_place}: {message}")))
+    });
+    args
 }
 
 /// Prints clap's help, version or usage error and exits with its code, as
@@ -421,6 +440,27 @@ pub fn relative_date(s: &str) -> Option<NaiveDate> {
     }
 }
 
+/// A seq argument (`--at`, `--from`, `--to`): decimal digits, with the `#`
+/// that `record` and `show` print before a seq allowed, as `retract` allows it.
+pub fn parse_seq(s: &str) -> Result<u64, String> {
+    parse_u64(s.strip_prefix('#').unwrap_or(s), "a seq number", s)
+}
+
+/// A count argument (`--snapshot-every`): decimal digits.
+pub fn parse_count(s: &str) -> Result<u64, String> {
+    parse_u64(s, "a number of events", s)
+}
+
+/// `digits` as a u64, or `expected WHAT, found "TEXT"`: without Rust's
+/// messages ("invalid digit found in string"), which do not say what was
+/// wanted, and without its leniency for a leading `+`.
+fn parse_u64(digits: &str, what: &str, text: &str) -> Result<u64, String> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("expected {what}, found {text:?}"));
+    }
+    digits.parse().map_err(|_| format!("expected {what} no larger than {}, found {text:?}", u64::MAX))
+}
+
 /// Checks `--at SEQ` against the head.
 pub fn check_at(ledger: &Ledger, at: Option<u64>, flag: &str) -> anyhow::Result<Option<u64>> {
     if let Some(at) = at {
@@ -522,7 +562,7 @@ pub struct Position {
     as_of: Option<NaiveDate>,
 
     /// Read the ledger only up to this seq [default: the head].
-    #[arg(long, value_name = "SEQ")]
+    #[arg(long, value_name = "SEQ", value_parser = parse_seq)]
     at: Option<u64>,
 }
 
