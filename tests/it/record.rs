@@ -379,6 +379,23 @@ fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
         (&["log", "--from", "1x"], &["'--from <SEQ>': expected a seq number, found \"1x\""]),
         (&["export", "--to", "#"], &["'--to <SEQ>': expected a seq number, found \"#\""]),
         (&["head", "--snapshot-every", "ten"], &["--snapshot-every: expected a number of events, found \"ten\""]),
+        // A value given twice would be stored twice.
+        (
+            &["record", "announcement", "b", "--date", "2026-03-01", "--title", "B", "--party", "X", "Y", "--party", "X", "X"],
+            &["--party: 'X' is given twice", "error: 1 problem found"],
+        ),
+        (
+            &["record", "commitment", "x", "--announcement", "in-jp-2026", "--title", "X", "--tag", "ai", "--tag", "ai"],
+            &["--tag: 'ai' is given twice"],
+        ),
+        (
+            &["record", "meeting", "m", "--date", "2026-03-01", "--title", "M", "--fulfils", "jwg-minerals", "jwg-minerals"],
+            &["--fulfils: 'jwg-minerals' is given twice"],
+        ),
+        (
+            &["record", "meeting", "m", "--date", "2026-03-01", "--title", "M", "--fulfils", "jwg-minerals", "--progresses", "jwg-minerals"],
+            &["--progresses: 'jwg-minerals' is given to --fulfils too; a meeting either meets a commitment or advances it"],
+        ),
         (
             // Reported at the flag, beside the other flags' problems
             &["record", "commitment", "x", "--announcement", "in-jp-2026", "--title", " ", "--tag", "ai "],
