@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(long, global = true, env = "PLEDGER_LEDGER", value_name = "DIR")]
     ledger: Option<PathBuf>,
 
-    /// Who is recording (stored with each appended event).
+    /// Who is recording (stored with each appended event; at most 200 characters).
     #[arg(long, global = true, env = "PLEDGER_AUTHOR", default_value = "", value_name = "NAME")]
     by: String,
 
@@ -63,6 +63,10 @@ pub struct Args {
 
     #[arg(skip)]
     snapshot_every: u64,
+
+    /// Where `by` came from: `--by` or `PLEDGER_AUTHOR`.
+    #[arg(skip = "--by")]
+    by_place: &'static str,
 
     /// When to colour output.
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
@@ -136,6 +140,8 @@ pub struct Context {
     /// Whether `--ledger` (or `PLEDGER_LEDGER`) was given.
     pub ledger_given: bool,
     pub by: String,
+    /// Where `by` came from, for messages: `--by` or `PLEDGER_AUTHOR`.
+    pub by_place: &'static str,
     pub snapshot_every: u64,
 }
 
@@ -182,8 +188,10 @@ pub fn parse() -> Args {
             flag
         }
     };
+    let by_place = place("by", "--by", "PLEDGER_AUTHOR");
     let every_place = place("snapshot_every", "--snapshot-every", "PLEDGER_SNAPSHOT_EVERY");
     let mut args = Args::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| exit_with(e.format(&mut cmd)));
+    args.by_place = by_place;
     args.snapshot_every = parse_count(&args.snapshot_every_text).unwrap_or_else(|message| {
         exit_with(cmd.error(clap::error::ErrorKind::ValueValidation, format!("{every_place}: {message}")))
     });
@@ -266,8 +274,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ledger_given: args.ledger.is_some(),
         ledger: args.ledger.unwrap_or_else(|| PathBuf::from("pledger.db")),
         by: args.by,
+        by_place: args.by_place,
         snapshot_every: args.snapshot_every,
     };
+    let stamps = matches!(
+        args.command,
+        Command::Record(_) | Command::Retract(_) | Command::Import(_) | Command::Append(_) | Command::Demo(_)
+    );
+    if stamps {
+        check_author(&ctx.by).map_err(|message| Refused(vec![format!("{}: {message}", ctx.by_place)]))?;
+    }
     let choice = match args.color {
         ColorWhen::Auto => anstream::ColorChoice::Auto,
         ColorWhen::Always => anstream::ColorChoice::Always,
@@ -459,6 +475,24 @@ fn parse_u64(digits: &str, what: &str, text: &str) -> Result<u64, String> {
         return Err(format!("expected {what}, found {text:?}"));
     }
     digits.parse().map_err(|_| format!("expected {what} no larger than {}, found {text:?}", u64::MAX))
+}
+
+/// The most characters a recorder's name (`--by`) may have: it is stored
+/// with every event it records, which must fit in 32 KiB.
+pub const MAX_AUTHOR_CHARS: usize = 200;
+
+/// Checks the recorder's name of an appending command: none (the default),
+/// or a name of at most [`MAX_AUTHOR_CHARS`] that is not only white space
+/// (as `--title` may not be).
+pub fn check_author(by: &str) -> Result<(), String> {
+    let chars = by.chars().count();
+    if chars > MAX_AUTHOR_CHARS {
+        Err(format!("expected a name of at most {MAX_AUTHOR_CHARS} characters, found {chars}"))
+    } else if !by.is_empty() && by.trim().is_empty() {
+        Err("expected a name, found only white space".to_owned())
+    } else {
+        Ok(())
+    }
 }
 
 /// Checks `--at SEQ` against the head.

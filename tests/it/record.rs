@@ -396,6 +396,15 @@ fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
             &["record", "meeting", "m", "--date", "2026-03-01", "--title", "M", "--fulfils", "jwg-minerals", "--progresses", "jwg-minerals"],
             &["--progresses: 'jwg-minerals' is given to --fulfils too; a meeting either meets a commitment or advances it"],
         ),
+        // Who is recording: not blank, and short enough to store.
+        (
+            &["--by", "  ", "record", "progress", "jwg-minerals", "--date", "2026-03-01", "--note", "x"],
+            &["--by: expected a name, found only white space"],
+        ),
+        (
+            &["--by", LONG_NAME, "retract", "1", "--reason", "x"],
+            &["--by: expected a name of at most 200 characters, found 201"],
+        ),
         (
             // Reported at the flag, beside the other flags' problems
             &["record", "commitment", "x", "--announcement", "in-jp-2026", "--title", " ", "--tag", "ai "],
@@ -414,11 +423,20 @@ fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
     refused(&fresh, &["record", "announcement", "a", "--date", "2026-13-01", "--title", "A", "--party", "P"]);
 }
 
+/// A recorder's name one character too long for `--by`.
+const LONG_NAME: &str = concat!(
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "x"
+);
+
 #[test]
 fn a_bad_value_from_the_environment_is_named_as_its_variable() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("l.db");
     run_ok(&ledger, PAIRS[0].0);
+    let progress: &[&str] = &["record", "progress", "x", "--date", "2026-03-01", "--note", "x"];
+    let long = "y".repeat(40_000);
     let cases: &[(&str, &str, &[&str], &str)] = &[
         (
             "PLEDGER_SNAPSHOT_EVERY",
@@ -431,6 +449,13 @@ fn a_bad_value_from_the_environment_is_named_as_its_variable() {
             "-1",
             &["status"],
             "error: PLEDGER_SNAPSHOT_EVERY: expected a number of events, found \"-1\"",
+        ),
+        ("PLEDGER_AUTHOR", " ", progress, "PLEDGER_AUTHOR: expected a name, found only white space"),
+        (
+            "PLEDGER_AUTHOR",
+            &long,
+            &["retract", "1", "--reason", "x"],
+            "PLEDGER_AUTHOR: expected a name of at most 200 characters, found 40000",
         ),
     ];
     for (var, value, args, expected) in cases {
@@ -448,6 +473,9 @@ fn a_bad_value_from_the_environment_is_named_as_its_variable() {
         .env("PLEDGER_SNAPSHOT_EVERY", "abc")
         .args(["head", "--snapshot-every", "5"])
         .output();
+    assert!(out.unwrap().status.success());
+    // A command that records nothing does not mind who is recording.
+    let out = pledger(&ledger).env("PLEDGER_AUTHOR", " ").args(["status", "--as-of", "2026-03-01"]).output();
     assert!(out.unwrap().status.success());
 }
 
