@@ -147,6 +147,50 @@ pub fn read_lines(
     (lines, errors)
 }
 
+/// Reads the one event that `reader` must hold (`pledger append`): one
+/// line, read and decoded as [`read_lines`] reads a line of a file, with
+/// blank lines around it allowed. At most a little more than an event can
+/// be is read, so endless input (`yes | pledger append`) is refused rather
+/// than read for ever.
+pub fn read_one(file: &str, reader: impl std::io::Read) -> Result<Line, InputErrors> {
+    use std::io::Read as _;
+    let error = |line: usize, message: String| {
+        InputErrors(vec![InputError { origin: Origin { file: file.into(), line }, message }])
+    };
+    // Room for the longest event, a byte order mark and a `\r\n`; one more
+    // byte tells that there was more.
+    let limit = MAX_RECORD_LEN + UTF8_BOM.len() + 2;
+    let mut bytes = Vec::new();
+    if let Err(e) = reader.take(limit as u64 + 1).read_to_end(&mut bytes) {
+        return Err(error(1, format!("cannot read the input: {e}")));
+    }
+    if bytes.len() > limit {
+        return Err(error(1, "expected an event under 32 KiB, found more input than that".into()));
+    }
+    let text = bytes.strip_prefix(UTF8_BOM).unwrap_or(&bytes);
+    let mut events = text
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+        .map(|(i, _)| i + 1);
+    match (events.next(), events.next()) {
+        (None, _) => {
+            let what = if text.is_empty() { "empty input" } else { "only blank lines" };
+            Err(error(1, format!("expected an event, found {what}")))
+        }
+        (Some(_), Some(second)) => {
+            Err(error(second, "expected one event on one line; use `pledger import` for several".into()))
+        }
+        (Some(_), None) => {
+            let (mut lines, errors) = read_lines(file, &bytes[..], |_| {});
+            if !errors.is_empty() {
+                return Err(InputErrors(errors));
+            }
+            Ok(lines.pop().expect("one line that is not blank decodes to an event or an error"))
+        }
+    }
+}
+
 /// Lines read but not decoded yet, with the errors found among them while
 /// reading (each placed before the text at its index), so that results keep
 /// the order of the input. Decoding is most of the cost of reading, and lines
@@ -467,6 +511,43 @@ mod tests {
         for line in &lines {
             let Event::Progress(p) = &line.event else { panic!("a progress event") };
             assert_eq!(p.note.as_str(), line.origin.line.to_string());
+        }
+    }
+
+    #[test]
+    fn one_event_is_read_as_a_line_of_a_file_is() {
+        let good = r#"{"type":"progress","commitment":"a","date":"2026-01-01","note":"ok"}"#;
+        let one = |text: &[u8]| read_one("<stdin>", text).map(|_| ()).map_err(|e| e.to_string());
+        let err = |s: &str| Err(s.to_owned());
+        let endless = b"y\n".repeat(MAX_RECORD_LEN);
+        let long = format!("{{\"type\":\"progress\",\"note\":\"{}\"}}", "x".repeat(MAX_RECORD_LEN - 29));
+        let (blank_around, bom, two) =
+            (format!("\n{good}\r\n\n"), format!("\u{feff}{good}"), format!("{good}\n\n{good}"));
+        let cases: &[(&[u8], Result<(), String>)] = &[
+            (good.as_bytes(), Ok(())),
+            (blank_around.as_bytes(), Ok(())),
+            (bom.as_bytes(), Ok(())),
+            (b"", err("<stdin>:1: expected an event, found empty input")),
+            (b" \n\t\n", err("<stdin>:1: expected an event, found only blank lines")),
+            (
+                b"{\"type\":\"\xff\"}",
+                err("<stdin>:1: expected UTF-8 text, found an invalid byte at column 10"),
+            ),
+            (
+                two.as_bytes(),
+                err("<stdin>:3: expected one event on one line; use `pledger import` for several"),
+            ),
+            (&endless, err("<stdin>:1: expected an event under 32 KiB, found more input than that")),
+            (
+                long.as_bytes(),
+                err(&format!(
+                    "<stdin>:1: expected an event under 32 KiB, found a line of {} bytes",
+                    long.len()
+                )),
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(&one(text), expected, "{:?}", String::from_utf8_lossy(&text[..text.len().min(80)]));
         }
     }
 

@@ -163,12 +163,64 @@ impl StoreError {
 /// Why an append did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum AppendError {
-    /// The head moved since the caller read it: another writer appended first.
-    /// Re-read the head, re-validate, and try again.
-    #[error("the ledger's head moved: expected {expected}, but the head is now {current}")]
+    /// The head is not the one the caller expected: most often another
+    /// writer appended first ([`Mismatch::Moved`]), in which case re-read
+    /// the head, re-validate, and try again. [`AppendError::mismatch`] says
+    /// which it is, as far as the two heads tell.
+    #[error("{}", conflict_message(expected, current))]
     Conflict { expected: Head, current: Head },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// How an expected head differs from the ledger's, as far as the two heads
+/// tell without reading the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mismatch {
+    /// The head is past the expected seq: the ledger grew since the caller
+    /// read its head (or the expected hash was never this ledger's at that
+    /// seq, which only the chain can tell).
+    Moved,
+    /// The head is at the expected seq with another hash: the expected head
+    /// is not this ledger's. Nothing moved.
+    OtherHash,
+    /// The expected seq is past the head: not this ledger's head either.
+    Beyond,
+}
+
+impl AppendError {
+    /// For a [`AppendError::Conflict`], how the heads differ.
+    pub fn mismatch(&self) -> Option<Mismatch> {
+        match self {
+            AppendError::Conflict { expected, current } => Some(Mismatch::of(expected, current)),
+            AppendError::Store(_) => None,
+        }
+    }
+}
+
+impl Mismatch {
+    pub fn of(expected: &Head, current: &Head) -> Mismatch {
+        match expected.seq.cmp(&current.seq) {
+            std::cmp::Ordering::Less => Mismatch::Moved,
+            std::cmp::Ordering::Equal => Mismatch::OtherHash,
+            std::cmp::Ordering::Greater => Mismatch::Beyond,
+        }
+    }
+}
+
+fn conflict_message(expected: &Head, current: &Head) -> String {
+    match Mismatch::of(expected, current) {
+        Mismatch::Moved => {
+            format!("the ledger's head moved: expected {expected}, but the head is now {current}")
+        }
+        Mismatch::OtherHash => {
+            format!(
+                "the expected head {expected} is not this ledger's head at seq {}, which is {current}",
+                current.seq
+            )
+        }
+        Mismatch::Beyond => format!("the expected head {expected} is past this ledger's head, {current}"),
+    }
 }
 
 /// Whether [`Store::open`] may create a new ledger.

@@ -1,12 +1,11 @@
 //! `pledger append`: append one event given as JSON, optionally only if the
 //! head is still the one the caller saw.
 
-use std::io::Read;
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use pledger::input::{self, InputError, InputErrors, Line, Origin};
+use pledger::input;
 use pledger::Head;
 
 use super::Context;
@@ -17,7 +16,7 @@ use super::Context;
 pledger append --expect-head 12:3f0a…  --json '{…}'"
 )]
 pub struct Args {
-    /// The event as JSON (default: read it from standard input).
+    /// The event as JSON on one line, under 32 KiB (default: read it from standard input).
     #[arg(long, value_name = "TEXT")]
     json: Option<String>,
 
@@ -27,34 +26,23 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let (file, text) = match args.json {
-        Some(text) => ("<--json>", text),
-        None => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("cannot read the event from standard input")?;
-            ("<stdin>", text)
-        }
+    // Read as a line of an imported file is read, with the same limits and
+    // messages.
+    let line = match &args.json {
+        Some(text) => input::read_one("<--json>", text.as_bytes())?,
+        None => input::read_one("<stdin>", std::io::stdin().lock())?,
     };
-    let text = text.trim();
-    let origin = Origin { file: file.into(), line: 1 };
-    if text.contains('\n') {
-        let message = "expected one event on one line; use `pledger import` for several".to_owned();
-        return Err(InputErrors(vec![InputError { origin, message }]).into());
-    }
-    let event = input::decode_line(text)
-        .map_err(|message| InputErrors(vec![InputError { origin: origin.clone(), message }]))?;
     let ledger = ctx.open_to_append()?;
-    let lines = [Line { origin, event }];
+    let lines = [line];
     let appended = ledger.append(&lines, args.expect_head, &ctx.stamp())?;
     if !appended.new.is_empty() {
         ledger.appended();
     }
     if let Some(d) = appended.voided.first() {
         return Err(super::Refused(vec![format!(
-            "{}:1: {}",
+            "{}:{}: {}",
             d.line.origin.file,
+            d.line.origin.line,
             super::voided_duplicate(d)
         )])
         .into());

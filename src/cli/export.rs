@@ -15,7 +15,7 @@ use super::Context;
 )]
 pub struct Args {
     /// Stop at this seq [default: the head].
-    #[arg(long, value_name = "SEQ")]
+    #[arg(long, value_name = "SEQ", value_parser = super::parse_seq)]
     to: Option<u64>,
 }
 

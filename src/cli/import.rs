@@ -16,11 +16,13 @@ use super::Context;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example:\n  pledger import events/india-japan-strategic-dialogue-2026-01-16.jsonl\n\n\
-Re-importing a file appends only the lines that are not recorded yet."
+    after_help = "Examples:\n  pledger import events/india-japan-strategic-dialogue-2026-01-16.jsonl\n  \
+pledger --ledger old.db export | pledger import -\n\n\
+Re-importing a file appends only the lines that are not recorded yet. `-` reads standard input\n\
+(named <stdin> in messages); a file named - is ./-."
 )]
 pub struct Args {
-    /// JSON Lines files, one event per line.
+    /// JSON Lines files, one event per line (- for standard input).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 }
@@ -28,7 +30,13 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let mut lines = Vec::new();
     let mut errors = Vec::new();
-    let total: u64 = args.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let total: u64 = args
+        .files
+        .iter()
+        .filter(|f| !is_stdin(f))
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
     // Every file is tried before any is read, so that one run names every
     // file that cannot be opened; each is closed again at once, so that an
     // import of more files than the process may hold open still works. Only
@@ -37,21 +45,28 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let cannot_open =
         |path: &std::path::Path, e: std::io::Error| format!("{}: cannot open the file: {e}", path.display());
     let try_open = |path: &std::path::Path| match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(format!("{}: expected a file, found a directory", path.display())),
         Ok(meta) if !meta.is_file() => Ok(()),
-        Ok(_) => std::fs::File::open(path).map(drop),
-        Err(e) => Err(e),
+        Ok(_) => std::fs::File::open(path).map(drop).map_err(|e| cannot_open(path, e)),
+        Err(e) => Err(cannot_open(path, e)),
     };
-    let unopened: Vec<String> =
-        args.files.iter().filter_map(|path| try_open(path).err().map(|e| cannot_open(path, e))).collect();
+    let mut unopened: Vec<String> =
+        args.files.iter().filter(|path| !is_stdin(path)).filter_map(|path| try_open(path).err()).collect();
+    if args.files.iter().filter(|path| is_stdin(path)).count() > 1 {
+        unopened.push("-: given more than once, but standard input can be read only once".to_owned());
+    }
     if !unopened.is_empty() {
         return Err(super::Refused(unopened).into());
     }
     let bar = progress_bar(total);
     for path in &args.files {
-        let file = std::fs::File::open(path).map_err(|e| super::Refused(vec![cannot_open(path, e)]))?;
-        let reader = std::io::BufReader::new(file);
-        let name = path.display().to_string();
-        let (mut read, mut bad) = input::read_lines(&name, reader, |n| bar.inc(n as u64));
+        let name = name_of(path);
+        let (mut read, mut bad) = if is_stdin(path) {
+            input::read_lines(&name, std::io::stdin().lock(), |n| bar.inc(n as u64))
+        } else {
+            let file = std::fs::File::open(path).map_err(|e| super::Refused(vec![cannot_open(path, e)]))?;
+            input::read_lines(&name, std::io::BufReader::new(file), |n| bar.inc(n as u64))
+        };
         lines.append(&mut read);
         errors.append(&mut bad);
     }
@@ -64,7 +79,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             errors.extend(more.0);
         }
         let order = |e: &input::InputError| {
-            let file = args.files.iter().position(|f| *f.display().to_string() == *e.origin.file);
+            let file = args.files.iter().position(|f| *name_of(f) == *e.origin.file);
             (file, e.origin.line)
         };
         errors.sort_by_key(order);
@@ -89,6 +104,20 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     .with_context(|| super::appended_but(appended.new.len(), appended.head))?;
     super::leave_to_exit(lines);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a FILE argument is `-`, standard input.
+fn is_stdin(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// A file's name in messages: as given, or `<stdin>` for `-` (as `append` names it).
+fn name_of(path: &std::path::Path) -> String {
+    if is_stdin(path) {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    }
 }
 
 fn progress_bar(total_bytes: u64) -> ProgressBar {

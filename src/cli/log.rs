@@ -12,7 +12,7 @@ use super::Context;
 #[command(after_help = "Examples:\n  pledger log\n  pledger log --from 40 --json")]
 pub struct Args {
     /// Start at this seq.
-    #[arg(long, default_value_t = 1, value_name = "SEQ")]
+    #[arg(long, default_value_t = 1, value_name = "SEQ", value_parser = super::parse_seq)]
     from: u64,
 
     /// Print one envelope per line as JSON, with "retracted": true for an

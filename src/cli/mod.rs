@@ -50,14 +50,23 @@ pub struct Args {
     #[arg(long, global = true, env = "PLEDGER_LEDGER", value_name = "DIR")]
     ledger: Option<PathBuf>,
 
-    /// Who is recording (stored with each appended event).
+    /// Who is recording (stored with each appended event; at most 200 characters).
     #[arg(long, global = true, env = "PLEDGER_AUTHOR", default_value = "", value_name = "NAME")]
     by: String,
 
     /// Keep a projection snapshot every N events (0: none).
-    #[arg(long, global = true, env = "PLEDGER_SNAPSHOT_EVERY", value_name = "N",
-          default_value_t = pledger::ledger::DEFAULT_SNAPSHOT_EVERY)]
+    // Read as text and checked in `parse`, where clap can tell whether it
+    // came from the flag or the environment, so the message names which.
+    #[arg(long = "snapshot-every", id = "snapshot_every", global = true, env = "PLEDGER_SNAPSHOT_EVERY",
+          value_name = "N", default_value_t = pledger::ledger::DEFAULT_SNAPSHOT_EVERY.to_string())]
+    snapshot_every_text: String,
+
+    #[arg(skip)]
     snapshot_every: u64,
+
+    /// Where `by` came from: `--by` or `PLEDGER_AUTHOR`.
+    #[arg(skip = "--by")]
+    by_place: &'static str,
 
     /// When to colour output.
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
@@ -163,6 +172,8 @@ pub struct Context {
     /// Whether `--ledger` (or `PLEDGER_LEDGER`) was given.
     pub ledger_given: bool,
     pub by: String,
+    /// Where `by` came from, for messages: `--by` or `PLEDGER_AUTHOR`.
+    pub by_place: &'static str,
     pub snapshot_every: u64,
 }
 
@@ -212,7 +223,23 @@ pub fn parse() -> Args {
         cmd = cmd.color(when);
     }
     let mut matches = cmd.clone().try_get_matches().unwrap_or_else(|e| exit_with(e));
-    Args::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| exit_with(e.format(&mut cmd)))
+    // A bad value from the environment is named as the variable, since
+    // that is where the user must look for it.
+    let place = |id: &str, flag: &'static str, var: &'static str| {
+        if matches.value_source(id) == Some(clap::parser::ValueSource::EnvVariable) {
+            var
+        } else {
+            flag
+        }
+    };
+    let by_place = place("by", "--by", "PLEDGER_AUTHOR");
+    let every_place = place("snapshot_every", "--snapshot-every", "PLEDGER_SNAPSHOT_EVERY");
+    let mut args = Args::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| exit_with(e.format(&mut cmd)));
+    args.by_place = by_place;
+    args.snapshot_every = parse_count(&args.snapshot_every_text).unwrap_or_else(|message| {
+        exit_with(cmd.error(clap::error::ErrorKind::ValueValidation, format!("{every_place}: {message}")))
+    });
+    args
 }
 
 /// Prints clap's help, version or usage error and exits with its code, as
@@ -291,8 +318,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ledger_given: args.ledger.is_some(),
         ledger: args.ledger.unwrap_or_else(|| PathBuf::from("pledger.db")),
         by: args.by,
+        by_place: args.by_place,
         snapshot_every: args.snapshot_every,
     };
+    let stamps = matches!(
+        args.command,
+        Command::Record(_) | Command::Retract(_) | Command::Import(_) | Command::Append(_) | Command::Demo(_)
+    );
+    if stamps {
+        check_author(&ctx.by).map_err(|message| Refused(vec![format!("{}: {message}", ctx.by_place)]))?;
+    }
     let choice = match args.color {
         ColorWhen::Auto => anstream::ColorChoice::Auto,
         ColorWhen::Always => anstream::ColorChoice::Always,
@@ -478,6 +513,45 @@ pub fn relative_date(s: &str) -> Option<NaiveDate> {
     }
 }
 
+/// A seq argument (`--at`, `--from`, `--to`): decimal digits, with the `#`
+/// that `record` and `show` print before a seq allowed, as `retract` allows it.
+pub fn parse_seq(s: &str) -> Result<u64, String> {
+    parse_u64(s.strip_prefix('#').unwrap_or(s), "a seq number", s)
+}
+
+/// A count argument (`--snapshot-every`): decimal digits.
+pub fn parse_count(s: &str) -> Result<u64, String> {
+    parse_u64(s, "a number of events", s)
+}
+
+/// `digits` as a u64, or `expected WHAT, found "TEXT"`: without Rust's
+/// messages ("invalid digit found in string"), which do not say what was
+/// wanted, and without its leniency for a leading `+`.
+fn parse_u64(digits: &str, what: &str, text: &str) -> Result<u64, String> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("expected {what}, found {text:?}"));
+    }
+    digits.parse().map_err(|_| format!("expected {what} no larger than {}, found {text:?}", u64::MAX))
+}
+
+/// The most characters a recorder's name (`--by`) may have: it is stored
+/// with every event it records, which must fit in 32 KiB.
+pub const MAX_AUTHOR_CHARS: usize = 200;
+
+/// Checks the recorder's name of an appending command: none (the default),
+/// or a name of at most [`MAX_AUTHOR_CHARS`] that is not only white space
+/// (as `--title` may not be).
+pub fn check_author(by: &str) -> Result<(), String> {
+    let chars = by.chars().count();
+    if chars > MAX_AUTHOR_CHARS {
+        Err(format!("expected a name of at most {MAX_AUTHOR_CHARS} characters, found {chars}"))
+    } else if !by.is_empty() && by.trim().is_empty() {
+        Err("expected a name, found only white space".to_owned())
+    } else {
+        Ok(())
+    }
+}
+
 /// Checks `--at SEQ` against the head.
 pub fn check_at(ledger: &Ledger, at: Option<u64>, flag: &str) -> anyhow::Result<Option<u64>> {
     if let Some(at) = at {
@@ -579,7 +653,7 @@ pub struct Position {
     as_of: Option<NaiveDate>,
 
     /// Read the ledger only up to this seq [default: the head].
-    #[arg(long, value_name = "SEQ")]
+    #[arg(long, value_name = "SEQ", value_parser = parse_seq)]
     at: Option<u64>,
 }
 

@@ -316,6 +316,16 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             d.opt::<Text>("summary", "--summary", &m.summary);
             d.list::<Slug, Vec<Slug>>("fulfils", "--fulfils", &m.fulfils);
             d.list::<Slug, Vec<Slug>>("progresses", "--progresses", &m.progresses);
+            let both = m
+                .progresses
+                .iter()
+                .enumerate()
+                .filter(|&(i, id)| m.fulfils.contains(id) && !m.progresses[..i].contains(id));
+            for (_, id) in both {
+                d.problem(format!(
+                    "--progresses: '{id}' is given to --fulfils too; a meeting either meets a commitment or advances it"
+                ));
+            }
             d.finish()?
         }
         Kind::Deadline(r) => {
@@ -403,7 +413,9 @@ impl Draft {
     }
 
     /// A list whose items decode as `Item` and which as a whole decodes as
-    /// `List`, left out when empty (as the JSON form leaves it out).
+    /// `List`, left out when empty (as the JSON form leaves it out). An item
+    /// given twice is refused: it would be stored twice. (`import` takes
+    /// such lists, so that it takes back any ledger's `export`.)
     pub fn list<Item: DeserializeOwned, List: DeserializeOwned>(
         &mut self,
         key: &str,
@@ -417,6 +429,12 @@ impl Draft {
         for item in items {
             if let Err(e) = serde_json::from_value::<Item>(Value::from(item.as_str())) {
                 self.problems.push(format!("{place}: {e}"));
+            }
+        }
+        // Said once, at its second mention.
+        for (i, item) in items.iter().enumerate() {
+            if items[..i].iter().filter(|e| *e == item).count() == 1 {
+                self.problems.push(format!("{place}: '{item}' is given twice"));
             }
         }
         if self.problems.len() == before {

@@ -25,7 +25,7 @@ pub struct Args {
     as_of: Option<NaiveDate>,
 
     /// Read the ledger only up to this seq [default: the head].
-    #[arg(long, value_name = "SEQ", conflicts_with = "check")]
+    #[arg(long, value_name = "SEQ", value_parser = super::parse_seq, conflicts_with = "check")]
     at: Option<u64>,
 
     /// Write the report here instead of standard output.

@@ -240,6 +240,45 @@ fn append_with_a_stale_head_is_a_conflict_and_leaves_the_chain_intact() {
 }
 
 #[test]
+fn an_expected_head_that_is_not_the_ledgers_is_not_called_moved() {
+    // given a ledger at some head
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(2));
+    let head = t.head();
+    let n = sample_len(2);
+    let zeros = "0".repeat(64);
+    let cases = [
+        // the right seq with another hash: nothing moved
+        (
+            format!("{n}:{zeros}"),
+            format!("the expected head {n}:{zeros} is not this ledger's head at seq {n}, which is {head}"),
+        ),
+        // a seq the ledger has not reached
+        (
+            format!("{}:{zeros}", n + 5),
+            format!("the expected head {}:{zeros} is past this ledger's head, {head}", n + 5),
+        ),
+        // an earlier seq: the head moved on since
+        (
+            format!("1:{zeros}"),
+            format!("the ledger's head moved: expected 1:{zeros}, but the head is now {head}"),
+        ),
+    ];
+    for (expected_head, message) in cases {
+        // when an append expects that head
+        let out = t
+            .pledger()
+            .args(["append", "--expect-head", &expected_head, "--json", &announcement("next")])
+            .output()
+            .unwrap();
+        // then it is refused saying how the heads differ, and nothing is appended
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert_eq!(stderr(&out), format!("error: {message}\n"));
+        assert_eq!(t.head(), head);
+    }
+}
+
+#[test]
 fn append_with_the_current_head_succeeds() {
     // given a ledger and its current head
     let t = TestLedger::new();

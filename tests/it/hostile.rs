@@ -249,3 +249,147 @@ proptest::proptest! {
         proptest::prop_assert_eq!(fast, derived, "{}", line);
     }
 }
+
+/// How `append` is given its event.
+#[derive(Debug, Clone, Copy)]
+enum Given {
+    Json,
+    Stdin,
+}
+
+#[test]
+fn append_reads_its_one_event_as_import_reads_a_line() {
+    // given a ledger holding commitment c1, and events given to `append` as
+    // --json or on standard input
+    let (t, mut head) = base_ledger();
+    let event = |note: &str| {
+        format!(r#"{{"type":"progress","commitment":"c1","date":"2026-03-01","note":"{note}"}}"#).into_bytes()
+    };
+    let with = |before: &[u8], bytes: Vec<u8>, after: &[u8]| [before, &bytes, after].concat();
+    let invalid_utf8 = std::fs::read(data().join("bad/invalid-utf8.jsonl")).unwrap();
+    let invalid_utf8 = invalid_utf8.split(|&b| b == b'\n').nth(1).unwrap().to_vec();
+    let long = event(&"x".repeat(40_000));
+    let refused = |s: &str| Err(s.to_owned());
+    use Given::{Json, Stdin};
+    let cases: Vec<(Given, Vec<u8>, Result<(), String>)> = vec![
+        (Json, event("plain"), Ok(())),
+        (Stdin, with(b"", event("piped"), b"\n"), Ok(())),
+        (Stdin, with(b"\n\n", event("between blank lines"), b"\r\n\n"), Ok(())),
+        (Json, with(b"\xEF\xBB\xBF", event("bom, json"), b""), Ok(())),
+        (Stdin, with(b"\xEF\xBB\xBF", event("bom, stdin"), b"\n"), Ok(())),
+        (Json, vec![], refused("<--json>:1: expected an event, found empty input")),
+        (Stdin, vec![], refused("<stdin>:1: expected an event, found empty input")),
+        (Stdin, b"\n \n".to_vec(), refused("<stdin>:1: expected an event, found only blank lines")),
+        (Json, b"  ".to_vec(), refused("<--json>:1: expected an event, found only blank lines")),
+        // as import reports the same line of invalid-utf8.jsonl
+        (Stdin, invalid_utf8, refused("<stdin>:1: expected UTF-8 text, found an invalid byte at column 65")),
+        (
+            Stdin,
+            with(&event("one"), b"\n".to_vec(), &event("two")),
+            refused("<stdin>:2: expected one event on one line; use `pledger import` for several"),
+        ),
+        (
+            Stdin,
+            long.clone(),
+            refused("<stdin>:1: expected an event under 32 KiB, found more input than that"),
+        ),
+        (Json, long, refused("<--json>:1: expected an event under 32 KiB, found more input than that")),
+    ];
+    for (given, input, expected) in cases {
+        // when each is appended
+        let mut cmd = t.pledger();
+        cmd.arg("append");
+        match given {
+            Given::Json => cmd.arg("--json").arg(String::from_utf8(input.clone()).unwrap()),
+            Given::Stdin => cmd.write_stdin(input.clone()),
+        };
+        let out = cmd.timeout(std::time::Duration::from_secs(30)).output().unwrap();
+        let shown = String::from_utf8_lossy(&input[..input.len().min(60)]).into_owned();
+        match expected {
+            // then a good event is appended
+            Ok(()) => {
+                assert!(out.status.success(), "{given:?} {shown:?}: {}", stderr(&out));
+                assert!(stdout(&out).starts_with('#'), "{given:?} {shown:?}: {}", stdout(&out));
+                assert_ne!(t.head(), head, "{given:?} {shown:?}: nothing was appended");
+                head = t.head();
+            }
+            // and bad input is refused at its place, with nothing appended
+            Err(message) => {
+                assert_eq!(out.status.code(), Some(2), "{given:?} {shown:?}: {}", stderr(&out));
+                assert_eq!(
+                    stderr(&out),
+                    format!("{message}\nerror: 1 problem found; nothing was appended\n"),
+                    "{given:?} {shown:?}"
+                );
+                assert_eq!(t.head(), head, "{given:?} {shown:?}: something was appended");
+            }
+        }
+    }
+}
+
+#[test]
+fn append_refuses_endless_input_without_reading_it_all() {
+    // given a writer that never stops (`yes | pledger append`)
+    let (t, head) = base_ledger();
+    let mut child = t
+        .pledger_std()
+        .arg("append")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let chunk = b"y\n".repeat(4096);
+        while stdin.write_all(&chunk).is_ok() {}
+    });
+    // when it appends, then it stops within a moment and says why
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("append kept reading endless input");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "<stdin>:1: expected an event under 32 KiB, found more input than that\n\
+         error: 1 problem found; nothing was appended\n"
+    );
+    assert_eq!(t.head(), head);
+}
+
+#[test]
+fn import_names_a_directory_without_a_line_and_reads_dash_as_standard_input() {
+    // given a ledger, a directory, and events on standard input
+    let (t, head) = base_ledger();
+    std::fs::create_dir(t.dir().join("folder")).unwrap();
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["folder"], "", "folder: expected a file, found a directory\n"),
+        (&["-", "-"], "", "-: given more than once, but standard input can be read only once\n"),
+        (&["-"], "", "<stdin>:1: expected at least one event, found an empty file\n"),
+        (&["-"], "{\"type\":\"pledge\"}\n", "<stdin>:1: unknown event type \"pledge\"; expected *\n"),
+    ];
+    for (files, input, expected) in cases {
+        // when they are imported, then each problem is named as the file it is
+        let out = t.pledger().arg("import").args(*files).write_stdin(*input).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{files:?}: {}", stderr(&out));
+        let expected = format!("{expected}error: 1 problem found; nothing was appended");
+        assert!(matches(&expected, stderr(&out).trim_end()), "{files:?}: {}", stderr(&out));
+        assert_eq!(t.head(), head, "{files:?}: something was appended");
+    }
+    // and `-` among files is read in its place
+    t.write("a.jsonl", crate::support::announcement("from-a-file"));
+    let piped = crate::support::announcement("from-stdin");
+    let out = t.pledger().args(["import", "a.jsonl", "-"]).write_stdin(piped).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("2 new, 0 already recorded; head 4:"), "{}", stdout(&out));
+    let log = stdout(&t.pledger().arg("log").output().unwrap());
+    assert!(log.find("from-a-file").unwrap() < log.find("from-stdin").unwrap(), "{log}");
+}

@@ -368,6 +368,43 @@ fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
             &["record", "announcement", "b", "--date", "2026-03-01", "--title", "B", "--party", "India", "--party", " Japan"],
             &["--party: expected a name without spaces around it, found \" Japan\""],
         ),
+        // A seq or number flag says what it expected and what it found.
+        (&["status", "--at", ""], &["'--at <SEQ>': expected a seq number, found \"\""]),
+        (&["status", "--at", " 1"], &["'--at <SEQ>': expected a seq number, found \" 1\""]),
+        (&["report", "--at", "+1"], &["'--at <SEQ>': expected a seq number, found \"+1\""]),
+        (
+            &["snapshot", "--at", "18446744073709551616"],
+            &["'--at <SEQ>': expected a seq number no larger than 18446744073709551615, found \"18446744073709551616\""],
+        ),
+        (&["log", "--from", "1x"], &["'--from <SEQ>': expected a seq number, found \"1x\""]),
+        (&["export", "--to", "#"], &["'--to <SEQ>': expected a seq number, found \"#\""]),
+        (&["head", "--snapshot-every", "ten"], &["--snapshot-every: expected a number of events, found \"ten\""]),
+        // A value given twice would be stored twice.
+        (
+            &["record", "announcement", "b", "--date", "2026-03-01", "--title", "B", "--party", "X", "Y", "--party", "X", "X"],
+            &["--party: 'X' is given twice", "error: 1 problem found"],
+        ),
+        (
+            &["record", "commitment", "x", "--announcement", "in-jp-2026", "--title", "X", "--tag", "ai", "--tag", "ai"],
+            &["--tag: 'ai' is given twice"],
+        ),
+        (
+            &["record", "meeting", "m", "--date", "2026-03-01", "--title", "M", "--fulfils", "jwg-minerals", "jwg-minerals"],
+            &["--fulfils: 'jwg-minerals' is given twice"],
+        ),
+        (
+            &["record", "meeting", "m", "--date", "2026-03-01", "--title", "M", "--fulfils", "jwg-minerals", "--progresses", "jwg-minerals"],
+            &["--progresses: 'jwg-minerals' is given to --fulfils too; a meeting either meets a commitment or advances it"],
+        ),
+        // Who is recording: not blank, and short enough to store.
+        (
+            &["--by", "  ", "record", "progress", "jwg-minerals", "--date", "2026-03-01", "--note", "x"],
+            &["--by: expected a name, found only white space"],
+        ),
+        (
+            &["--by", LONG_NAME, "retract", "1", "--reason", "x"],
+            &["--by: expected a name of at most 200 characters, found 201"],
+        ),
         (
             // Reported at the flag, beside the other flags' problems
             &["record", "commitment", "x", "--announcement", "in-jp-2026", "--title", " ", "--tag", "ai "],
@@ -384,6 +421,62 @@ fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
     // Flag problems are found before the ledger is opened: none is created.
     let fresh = dir.path().join("fresh.db");
     refused(&fresh, &["record", "announcement", "a", "--date", "2026-13-01", "--title", "A", "--party", "P"]);
+}
+
+/// A recorder's name one character too long for `--by`.
+const LONG_NAME: &str = concat!(
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "x"
+);
+
+#[test]
+fn a_bad_value_from_the_environment_is_named_as_its_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.db");
+    run_ok(&ledger, PAIRS[0].0);
+    let progress: &[&str] = &["record", "progress", "x", "--date", "2026-03-01", "--note", "x"];
+    let long = "y".repeat(40_000);
+    let cases: &[(&str, &str, &[&str], &str)] = &[
+        (
+            "PLEDGER_SNAPSHOT_EVERY",
+            "abc",
+            &["head"],
+            "error: PLEDGER_SNAPSHOT_EVERY: expected a number of events, found \"abc\"",
+        ),
+        (
+            "PLEDGER_SNAPSHOT_EVERY",
+            "-1",
+            &["status"],
+            "error: PLEDGER_SNAPSHOT_EVERY: expected a number of events, found \"-1\"",
+        ),
+        ("PLEDGER_AUTHOR", " ", progress, "PLEDGER_AUTHOR: expected a name, found only white space"),
+        (
+            "PLEDGER_AUTHOR",
+            &long,
+            &["retract", "1", "--reason", "x"],
+            "PLEDGER_AUTHOR: expected a name of at most 200 characters, found 40000",
+        ),
+    ];
+    for (var, value, args, expected) in cases {
+        // given a bad value in the environment, when a command runs
+        let before = export(&ledger);
+        let out = pledger(&ledger).env(var, value).args(*args).output().unwrap();
+        // then it is refused naming the variable, and nothing is appended
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}={value:.20} {args:?}: {stderr}");
+        assert_eq!(stderr.lines().next(), Some(*expected), "{var}={value:.20} {args:?}");
+        assert_eq!(export(&ledger), before);
+    }
+    // The flag, given too, is what is used and named.
+    let out = pledger(&ledger)
+        .env("PLEDGER_SNAPSHOT_EVERY", "abc")
+        .args(["head", "--snapshot-every", "5"])
+        .output();
+    assert!(out.unwrap().status.success());
+    // A command that records nothing does not mind who is recording.
+    let out = pledger(&ledger).env("PLEDGER_AUTHOR", " ").args(["status", "--as-of", "2026-03-01"]).output();
+    assert!(out.unwrap().status.success());
 }
 
 #[test]
