@@ -92,7 +92,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     // Re-importing stays safe, so these are notes: the import did what
     // it could, and the ledger still holds (and voids) each event.
     for d in &appended.voided {
-        eprintln!("{}:{}: note: {}", d.line.origin.file, d.line.origin.line, super::voided_duplicate(d));
+        say!("{}:{}: note: {}", d.line.origin.file, d.line.origin.line, super::voided_duplicate(d));
     }
     writeln!(
         super::stdout_unbuffered(),

@@ -12,6 +12,17 @@ use pledger::ledger::{AppendError, RejectError};
 use pledger::store::StoreError;
 use pledger::{Ledger, OpenMode, Stamp};
 
+/// `eprintln!` that cannot panic: a line to standard error, whose failed
+/// write (`2>/dev/full`) is ignored, since there is nowhere left to report
+/// it and the exit code still tells. `eprintln!` panics instead, which
+/// turned a failed verification into exit 101 and a backtrace.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod append;
 mod completions;
 mod deadline;
@@ -379,7 +390,7 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
     } else if let Some(refused) = err.downcast_ref::<Refused>() {
         print_problems(refused.0.iter().cloned());
     } else {
-        eprintln!("error: {err:#}");
+        say!("error: {err:#}");
     }
     ExitCode::from(code)
 }

@@ -558,13 +558,9 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
         writeln!(out)?;
         match appended.new.first() {
             Some(e) => {
-                eprintln!(
-                    "dry run: would append #{} {}; nothing was appended",
-                    e.seq,
-                    describe(&e.line.event)?
-                )
+                say!("dry run: would append #{} {}; nothing was appended", e.seq, describe(&e.line.event)?)
             }
-            None => eprintln!("dry run: already recorded; nothing would be appended"),
+            None => say!("dry run: already recorded; nothing would be appended"),
         }
         return Ok(ExitCode::SUCCESS);
     }

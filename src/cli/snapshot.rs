@@ -73,11 +73,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             }
             CheckOutcome::LedgerTooShort { seq, head } => {
-                eprintln!("mismatch: {name} was computed at seq {seq}, but this ledger ends at seq {head}");
+                say!("mismatch: {name} was computed at seq {seq}, but this ledger ends at seq {head}");
                 ExitCode::from(1)
             }
             CheckOutcome::ContentDiffers { reported, actual } => {
-                eprintln!(
+                say!(
                     "mismatch: {name} was computed from events with content hash {reported}, but this ledger's events up to seq {} hash to {actual}",
                     report.ledger.seq
                 );
@@ -107,9 +107,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                                        or deadline conventions (its format, v1, does not name them)"
                         .to_owned(),
                 };
-                eprintln!(
+                say!(
                     "mismatch: {name}: {what} not what the events up to seq {} give as of {}: {why}",
-                    report.ledger.seq, report.as_of
+                    report.ledger.seq,
+                    report.as_of
                 );
                 ExitCode::from(1)
             }

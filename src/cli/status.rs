@@ -69,7 +69,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     for note in notes {
-        eprintln!("note: {note}");
+        say!("note: {note}");
     }
     super::leave_to_exit((projection, rows));
     Ok(ExitCode::SUCCESS)

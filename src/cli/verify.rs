@@ -39,7 +39,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let verdict =
         match ctx.open(OpenMode::Existing).and_then(|ledger| audit::verify(ledger.store(), args.head)) {
             Err(e @ StoreError::Damaged { .. }) => {
-                eprintln!("verification failed: {e}");
+                say!("verification failed: {e}");
                 return Ok(ExitCode::from(1));
             }
             verdict => verdict?,
@@ -57,12 +57,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 None => {}
             }
             for seq in stale_snapshots {
-                eprintln!("warning: the projection snapshot at seq {seq} does not match the chain; queries ignore it");
+                say!("warning: the projection snapshot at seq {seq} does not match the chain; queries ignore it");
             }
             Ok(ExitCode::SUCCESS)
         }
         Verdict::Broken(at) => {
-            eprintln!("verification failed at {at}");
+            say!("verification failed at {at}");
             Ok(ExitCode::from(1))
         }
     }

@@ -184,6 +184,40 @@ fn every_command_whose_output_cannot_be_written_fails_with_the_reason() {
 }
 
 #[test]
+fn a_command_whose_messages_cannot_be_written_keeps_its_exit_code() {
+    // Given a ledger, a report of it altered, and a file refused on import ...
+    let Some((dir, ledger)) = ledger_for_a_full_disk() else { return };
+    let report = dir.path().join("report.json");
+    let out =
+        pledger().arg("--ledger").arg(&ledger).args(["snapshot", "--out"]).arg(&report).output().unwrap();
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&report).unwrap().replacen("\"pending\"", "\"met\"", 1);
+    std::fs::write(&report, text).unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"type\":\"progress\"}\n").unwrap();
+    let (report, bad) = (report.to_str().unwrap(), bad.to_str().unwrap());
+    // (command, its exit code, with its notes or errors on standard error)
+    for (args, expected) in [
+        (&["status", "--party", "Nobody"][..], 0),
+        (&["snapshot", "--check", report], 1),
+        (&["import", bad], 2),
+        (&["show", "no-such-commitment"], 2),
+    ] {
+        // ... when standard error refuses every write ...
+        let out = pledger_std()
+            .arg("--ledger")
+            .arg(&ledger)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create("/dev/full").unwrap())
+            .status()
+            .unwrap();
+        // ... then the exit code is the command's own, not a panic's 101
+        assert_eq!(out.code(), Some(expected), "{args:?}");
+    }
+}
+
+#[test]
 fn a_recording_command_that_cannot_confirm_says_what_it_appended() {
     // Given a ledger of three events, and an output that refuses every write ...
     let Some((dir, ledger)) = ledger_for_a_full_disk() else { return };
