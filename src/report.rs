@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::audit::{self, Break, Verdict};
 use crate::chain::{Hash, Head};
 use crate::input::json_kind;
 use crate::ledger::Ledger;
@@ -99,6 +100,9 @@ pub enum Rules {
 /// What checking a published report against a ledger found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckOutcome {
+    /// The ledger fails verification ([`audit::verify`]), so no report can
+    /// be checked against it.
+    LedgerBroken(Break),
     /// Same events, same statuses. `head` is this ledger's hash at the
     /// report's seq: another than the report's when the report was computed
     /// on another copy of the same events (or its head was changed). The
@@ -207,9 +211,13 @@ impl StatusReport {
         })
     }
 
-    /// Recomputes this report from `ledger` and compares.
+    /// Verifies the ledger's chain ([`audit::verify`]), then recomputes
+    /// this report from it and compares.
     pub fn check(&self, ledger: &Ledger) -> Result<CheckOutcome, StoreError> {
-        let head: Head = ledger.head()?;
+        let head: Head = match audit::verify(ledger.store(), None)? {
+            Verdict::Intact { head, .. } => head,
+            Verdict::Broken(at) => return Ok(CheckOutcome::LedgerBroken(at)),
+        };
         if head.seq < self.ledger.seq {
             return Ok(CheckOutcome::LedgerTooShort { seq: self.ledger.seq, head: head.seq });
         }

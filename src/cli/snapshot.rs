@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
+use pledger::audit::{self, Verdict};
 use pledger::projection::STATUS_RULES;
 use pledger::report::{CheckOutcome, Listing, Rules, StatusReport};
 use pledger::OpenMode;
@@ -18,7 +19,9 @@ use super::Context;
 pledger snapshot --check status-2026-11-28.json\n\n\
 A report names the ledger position (seq, head hash) and the content hash (BLAKE3 of\n\
 `pledger export --to SEQ`) it was computed from, and the version of the status rules\n\
-(STATUS.md) it was computed under; --check recomputes it.")]
+(STATUS.md) it was computed under; --check verifies the chain (as pledger verify does)\n\
+and recomputes it. A report is not written from, nor checked against, a ledger that fails\n\
+verification.")]
 pub struct Args {
     /// The date to judge deadlines on: YYYY-MM-DD, today or yesterday [default: today].
     #[arg(long, value_name = "DATE", value_parser = super::parse_date, conflicts_with = "check")]
@@ -48,6 +51,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             None => anyhow::anyhow!("{name}: {e}"),
         })?;
         return Ok(match report.check(&ledger)? {
+            CheckOutcome::LedgerBroken(at) => {
+                eprintln!(
+                    "verification failed at {at}: {name} (at seq {}) cannot be checked against a broken ledger; \
+                     run pledger verify",
+                    report.ledger.seq
+                );
+                ExitCode::from(1)
+            }
             CheckOutcome::Matches { head, rules } => {
                 let mut out = super::stdout_unbuffered();
                 writeln!(
@@ -116,6 +127,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         });
     }
     let at = super::check_at(&ledger, args.at, "--at")?;
+    if let Verdict::Broken(at) = audit::verify(ledger.store(), None)? {
+        eprintln!(
+            "verification failed at {at}: no report is written from a ledger that fails verification; run \
+             pledger verify"
+        );
+        return Ok(ExitCode::from(1));
+    }
     let report = StatusReport::compute(&ledger, args.as_of.unwrap_or_else(|| ctx.today()), at)?;
     let mut json = serde_json::to_string_pretty(&report)?;
     json.push('\n');
