@@ -167,6 +167,19 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
              found \"pledger status report v9\"",
         ),
         ("a field it does not have", |r| r["signed_by"] = json!("me"), 2, "report.json:"),
+        ("a field a row does not have", |r| row(r, "c3")["late"] = json!(true), 2, "report.json:"),
+        (
+            "a field a row does not have, named",
+            |r| row(r, "c3")["late"] = json!(true),
+            2,
+            "unknown field `late`, expected one of `id`",
+        ),
+        (
+            "a field a row's deadline does not have",
+            |r| row(r, "c3")["deadline"]["late"] = json!(true),
+            2,
+            "unknown field `late`, expected one of `phrase`, `start`, `end`",
+        ),
         (
             "its fields as an array",
             |r| {
