@@ -112,18 +112,54 @@ pub enum CheckOutcome {
     LedgerTooShort { seq: u64, head: u64 },
     /// The events up to the report's position differ from the report's.
     ContentDiffers { reported: Hash, actual: Hash },
-    /// Same events, but the report's statuses are not what they give: for
-    /// these ids, or (with no ids) only in how its rows are listed or
-    /// counted. Under the same `rules` the report was changed after it was
-    /// made; under others, either that or the rules changed; a v1 report
-    /// cannot say which.
-    StatusesDiffer { ids: Vec<String>, listing: Listing, rules: Rules },
+    /// Same events, but the report's rows are not what they give: these
+    /// rows differ, or (with none) only how the rows are listed or counted.
+    /// When only fields the status rules compute differ ([`RULE_FIELDS`]),
+    /// under the same `rules` the report was changed after it was made;
+    /// under others, either that or the rules changed; a v1 report cannot
+    /// say which. Any other difference comes from the events themselves, so
+    /// the report was changed.
+    StatusesDiffer { rows: Vec<RowDiff>, listing: Listing, rules: Rules },
+}
+
+/// One commitment whose row in a report is not the one a ledger gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowDiff {
+    pub id: String,
+    pub differs: Differs,
+}
+
+/// How a row differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Differs {
+    /// Both list it; these fields (by their JSON names, in row order) differ.
+    Fields(Vec<&'static str>),
+    /// The ledger lists it; the report does not.
+    MissingFromReport,
+    /// The report lists it; the ledger does not.
+    NotInLedger,
+}
+
+/// The fields of a row that the status rules (`STATUS.md`) and deadline
+/// conventions compute. The others (`id`, `title`, `parties`, `tags`,
+/// `announcement`, `announced`) are copied from the events as recorded.
+pub const RULE_FIELDS: [&str; 6] = ["status", "deadline", "met_on", "on_time", "ended_on", "superseded_by"];
+
+impl RowDiff {
+    /// Whether only fields the status rules compute differ: whether another
+    /// version of the rules could explain the difference.
+    pub fn by_rules(&self) -> bool {
+        match &self.differs {
+            Differs::Fields(fields) => fields.iter().all(|f| RULE_FIELDS.contains(f)),
+            Differs::MissingFromReport | Differs::NotInLedger => false,
+        }
+    }
 }
 
 /// What of a report's listing differs from the ledger's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listing {
-    /// The rows: a status (see the ids), their order, or a row listed twice.
+    /// The rows: a row (see the rows), their order, or a row listed twice.
     Rows,
     /// Only the counts of statuses.
     Counts,
@@ -229,19 +265,65 @@ impl StatusReport {
             });
         }
         if now.commitments != self.commitments || now.counts != self.counts {
-            let mut ids: Vec<String> = Vec::new();
-            let old: BTreeMap<_, _> = self.commitments.iter().map(|c| (&c.id, c)).collect();
-            let new: BTreeMap<_, _> = now.commitments.iter().map(|c| (&c.id, c)).collect();
-            for id in old.keys().chain(new.keys()) {
-                if old.get(id) != new.get(id) && !ids.contains(id) {
-                    ids.push((*id).clone());
-                }
-            }
+            let rows = row_diffs(&self.commitments, &now.commitments);
             let listing = if now.commitments != self.commitments { Listing::Rows } else { Listing::Counts };
-            return Ok(CheckOutcome::StatusesDiffer { ids, listing, rules: self.rules() });
+            return Ok(CheckOutcome::StatusesDiffer { rows, listing, rules: self.rules() });
         }
         Ok(CheckOutcome::Matches { head: now.ledger.head, rules: self.rules() })
     }
+}
+
+/// The rows of `reported` that are not those of `given`, by id, sorted.
+fn row_diffs(reported: &[CommitmentStatus], given: &[CommitmentStatus]) -> Vec<RowDiff> {
+    let old: BTreeMap<_, _> = reported.iter().map(|c| (c.id.as_str(), c)).collect();
+    let new: BTreeMap<_, _> = given.iter().map(|c| (c.id.as_str(), c)).collect();
+    let ids: std::collections::BTreeSet<&str> = old.keys().chain(new.keys()).copied().collect();
+    ids.into_iter()
+        .filter_map(|id| {
+            let differs = match (old.get(id), new.get(id)) {
+                (Some(a), Some(b)) if a == b => return None,
+                (Some(a), Some(b)) => Differs::Fields(differing_fields(a, b)),
+                (Some(_), None) => Differs::NotInLedger,
+                (None, _) => Differs::MissingFromReport,
+            };
+            Some(RowDiff { id: id.to_owned(), differs })
+        })
+        .collect()
+}
+
+/// The names of the fields in which two rows of the same id differ.
+fn differing_fields(a: &CommitmentStatus, b: &CommitmentStatus) -> Vec<&'static str> {
+    // Every field named, so that a new one cannot be left out.
+    let CommitmentStatus {
+        id: _,
+        title,
+        parties,
+        tags,
+        announcement,
+        announced,
+        status,
+        deadline,
+        met_on,
+        on_time,
+        ended_on,
+        superseded_by,
+    } = a;
+    [
+        ("title", *title != b.title),
+        ("parties", *parties != b.parties),
+        ("tags", *tags != b.tags),
+        ("announcement", *announcement != b.announcement),
+        ("announced", *announced != b.announced),
+        ("status", *status != b.status),
+        ("deadline", *deadline != b.deadline),
+        ("met_on", *met_on != b.met_on),
+        ("on_time", *on_time != b.on_time),
+        ("ended_on", *ended_on != b.ended_on),
+        ("superseded_by", *superseded_by != b.superseded_by),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect()
 }
 
 /// BLAKE3 of the export of events 1..=seq (`pledger export --to SEQ`): each

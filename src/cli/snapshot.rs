@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use chrono::NaiveDate;
 use pledger::audit::{self, Verdict};
 use pledger::projection::STATUS_RULES;
-use pledger::report::{CheckOutcome, Listing, Rules, StatusReport};
+use pledger::report::{CheckOutcome, Differs, Listing, RowDiff, Rules, StatusReport};
 use pledger::OpenMode;
 
 use super::Context;
@@ -94,13 +94,27 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 );
                 ExitCode::from(1)
             }
-            CheckOutcome::StatusesDiffer { ids, listing, rules } => {
-                let what = match (ids.as_slice(), listing) {
+            CheckOutcome::StatusesDiffer { rows, listing, rules } => {
+                let what = match (rows.as_slice(), listing) {
                     ([], Listing::Counts) => "its counts of statuses are".to_owned(),
                     ([], _) => "its rows (their order, or a row listed twice) are".to_owned(),
-                    (ids, _) => format!("its statuses for {} are", ids.join(", ")),
+                    (rows, _) => {
+                        let rows: Vec<String> = rows.iter().map(reported_row).collect();
+                        format!("its rows for {} are", rows.join(", "))
+                    }
                 };
+                // Only a field the rules compute can differ under other rules.
+                let from_events: Vec<&str> =
+                    rows.iter().filter(|r| !r.by_rules()).map(|r| r.id.as_str()).collect();
                 let why = match rules {
+                    _ if rows.is_empty() => "rows are listed once each, by id, and counted from their statuses \
+                                             under any rules, so it was changed after it was made"
+                        .to_owned(),
+                    _ if !from_events.is_empty() => format!(
+                        "what differs for {} comes from the events themselves, not from the status rules, so it was \
+                         changed after it was made",
+                        from_events.join(", ")
+                    ),
                     Rules::Same => format!(
                         "the report names the status rules this pledger applies (v{STATUS_RULES}), so it was \
                          changed after it was made"
@@ -148,4 +162,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A row of a report that the events do not give, as `id (what differs)`.
+fn reported_row(row: &RowDiff) -> String {
+    match &row.differs {
+        Differs::Fields(fields) => format!("{} ({})", row.id, fields.join(", ")),
+        Differs::MissingFromReport => format!("{} (missing from the report)", row.id),
+        Differs::NotInLedger => format!("{} (not in the ledger)", row.id),
+    }
 }

@@ -43,7 +43,7 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             |r| row(r, "c3")["status"] = json!("met"),
             1,
             &format!(
-                "mismatch: report.json: its statuses for c3 are not what the events up to seq {seq} give as of {AS_OF}: \
+                "mismatch: report.json: its rows for c3 (status) are not what the events up to seq {seq} give as of {AS_OF}: \
                  the report names the status rules this pledger applies (v{STATUS_RULES}), so it was changed after \
                  it was made"
             ),
@@ -115,14 +115,88 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             "report.json: expected no field `rules` in a report of format \"pledger status report v1\"",
         ),
         ("its rules not a number", |r| r["rules"] = json!("v2"), 2, "invalid type: string \"v2\", expected u32"),
-        ("a late fulfilment shown as on time", |r| row(r, "c2")["on_time"] = json!(true), 1, "its statuses for c2 are"),
+        (
+            "a late fulfilment shown as on time",
+            |r| row(r, "c2")["on_time"] = json!(true),
+            1,
+            "its rows for c2 (on_time) are",
+        ),
         (
             "a commitment left out",
             |r| r["commitments"].as_array_mut().unwrap().retain(|c| c["id"] != "c3"),
             1,
-            "its statuses for c3 are",
+            "its rows for c3 (missing from the report) are not what the events up to seq 9 give as of 2026-11-28: \
+             what differs for c3 comes from the events themselves, not from the status rules, so it was changed \
+             after it was made",
+        ),
+        (
+            "a commitment added",
+            |r| {
+                let rows = r["commitments"].as_array_mut().unwrap();
+                let mut invented = rows[2].clone();
+                invented["id"] = json!("c9");
+                rows.push(invented);
+            },
+            1,
+            "its rows for c9 (not in the ledger) are not what",
+        ),
+        (
+            "a title changed",
+            |r| row(r, "c1")["title"] = json!("Commitment number one"),
+            1,
+            &format!(
+                "mismatch: report.json: its rows for c1 (title) are not what the events up to seq {seq} give as of \
+                 {AS_OF}: what differs for c1 comes from the events themselves, not from the status rules, so it was \
+                 changed after it was made"
+            ),
+        ),
+        (
+            "made under older rules, with its parties and a status changed",
+            |r| {
+                r["rules"] = json!(STATUS_RULES - 1);
+                row(r, "c1")["parties"] = json!(["India"]);
+                row(r, "c3")["status"] = json!("pending");
+            },
+            1,
+            "its rows for c1 (parties), c3 (status) are not what the events up to seq 9 give as of 2026-11-28: what \
+             differs for c1 comes from the events themselves, not from the status rules, so it was changed after it \
+             was made",
+        ),
+        (
+            "of the first format, with its tags and announcement date changed",
+            |r| {
+                r["format"] = json!(REPORT_FORMAT_V1);
+                r.as_object_mut().unwrap().remove("rules");
+                row(r, "c2")["tags"] = json!(["t9"]);
+                row(r, "c2")["announced"] = json!("2026-01-15");
+            },
+            1,
+            "its rows for c2 (tags, announced) are not what the events up to seq 9 give as of 2026-11-28: what \
+             differs for c2 comes from the events themselves",
+        ),
+        (
+            "of the first format, with the day it was met changed",
+            |r| {
+                r["format"] = json!(REPORT_FORMAT_V1);
+                r.as_object_mut().unwrap().remove("rules");
+                row(r, "c1")["met_on"] = json!("2026-05-21");
+            },
+            1,
+            "its rows for c1 (met_on) are not what the events up to seq 9 give as of 2026-11-28: the report was \
+             changed after it was made, or made under other status rules",
         ),
         ("only a count changed", |r| r["counts"]["overdue"] = json!(0), 1, "its counts of statuses are not what"),
+        (
+            "of the first format, with only a count changed",
+            |r| {
+                r["format"] = json!(REPORT_FORMAT_V1);
+                r.as_object_mut().unwrap().remove("rules");
+                r["counts"]["overdue"] = json!(0);
+            },
+            1,
+            "its counts of statuses are not what the events up to seq 9 give as of 2026-11-28: rows are listed once \
+             each, by id, and counted from their statuses under any rules, so it was changed after it was made",
+        ),
         (
             "the rows reordered",
             |r| r["commitments"].as_array_mut().unwrap().reverse(),
@@ -167,7 +241,12 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
              found \"pledger status report v9\"",
         ),
         ("a field it does not have", |r| r["signed_by"] = json!("me"), 2, "report.json:"),
-        ("a field a row does not have", |r| row(r, "c3")["late"] = json!(true), 2, "report.json:"),
+        (
+            "a field a row does not have",
+            |r| row(r, "c3")["late"] = json!(true),
+            2,
+            "report.json:",
+        ),
         (
             "a field a row does not have, named",
             |r| row(r, "c3")["late"] = json!(true),
