@@ -106,8 +106,9 @@ pub enum CheckOutcome {
     /// Same events, same statuses. `head` is this ledger's hash at the
     /// report's seq: another than the report's when the report was computed
     /// on another copy of the same events (or its head was changed). The
-    /// statuses may also be the same under other rules.
-    Matches { head: Hash, rules: Rules },
+    /// statuses may also be the same under other rules. `grown` is set when
+    /// the ledger has events after the report's seq.
+    Matches { head: Hash, rules: Rules, grown: Option<Grown> },
     /// The ledger is shorter than the report's position.
     LedgerTooShort { seq: u64, head: u64 },
     /// The events up to the report's position differ from the report's.
@@ -120,6 +121,15 @@ pub enum CheckOutcome {
     /// say which. Any other difference comes from the events themselves, so
     /// the report was changed.
     StatusesDiffer { rows: Vec<RowDiff>, listing: Listing, rules: Rules },
+}
+
+/// A ledger that has grown past a report's seq: its head, and the rows
+/// whose statuses as of the report's date are not the report's at that head
+/// (later events dated on or before it, or retractions), by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grown {
+    pub seq: u64,
+    pub rows: Vec<RowDiff>,
 }
 
 /// One commitment whose row in a report is not the one a ledger gives.
@@ -248,7 +258,9 @@ impl StatusReport {
     }
 
     /// Verifies the ledger's chain ([`audit::verify`]), then recomputes
-    /// this report from it and compares.
+    /// this report from it and compares; when the ledger has grown since,
+    /// also compares the statuses as of the report's date at the head that
+    /// was verified.
     pub fn check(&self, ledger: &Ledger) -> Result<CheckOutcome, StoreError> {
         let head: Head = match audit::verify(ledger.store(), None)? {
             Verdict::Intact { head, .. } => head,
@@ -269,7 +281,13 @@ impl StatusReport {
             let listing = if now.commitments != self.commitments { Listing::Rows } else { Listing::Counts };
             return Ok(CheckOutcome::StatusesDiffer { rows, listing, rules: self.rules() });
         }
-        Ok(CheckOutcome::Matches { head: now.ledger.head, rules: self.rules() })
+        let grown = if head.seq > self.ledger.seq {
+            let at_head = ledger.projection(Some(head.seq))?.statuses(self.as_of);
+            Some(Grown { seq: head.seq, rows: row_diffs(&self.commitments, &at_head) })
+        } else {
+            None
+        };
+        Ok(CheckOutcome::Matches { head: now.ledger.head, rules: self.rules(), grown })
     }
 }
 

@@ -59,7 +59,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 );
                 ExitCode::from(1)
             }
-            CheckOutcome::Matches { head, rules } => {
+            CheckOutcome::Matches { head, rules, grown } => {
                 let mut out = super::stdout_unbuffered();
                 writeln!(
                     out,
@@ -79,6 +79,17 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                         out,
                         "note: the report was made under status rules v{version}, and this pledger applies \
                          v{STATUS_RULES}; its statuses are the same under both"
+                    )?;
+                }
+                if let Some(grown) = grown.filter(|g| !g.rows.is_empty()) {
+                    let rows: Vec<String> = grown.rows.iter().map(later_row).collect();
+                    writeln!(
+                        out,
+                        "note: the ledger has grown to seq {} since; as of {as_of} it now gives other statuses for {} \
+                         (pledger snapshot --as-of {as_of} for a report at the head)",
+                        grown.seq,
+                        rows.join(", "),
+                        as_of = report.as_of
                     )?;
                 }
                 ExitCode::SUCCESS
@@ -170,5 +181,15 @@ fn reported_row(row: &RowDiff) -> String {
         Differs::Fields(fields) => format!("{} ({})", row.id, fields.join(", ")),
         Differs::MissingFromReport => format!("{} (missing from the report)", row.id),
         Differs::NotInLedger => format!("{} (not in the ledger)", row.id),
+    }
+}
+
+/// A row of a faithful report that the head gives otherwise: its id, and
+/// whether the head no longer lists it, or lists one the report does not.
+fn later_row(row: &RowDiff) -> String {
+    match &row.differs {
+        Differs::Fields(_) => row.id.clone(),
+        Differs::MissingFromReport => format!("{} (not in the report)", row.id),
+        Differs::NotInLedger => format!("{} (no longer listed)", row.id),
     }
 }

@@ -318,6 +318,15 @@ fn a_report_still_checks_after_later_events_and_on_another_copy_of_the_same_even
     // Then the report still matches the events up to its own position
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("ok: report.json matches"), "{out}");
+    // With a note that as of its date the head now gives c1 (fulfilled by that meeting) otherwise
+    assert!(
+        out.contains(&format!(
+            "note: the ledger has grown to seq {} since; as of {AS_OF} it now gives other statuses for c1 \
+             (pledger snapshot --as-of {AS_OF} for a report at the head)",
+            sample_len(3) + 1
+        )),
+        "{out}"
+    );
     // And given another ledger built from the same events by someone else
     let copy = TestLedger::new();
     let file = copy.write("events.jsonl", sample(3));
@@ -336,6 +345,42 @@ fn a_report_still_checks_after_later_events_and_on_another_copy_of_the_same_even
     );
     assert!(
         out.contains("the report was computed on another copy of the same events, or its head was changed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_faithful_report_names_what_later_events_dated_before_its_date_give_otherwise() {
+    // Given a published report, in which c3 is overdue
+    let (t, report) = published();
+    let text = serde_json::to_string_pretty(&report).unwrap();
+    let seq = sample_len(3);
+    // When a meeting dated after the report's date is recorded, fulfilling c3
+    t.import(
+        "after.jsonl",
+        "{\"type\":\"meeting\",\"id\":\"december-review\",\"date\":\"2026-12-05\",\"title\":\"Review\",\"fulfils\":[\"c3\"]}\n",
+    );
+    let (code, out, err) = check(&t, &text);
+    // Then the report checks with no note: as of its date nothing differs
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ok: report.json matches"), "{out}");
+    assert!(!out.contains("note:"), "{out}");
+    // When a meeting dated before it is recorded later, fulfilling c3, and a commitment of that announcement
+    t.import(
+        "later.jsonl",
+        "{\"type\":\"meeting\",\"id\":\"october-review\",\"date\":\"2026-10-01\",\"title\":\"Review\",\"fulfils\":[\"c3\"]}\n\
+         {\"type\":\"commitment\",\"id\":\"c9\",\"announcement\":\"in-jp-2026\",\"title\":\"Found later\"}\n",
+    );
+    let (code, out, err) = check(&t, &text);
+    // Then the report still matches its own position (exit 0), and a note names both
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&format!("ok: report.json matches the ledger at seq {seq} as of {AS_OF}")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "note: the ledger has grown to seq {} since; as of {AS_OF} it now gives other statuses for c3, c9 (not \
+             in the report) (pledger snapshot --as-of {AS_OF} for a report at the head)",
+            seq + 3
+        )),
         "{out}"
     );
 }
