@@ -155,8 +155,11 @@ impl std::str::FromStr for Status {
     }
 }
 
-/// One commitment's state as of a date: the row of a status report.
+/// One commitment's state as of a date: the row of a status report. A
+/// published report is read back into these, so a field they lack is an
+/// error rather than ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CommitmentStatus {
     pub id: String,
     pub title: String,
@@ -182,6 +185,7 @@ pub struct CommitmentStatus {
 /// A deadline phrase with the window it reads as. `end` is null for a vague
 /// phrase ("no fixed deadline").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeadlineWindow {
     pub phrase: String,
     pub start: NaiveDate,

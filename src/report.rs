@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::audit::{self, Break, Verdict};
 use crate::chain::{Hash, Head};
 use crate::input::json_kind;
 use crate::ledger::Ledger;
@@ -99,27 +100,76 @@ pub enum Rules {
 /// What checking a published report against a ledger found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckOutcome {
+    /// The ledger fails verification ([`audit::verify`]), so no report can
+    /// be checked against it.
+    LedgerBroken(Break),
     /// Same events, same statuses. `head` is this ledger's hash at the
     /// report's seq: another than the report's when the report was computed
     /// on another copy of the same events (or its head was changed). The
-    /// statuses may also be the same under other rules.
-    Matches { head: Hash, rules: Rules },
+    /// statuses may also be the same under other rules. `grown` is set when
+    /// the ledger has events after the report's seq.
+    Matches { head: Hash, rules: Rules, grown: Option<Grown> },
     /// The ledger is shorter than the report's position.
     LedgerTooShort { seq: u64, head: u64 },
     /// The events up to the report's position differ from the report's.
     ContentDiffers { reported: Hash, actual: Hash },
-    /// Same events, but the report's statuses are not what they give: for
-    /// these ids, or (with no ids) only in how its rows are listed or
-    /// counted. Under the same `rules` the report was changed after it was
-    /// made; under others, either that or the rules changed; a v1 report
-    /// cannot say which.
-    StatusesDiffer { ids: Vec<String>, listing: Listing, rules: Rules },
+    /// Same events, but the report's rows are not what they give: these
+    /// rows differ, or (with none) only how the rows are listed or counted.
+    /// When only fields the status rules compute differ ([`RULE_FIELDS`]),
+    /// under the same `rules` the report was changed after it was made;
+    /// under others, either that or the rules changed; a v1 report cannot
+    /// say which. Any other difference comes from the events themselves, so
+    /// the report was changed.
+    StatusesDiffer { rows: Vec<RowDiff>, listing: Listing, rules: Rules },
+}
+
+/// A ledger that has grown past a report's seq: its head, and the rows
+/// whose statuses as of the report's date are not the report's at that head
+/// (later events dated on or before it, or retractions), by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grown {
+    pub seq: u64,
+    pub rows: Vec<RowDiff>,
+}
+
+/// One commitment whose row in a report is not the one a ledger gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowDiff {
+    pub id: String,
+    pub differs: Differs,
+}
+
+/// How a row differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Differs {
+    /// Both list it; these fields (by their JSON names, in row order) differ.
+    Fields(Vec<&'static str>),
+    /// The ledger lists it; the report does not.
+    MissingFromReport,
+    /// The report lists it; the ledger does not.
+    NotInLedger,
+}
+
+/// The fields of a row that the status rules (`STATUS.md`) and deadline
+/// conventions compute. The others (`id`, `title`, `parties`, `tags`,
+/// `announcement`, `announced`) are copied from the events as recorded.
+pub const RULE_FIELDS: [&str; 6] = ["status", "deadline", "met_on", "on_time", "ended_on", "superseded_by"];
+
+impl RowDiff {
+    /// Whether only fields the status rules compute differ: whether another
+    /// version of the rules could explain the difference.
+    pub fn by_rules(&self) -> bool {
+        match &self.differs {
+            Differs::Fields(fields) => fields.iter().all(|f| RULE_FIELDS.contains(f)),
+            Differs::MissingFromReport | Differs::NotInLedger => false,
+        }
+    }
 }
 
 /// What of a report's listing differs from the ledger's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listing {
-    /// The rows: a status (see the ids), their order, or a row listed twice.
+    /// The rows: a row (see the rows), their order, or a row listed twice.
     Rows,
     /// Only the counts of statuses.
     Counts,
@@ -207,9 +257,15 @@ impl StatusReport {
         })
     }
 
-    /// Recomputes this report from `ledger` and compares.
+    /// Verifies the ledger's chain ([`audit::verify`]), then recomputes
+    /// this report from it and compares; when the ledger has grown since,
+    /// also compares the statuses as of the report's date at the head that
+    /// was verified.
     pub fn check(&self, ledger: &Ledger) -> Result<CheckOutcome, StoreError> {
-        let head: Head = ledger.head()?;
+        let head: Head = match audit::verify(ledger.store(), None)? {
+            Verdict::Intact { head, .. } => head,
+            Verdict::Broken(at) => return Ok(CheckOutcome::LedgerBroken(at)),
+        };
         if head.seq < self.ledger.seq {
             return Ok(CheckOutcome::LedgerTooShort { seq: self.ledger.seq, head: head.seq });
         }
@@ -221,19 +277,71 @@ impl StatusReport {
             });
         }
         if now.commitments != self.commitments || now.counts != self.counts {
-            let mut ids: Vec<String> = Vec::new();
-            let old: BTreeMap<_, _> = self.commitments.iter().map(|c| (&c.id, c)).collect();
-            let new: BTreeMap<_, _> = now.commitments.iter().map(|c| (&c.id, c)).collect();
-            for id in old.keys().chain(new.keys()) {
-                if old.get(id) != new.get(id) && !ids.contains(id) {
-                    ids.push((*id).clone());
-                }
-            }
+            let rows = row_diffs(&self.commitments, &now.commitments);
             let listing = if now.commitments != self.commitments { Listing::Rows } else { Listing::Counts };
-            return Ok(CheckOutcome::StatusesDiffer { ids, listing, rules: self.rules() });
+            return Ok(CheckOutcome::StatusesDiffer { rows, listing, rules: self.rules() });
         }
-        Ok(CheckOutcome::Matches { head: now.ledger.head, rules: self.rules() })
+        let grown = if head.seq > self.ledger.seq {
+            let at_head = ledger.projection(Some(head.seq))?.statuses(self.as_of);
+            Some(Grown { seq: head.seq, rows: row_diffs(&self.commitments, &at_head) })
+        } else {
+            None
+        };
+        Ok(CheckOutcome::Matches { head: now.ledger.head, rules: self.rules(), grown })
     }
+}
+
+/// The rows of `reported` that are not those of `given`, by id, sorted.
+fn row_diffs(reported: &[CommitmentStatus], given: &[CommitmentStatus]) -> Vec<RowDiff> {
+    let old: BTreeMap<_, _> = reported.iter().map(|c| (c.id.as_str(), c)).collect();
+    let new: BTreeMap<_, _> = given.iter().map(|c| (c.id.as_str(), c)).collect();
+    let ids: std::collections::BTreeSet<&str> = old.keys().chain(new.keys()).copied().collect();
+    ids.into_iter()
+        .filter_map(|id| {
+            let differs = match (old.get(id), new.get(id)) {
+                (Some(a), Some(b)) if a == b => return None,
+                (Some(a), Some(b)) => Differs::Fields(differing_fields(a, b)),
+                (Some(_), None) => Differs::NotInLedger,
+                (None, _) => Differs::MissingFromReport,
+            };
+            Some(RowDiff { id: id.to_owned(), differs })
+        })
+        .collect()
+}
+
+/// The names of the fields in which two rows of the same id differ.
+fn differing_fields(a: &CommitmentStatus, b: &CommitmentStatus) -> Vec<&'static str> {
+    // Every field named, so that a new one cannot be left out.
+    let CommitmentStatus {
+        id: _,
+        title,
+        parties,
+        tags,
+        announcement,
+        announced,
+        status,
+        deadline,
+        met_on,
+        on_time,
+        ended_on,
+        superseded_by,
+    } = a;
+    [
+        ("title", *title != b.title),
+        ("parties", *parties != b.parties),
+        ("tags", *tags != b.tags),
+        ("announcement", *announcement != b.announcement),
+        ("announced", *announced != b.announced),
+        ("status", *status != b.status),
+        ("deadline", *deadline != b.deadline),
+        ("met_on", *met_on != b.met_on),
+        ("on_time", *on_time != b.on_time),
+        ("ended_on", *ended_on != b.ended_on),
+        ("superseded_by", *superseded_by != b.superseded_by),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect()
 }
 
 /// BLAKE3 of the export of events 1..=seq (`pledger export --to SEQ`): each

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
+use pledger::audit::{self, Verdict};
 use pledger::projection::STATUS_RULES;
-use pledger::report::{CheckOutcome, Listing, Rules, StatusReport};
+use pledger::report::{CheckOutcome, Differs, Listing, RowDiff, Rules, StatusReport};
 use pledger::OpenMode;
 
 use super::Context;
@@ -18,7 +19,9 @@ use super::Context;
 pledger snapshot --check status-2026-11-28.json\n\n\
 A report names the ledger position (seq, head hash) and the content hash (BLAKE3 of\n\
 `pledger export --to SEQ`) it was computed from, and the version of the status rules\n\
-(STATUS.md) it was computed under; --check recomputes it.")]
+(STATUS.md) it was computed under; --check verifies the chain (as pledger verify does)\n\
+and recomputes it. A report is not written from, nor checked against, a ledger that fails\n\
+verification.")]
 pub struct Args {
     /// The date to judge deadlines on: YYYY-MM-DD, today or yesterday [default: today].
     #[arg(long, value_name = "DATE", value_parser = super::parse_date, conflicts_with = "check")]
@@ -48,7 +51,15 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             None => anyhow::anyhow!("{name}: {e}"),
         })?;
         return Ok(match report.check(&ledger)? {
-            CheckOutcome::Matches { head, rules } => {
+            CheckOutcome::LedgerBroken(at) => {
+                say!(
+                    "verification failed at {at}: {name} (at seq {}) cannot be checked against a broken ledger; \
+                     run pledger verify",
+                    report.ledger.seq
+                );
+                ExitCode::from(1)
+            }
+            CheckOutcome::Matches { head, rules, grown } => {
                 let mut out = super::stdout_unbuffered();
                 writeln!(
                     out,
@@ -70,6 +81,17 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                          v{STATUS_RULES}; its statuses are the same under both"
                     )?;
                 }
+                if let Some(grown) = grown.filter(|g| !g.rows.is_empty()) {
+                    let rows: Vec<String> = grown.rows.iter().map(later_row).collect();
+                    writeln!(
+                        out,
+                        "note: the ledger has grown to seq {} since; as of {as_of} it now gives other statuses for {} \
+                         (pledger snapshot --as-of {as_of} for a report at the head)",
+                        grown.seq,
+                        rows.join(", "),
+                        as_of = report.as_of
+                    )?;
+                }
                 ExitCode::SUCCESS
             }
             CheckOutcome::LedgerTooShort { seq, head } => {
@@ -83,13 +105,27 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 );
                 ExitCode::from(1)
             }
-            CheckOutcome::StatusesDiffer { ids, listing, rules } => {
-                let what = match (ids.as_slice(), listing) {
+            CheckOutcome::StatusesDiffer { rows, listing, rules } => {
+                let what = match (rows.as_slice(), listing) {
                     ([], Listing::Counts) => "its counts of statuses are".to_owned(),
                     ([], _) => "its rows (their order, or a row listed twice) are".to_owned(),
-                    (ids, _) => format!("its statuses for {} are", ids.join(", ")),
+                    (rows, _) => {
+                        let rows: Vec<String> = rows.iter().map(reported_row).collect();
+                        format!("its rows for {} are", rows.join(", "))
+                    }
                 };
+                // Only a field the rules compute can differ under other rules.
+                let from_events: Vec<&str> =
+                    rows.iter().filter(|r| !r.by_rules()).map(|r| r.id.as_str()).collect();
                 let why = match rules {
+                    _ if rows.is_empty() => "rows are listed once each, by id, and counted from their statuses \
+                                             under any rules, so it was changed after it was made"
+                        .to_owned(),
+                    _ if !from_events.is_empty() => format!(
+                        "what differs for {} comes from the events themselves, not from the status rules, so it was \
+                         changed after it was made",
+                        from_events.join(", ")
+                    ),
                     Rules::Same => format!(
                         "the report names the status rules this pledger applies (v{STATUS_RULES}), so it was \
                          changed after it was made"
@@ -117,6 +153,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         });
     }
     let at = super::check_at(&ledger, args.at, "--at")?;
+    if let Verdict::Broken(at) = audit::verify(ledger.store(), None)? {
+        say!(
+            "verification failed at {at}: no report is written from a ledger that fails verification; run \
+             pledger verify"
+        );
+        return Ok(ExitCode::from(1));
+    }
     let report = StatusReport::compute(&ledger, args.as_of.unwrap_or_else(|| ctx.today()), at)?;
     let mut json = serde_json::to_string_pretty(&report)?;
     json.push('\n');
@@ -131,4 +174,23 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A row of a report that the events do not give, as `id (what differs)`.
+fn reported_row(row: &RowDiff) -> String {
+    match &row.differs {
+        Differs::Fields(fields) => format!("{} ({})", row.id, fields.join(", ")),
+        Differs::MissingFromReport => format!("{} (missing from the report)", row.id),
+        Differs::NotInLedger => format!("{} (not in the ledger)", row.id),
+    }
+}
+
+/// A row of a faithful report that the head gives otherwise: its id, and
+/// whether the head no longer lists it, or lists one the report does not.
+fn later_row(row: &RowDiff) -> String {
+    match &row.differs {
+        Differs::Fields(_) => row.id.clone(),
+        Differs::MissingFromReport => format!("{} (not in the report)", row.id),
+        Differs::NotInLedger => format!("{} (no longer listed)", row.id),
+    }
 }

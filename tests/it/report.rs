@@ -43,7 +43,7 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             |r| row(r, "c3")["status"] = json!("met"),
             1,
             &format!(
-                "mismatch: report.json: its statuses for c3 are not what the events up to seq {seq} give as of {AS_OF}: \
+                "mismatch: report.json: its rows for c3 (status) are not what the events up to seq {seq} give as of {AS_OF}: \
                  the report names the status rules this pledger applies (v{STATUS_RULES}), so it was changed after \
                  it was made"
             ),
@@ -115,14 +115,88 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             "report.json: expected no field `rules` in a report of format \"pledger status report v1\"",
         ),
         ("its rules not a number", |r| r["rules"] = json!("v2"), 2, "invalid type: string \"v2\", expected u32"),
-        ("a late fulfilment shown as on time", |r| row(r, "c2")["on_time"] = json!(true), 1, "its statuses for c2 are"),
+        (
+            "a late fulfilment shown as on time",
+            |r| row(r, "c2")["on_time"] = json!(true),
+            1,
+            "its rows for c2 (on_time) are",
+        ),
         (
             "a commitment left out",
             |r| r["commitments"].as_array_mut().unwrap().retain(|c| c["id"] != "c3"),
             1,
-            "its statuses for c3 are",
+            "its rows for c3 (missing from the report) are not what the events up to seq 9 give as of 2026-11-28: \
+             what differs for c3 comes from the events themselves, not from the status rules, so it was changed \
+             after it was made",
+        ),
+        (
+            "a commitment added",
+            |r| {
+                let rows = r["commitments"].as_array_mut().unwrap();
+                let mut invented = rows[2].clone();
+                invented["id"] = json!("c9");
+                rows.push(invented);
+            },
+            1,
+            "its rows for c9 (not in the ledger) are not what",
+        ),
+        (
+            "a title changed",
+            |r| row(r, "c1")["title"] = json!("Commitment number one"),
+            1,
+            &format!(
+                "mismatch: report.json: its rows for c1 (title) are not what the events up to seq {seq} give as of \
+                 {AS_OF}: what differs for c1 comes from the events themselves, not from the status rules, so it was \
+                 changed after it was made"
+            ),
+        ),
+        (
+            "made under older rules, with its parties and a status changed",
+            |r| {
+                r["rules"] = json!(STATUS_RULES - 1);
+                row(r, "c1")["parties"] = json!(["India"]);
+                row(r, "c3")["status"] = json!("pending");
+            },
+            1,
+            "its rows for c1 (parties), c3 (status) are not what the events up to seq 9 give as of 2026-11-28: what \
+             differs for c1 comes from the events themselves, not from the status rules, so it was changed after it \
+             was made",
+        ),
+        (
+            "of the first format, with its tags and announcement date changed",
+            |r| {
+                r["format"] = json!(REPORT_FORMAT_V1);
+                r.as_object_mut().unwrap().remove("rules");
+                row(r, "c2")["tags"] = json!(["t9"]);
+                row(r, "c2")["announced"] = json!("2026-01-15");
+            },
+            1,
+            "its rows for c2 (tags, announced) are not what the events up to seq 9 give as of 2026-11-28: what \
+             differs for c2 comes from the events themselves",
+        ),
+        (
+            "of the first format, with the day it was met changed",
+            |r| {
+                r["format"] = json!(REPORT_FORMAT_V1);
+                r.as_object_mut().unwrap().remove("rules");
+                row(r, "c1")["met_on"] = json!("2026-05-21");
+            },
+            1,
+            "its rows for c1 (met_on) are not what the events up to seq 9 give as of 2026-11-28: the report was \
+             changed after it was made, or made under other status rules",
         ),
         ("only a count changed", |r| r["counts"]["overdue"] = json!(0), 1, "its counts of statuses are not what"),
+        (
+            "of the first format, with only a count changed",
+            |r| {
+                r["format"] = json!(REPORT_FORMAT_V1);
+                r.as_object_mut().unwrap().remove("rules");
+                r["counts"]["overdue"] = json!(0);
+            },
+            1,
+            "its counts of statuses are not what the events up to seq 9 give as of 2026-11-28: rows are listed once \
+             each, by id, and counted from their statuses under any rules, so it was changed after it was made",
+        ),
         (
             "the rows reordered",
             |r| r["commitments"].as_array_mut().unwrap().reverse(),
@@ -167,6 +241,24 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
              found \"pledger status report v9\"",
         ),
         ("a field it does not have", |r| r["signed_by"] = json!("me"), 2, "report.json:"),
+        (
+            "a field a row does not have",
+            |r| row(r, "c3")["late"] = json!(true),
+            2,
+            "report.json:",
+        ),
+        (
+            "a field a row does not have, named",
+            |r| row(r, "c3")["late"] = json!(true),
+            2,
+            "unknown field `late`, expected one of `id`",
+        ),
+        (
+            "a field a row's deadline does not have",
+            |r| row(r, "c3")["deadline"]["late"] = json!(true),
+            2,
+            "unknown field `late`, expected one of `phrase`, `start`, `end`",
+        ),
         (
             "its fields as an array",
             |r| {
@@ -226,6 +318,15 @@ fn a_report_still_checks_after_later_events_and_on_another_copy_of_the_same_even
     // Then the report still matches the events up to its own position
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("ok: report.json matches"), "{out}");
+    // With a note that as of its date the head now gives c1 (fulfilled by that meeting) otherwise
+    assert!(
+        out.contains(&format!(
+            "note: the ledger has grown to seq {} since; as of {AS_OF} it now gives other statuses for c1 \
+             (pledger snapshot --as-of {AS_OF} for a report at the head)",
+            sample_len(3) + 1
+        )),
+        "{out}"
+    );
     // And given another ledger built from the same events by someone else
     let copy = TestLedger::new();
     let file = copy.write("events.jsonl", sample(3));
@@ -244,6 +345,42 @@ fn a_report_still_checks_after_later_events_and_on_another_copy_of_the_same_even
     );
     assert!(
         out.contains("the report was computed on another copy of the same events, or its head was changed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_faithful_report_names_what_later_events_dated_before_its_date_give_otherwise() {
+    // Given a published report, in which c3 is overdue
+    let (t, report) = published();
+    let text = serde_json::to_string_pretty(&report).unwrap();
+    let seq = sample_len(3);
+    // When a meeting dated after the report's date is recorded, fulfilling c3
+    t.import(
+        "after.jsonl",
+        "{\"type\":\"meeting\",\"id\":\"december-review\",\"date\":\"2026-12-05\",\"title\":\"Review\",\"fulfils\":[\"c3\"]}\n",
+    );
+    let (code, out, err) = check(&t, &text);
+    // Then the report checks with no note: as of its date nothing differs
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ok: report.json matches"), "{out}");
+    assert!(!out.contains("note:"), "{out}");
+    // When a meeting dated before it is recorded later, fulfilling c3, and a commitment of that announcement
+    t.import(
+        "later.jsonl",
+        "{\"type\":\"meeting\",\"id\":\"october-review\",\"date\":\"2026-10-01\",\"title\":\"Review\",\"fulfils\":[\"c3\"]}\n\
+         {\"type\":\"commitment\",\"id\":\"c9\",\"announcement\":\"in-jp-2026\",\"title\":\"Found later\"}\n",
+    );
+    let (code, out, err) = check(&t, &text);
+    // Then the report still matches its own position (exit 0), and a note names both
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&format!("ok: report.json matches the ledger at seq {seq} as of {AS_OF}")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "note: the ledger has grown to seq {} since; as of {AS_OF} it now gives other statuses for c3, c9 (not \
+             in the report) (pledger snapshot --as-of {AS_OF} for a report at the head)",
+            seq + 3
+        )),
         "{out}"
     );
 }

@@ -520,3 +520,64 @@ fn a_store_whose_files_are_damaged_fails_verification_and_every_command_says_it_
         }
     }
 }
+
+#[test]
+fn snapshot_neither_writes_nor_checks_a_report_on_a_ledger_that_fails_verification() {
+    // Given a ledger and reports of it, at its head and at seq 2
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(3));
+    for (file, at) in [("head.json", sample_len(3)), ("early.json", 2)] {
+        let at = at.to_string();
+        let args = ["snapshot", "--as-of", "2026-11-28", "--at", &at, "--out", file];
+        t.pledger().args(args).assert().success();
+    }
+    let export = stdout(&t.pledger().arg("export").output().unwrap());
+    // When an intruder changes record 3's bytes (who recorded it), which the export does not show
+    {
+        let ledger = Ledger::open(&t.path(), OpenMode::Existing).unwrap();
+        let intruder = ledger.store().intruder();
+        let mut records = intruder.records();
+        let record = &mut records[2];
+        let at = record.windows(8).position(|w| w == b"\"tester\"").expect("the record names its author");
+        record[at + 1..at + 7].copy_from_slice(b"forger");
+        intruder.replace_records(&records);
+    }
+    let verify = t.pledger().arg("verify").output().unwrap();
+    assert_eq!(verify.status.code(), Some(1), "{}", stderr(&verify));
+    assert!(stderr(&verify).contains("verification failed at seq 3: content changed"), "{}", stderr(&verify));
+    assert_eq!(stdout(&t.pledger().arg("export").output().unwrap()), export, "the events read the same");
+    // Then neither report is checked against it, the one at seq 2 (before the break) included
+    for file in ["head.json", "early.json"] {
+        let out = t.pledger().args(["snapshot", "--check", file]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{file}: {}{}", stdout(&out), stderr(&out));
+        assert!(!stdout(&out).contains("ok"), "{file}: {}", stdout(&out));
+        assert!(
+            stderr(&out).contains(&format!(
+                "verification failed at seq 3: content changed (its bytes no longer hash to its recorded hash): \
+                 {file} (at seq {}) cannot be checked against a broken ledger; run pledger verify",
+                if file == "early.json" { 2 } else { sample_len(3) }
+            )),
+            "{file}: {}",
+            stderr(&out)
+        );
+    }
+    // And no report is written from it, at its head or before the break
+    for at in [None, Some("2")] {
+        let mut cmd = t.pledger();
+        cmd.args(["snapshot", "--as-of", "2026-11-28", "--out", "new.json"]);
+        if let Some(at) = at {
+            cmd.args(["--at", at]);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "--at {at:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(
+                "verification failed at seq 3: content changed (its bytes no longer hash to its recorded hash): no \
+                 report is written from a ledger that fails verification; run pledger verify"
+            ),
+            "--at {at:?}: {}",
+            stderr(&out)
+        );
+        assert!(!t.dir().join("new.json").exists(), "--at {at:?}");
+    }
+}
