@@ -119,6 +119,16 @@ fn ledger_for_a_full_disk() -> Option<(tempfile::TempDir, PathBuf)> {
     Some((dir, ledger))
 }
 
+/// [`ledger_for_a_full_disk`], and a status report of it as published.
+fn ledger_and_report_for_a_full_disk() -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
+    let (dir, ledger) = ledger_for_a_full_disk()?;
+    let report = dir.path().join("report.json");
+    let out =
+        pledger().arg("--ledger").arg(&ledger).args(["snapshot", "--out"]).arg(&report).output().unwrap();
+    assert!(out.status.success());
+    Some((dir, ledger, report))
+}
+
 /// Runs `pledger --ledger LEDGER ARGS` with its output going to /dev/full,
 /// which Linux makes refuse every write as a full disk would.
 fn into_full_disk(ledger: &Path, args: &[&str]) -> (Option<i32>, String) {
@@ -136,11 +146,7 @@ fn into_full_disk(ledger: &Path, args: &[&str]) -> (Option<i32>, String) {
 #[test]
 fn every_command_whose_output_cannot_be_written_fails_with_the_reason() {
     // Given a ledger, a report of it, and an output that refuses every write ...
-    let Some((dir, ledger)) = ledger_for_a_full_disk() else { return };
-    let report = dir.path().join("report.json");
-    let out =
-        pledger().arg("--ledger").arg(&ledger).args(["snapshot", "--out"]).arg(&report).output().unwrap();
-    assert!(out.status.success());
+    let Some((dir, ledger, report)) = ledger_and_report_for_a_full_disk() else { return };
     let report = report.to_str().unwrap();
     let fresh = dir.path().join("demo.db");
     for args in [
@@ -186,11 +192,7 @@ fn every_command_whose_output_cannot_be_written_fails_with_the_reason() {
 #[test]
 fn a_command_whose_messages_cannot_be_written_keeps_its_exit_code() {
     // Given a ledger, a report of it altered, and a file refused on import ...
-    let Some((dir, ledger)) = ledger_for_a_full_disk() else { return };
-    let report = dir.path().join("report.json");
-    let out =
-        pledger().arg("--ledger").arg(&ledger).args(["snapshot", "--out"]).arg(&report).output().unwrap();
-    assert!(out.status.success());
+    let Some((dir, ledger, report)) = ledger_and_report_for_a_full_disk() else { return };
     let text = std::fs::read_to_string(&report).unwrap().replacen("\"pending\"", "\"met\"", 1);
     std::fs::write(&report, text).unwrap();
     let bad = dir.path().join("bad.jsonl");
