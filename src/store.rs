@@ -2092,38 +2092,27 @@ fn store_error(path: &Path, e: sled::Error) -> StoreError {
 }
 
 /// Why a ledger directory that has lost sled's data file is damaged, if it
-/// is: its `db` is missing or empty although pledger's own files (the head
-/// file, the journal) or a snapshot of sled's are there. Those are written
-/// only after sled created `db`, so a creation that stopped part way (sled's
-/// `conf` or `blobs` alone) is not taken for one.
+/// is: its `db` is missing or empty although its head file records events.
+/// Nothing else proves that the ledger ever held any: sled's `conf`,
+/// `blobs` and snapshots and pledger's journal are all made before `db`
+/// holds anything, so a creation that is under way in another process, or
+/// that stopped part way, leaves them beside an empty `db`.
 fn lost_data_file(path: &Path, data_path: &Path) -> std::io::Result<Option<String>> {
     // (Anything else wrong with `db` is for opening it to find.)
     let empty = std::fs::metadata(data_path).is_ok_and(|meta| meta.is_file() && meta.len() == 0);
     if data_path.exists() && !empty {
         return Ok(None);
     }
-    let entries = match std::fs::read_dir(path) {
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
-            return Ok(None)
-        }
-        entries => entries?,
+    let recorded = match std::fs::read(path.join(HEAD_FILE)) {
+        Ok(bytes) => parse_head_slots(&bytes).map_or(0, |head| head.seq),
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => 0,
+        Err(e) => return Err(e),
     };
-    let mut found = Vec::new();
-    for entry in entries {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        if name == HEAD_FILE || name == journal::FILE_NAME || name.starts_with("snap.") {
-            found.push(name);
-        }
-    }
-    if found.is_empty() {
+    if recorded == 0 {
         return Ok(None);
     }
-    found.sort();
     let state = if empty { "empty" } else { "missing" };
-    Ok(Some(format!(
-        "sled's data file db is {state}, though the ledger's other files are there ({})",
-        found.join(", ")
-    )))
+    Ok(Some(format!("sled's data file db is {state}, though the head file records {recorded} events")))
 }
 
 /// How many projection snapshots are kept: the newest, and one before it
