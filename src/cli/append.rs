@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use pledger::input;
-use pledger::Head;
+use pledger::{Head, OpenMode};
 
 use super::Context;
 
@@ -32,12 +32,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         Some(text) => input::read_one("<--json>", text.as_bytes())?,
         None => input::read_one("<stdin>", std::io::stdin().lock())?,
     };
-    let ledger = ctx.open_to_append()?;
     let lines = [line];
+    ctx.check_before_creating(&lines)?;
+    let ledger = ctx.open(OpenMode::Create)?;
     let appended = ledger.append(&lines, args.expect_head, &ctx.stamp())?;
-    if !appended.new.is_empty() {
-        ledger.appended();
-    }
     if let Some(d) = appended.voided.first() {
         return Err(super::Refused(vec![format!(
             "{}:{}: {}",

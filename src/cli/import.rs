@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use indicatif::{ProgressBar, ProgressStyle};
 use pledger::input::{self, InputErrors};
 use pledger::ledger::RejectError;
+use pledger::OpenMode;
 
 use super::Context;
 
@@ -71,7 +72,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         errors.append(&mut bad);
     }
     bar.finish_and_clear();
-    let ledger = ctx.open_to_append()?;
+    let ledger = ctx.open(OpenMode::Create)?;
     if !errors.is_empty() {
         // Report reference problems of the lines that did decode as well, so
         // one run shows everything to fix.
@@ -86,9 +87,6 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         return Err(RejectError::Input(InputErrors(errors)).into());
     }
     let appended = ledger.append(&lines, None, &ctx.stamp())?;
-    if !appended.new.is_empty() {
-        ledger.appended();
-    }
     // Re-importing stays safe, so these are notes: the import did what
     // it could, and the ledger still holds (and voids) each event.
     for d in &appended.voided {

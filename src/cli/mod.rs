@@ -129,38 +129,6 @@ enum Command {
     Manpage(manpage::Args),
 }
 
-/// A ledger opened by [`Context::open_to_append`].
-pub struct Appending {
-    ledger: Option<Ledger>,
-    /// The path to remove on drop: the ledger was created by this command
-    /// and nothing has been appended to it yet.
-    created: std::cell::Cell<Option<PathBuf>>,
-}
-
-impl Appending {
-    /// Keeps a ledger this command created: something was appended.
-    pub fn appended(&self) {
-        self.created.set(None);
-    }
-}
-
-impl std::ops::Deref for Appending {
-    type Target = Ledger;
-    fn deref(&self) -> &Ledger {
-        self.ledger.as_ref().expect("held until drop")
-    }
-}
-
-impl Drop for Appending {
-    fn drop(&mut self) {
-        // Closed first: sled holds the directory's files open and locked.
-        drop(self.ledger.take());
-        if let Some(path) = self.created.get_mut().take() {
-            let _ = std::fs::remove_dir_all(path);
-        }
-    }
-}
-
 /// How `pledger --help` groups the commands. A command missing here is
 /// still listed, under "Other commands".
 const GROUPS: &[(&str, &[&str])] = &[
@@ -193,16 +161,23 @@ impl Context {
         Ok(Ledger::open(&self.ledger, mode)?.with_snapshot_every(self.snapshot_every))
     }
 
-    /// Opens the ledger for a recording command, creating it if there is
-    /// nothing at its path. A ledger created here is removed again unless
-    /// [`Appending::appended`] is called: a refused command leaves nothing
-    /// behind, and a mistyped `--ledger` no longer leaves an empty ledger
-    /// for the next command to find.
-    pub fn open_to_append(&self) -> Result<Appending, StoreError> {
-        let created = !self.ledger.exists() && self.ledger.symlink_metadata().is_err();
-        let ledger = self.open(OpenMode::Create)?;
-        let created = std::cell::Cell::new(created.then(|| self.ledger.clone()));
-        Ok(Appending { ledger: Some(ledger), created })
+    /// Checks `lines` against an empty ledger when there is no ledger at
+    /// the path yet, so that a single-event command that would be refused
+    /// (a mistyped `--ledger`, say) is refused before it creates one. The
+    /// real append checks again, against whatever ledger it then opens.
+    /// Never removing a ledger is what keeps this safe beside another
+    /// process that creates and appends to the same path meanwhile.
+    pub fn check_before_creating(&self, lines: &[pledger::input::Line]) -> Result<(), RejectError> {
+        match self.open(OpenMode::Existing) {
+            Err(StoreError::Missing { .. }) => {
+                let scratch = tempfile::tempdir()
+                    .map_err(|error| StoreError::Io { path: std::env::temp_dir(), error })?;
+                let ledger = Ledger::open(scratch.path(), OpenMode::Create)?;
+                ledger.check(lines, &self.stamp()).map(drop)
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Today's date from the clock, for `--as-of` defaults.

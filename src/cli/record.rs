@@ -500,36 +500,6 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
     // A dry run must not create a ledger: without one, it checks against an
     // empty ledger in a temporary directory, which is what a real run would
     // append to.
-    let mut _scratch = None;
-    let opened;
-    let mut appending = None;
-    let ledger: &Ledger = if opts.dry_run {
-        opened = match ctx.open(OpenMode::Existing) {
-            Err(StoreError::Missing { .. }) => {
-                let dir = tempfile::tempdir()?;
-                let ledger = Ledger::open(dir.path(), OpenMode::Create)?;
-                _scratch = Some(dir);
-                ledger
-            }
-            other => other?,
-        };
-        &opened
-    } else {
-        appending = Some(ctx.open_to_append()?);
-        appending.as_deref().expect("opened above")
-    };
-    let window = deadline_window(ledger, &event)?;
-    let describe = |e: &Event| -> anyhow::Result<String> {
-        let mut what = describe(e, window.as_ref());
-        if let Event::Retraction(r) = e {
-            if let EventRef::Seq(seq) = r.retracts {
-                if let Some(target) = ledger.envelope(seq)? {
-                    what = format!("{what} (was {} {})", target.event.type_name(), target.event.label());
-                }
-            }
-        }
-        Ok(what)
-    };
     let place = match &event {
         Event::Retraction(r) => format!("retraction of {}", r.retracts),
         _ => format!("{} {}", event.type_name(), event.label()),
@@ -542,6 +512,33 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
             }
             RejectError::Append(e) => e.into(),
         }
+    };
+    let mut _scratch = None;
+    let ledger = if opts.dry_run {
+        match ctx.open(OpenMode::Existing) {
+            Err(StoreError::Missing { .. }) => {
+                let dir = tempfile::tempdir()?;
+                let ledger = Ledger::open(dir.path(), OpenMode::Create)?;
+                _scratch = Some(dir);
+                ledger
+            }
+            other => other?,
+        }
+    } else {
+        ctx.check_before_creating(std::slice::from_ref(&line)).map_err(refused)?;
+        ctx.open(OpenMode::Create)?
+    };
+    let window = deadline_window(&ledger, &line.event)?;
+    let describe = |e: &Event| -> anyhow::Result<String> {
+        let mut what = describe(e, window.as_ref());
+        if let Event::Retraction(r) = e {
+            if let EventRef::Seq(seq) = r.retracts {
+                if let Some(target) = ledger.envelope(seq)? {
+                    what = format!("{what} (was {} {})", target.event.type_name(), target.event.label());
+                }
+            }
+        }
+        Ok(what)
     };
     let stamp = ctx.stamp();
     let mut out = super::stdout_unbuffered();
@@ -565,9 +562,6 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
         return Ok(ExitCode::SUCCESS);
     }
     let appended = ledger.append(std::slice::from_ref(&line), opts.expect_head, &stamp).map_err(refused)?;
-    if let (Some(appending), false) = (&appending, appended.new.is_empty()) {
-        appending.appended();
-    }
     if let Some(d) = appended.voided.first() {
         return Err(Refused(vec![format!("{place}: {}", super::voided_duplicate(d))]).into());
     }

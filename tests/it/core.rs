@@ -598,3 +598,36 @@ fn log_from_a_seq_lists_that_event_and_the_later_ones_and_nothing_past_the_head(
         assert_eq!(seqs(from), expected, "--from {from}");
     }
 }
+
+#[test]
+fn a_creation_that_stopped_before_sled_wrote_its_data_is_an_empty_ledger_not_a_damaged_one() {
+    // given a ledger whose creation was cut off: sled's files and the journal
+    // made, its data file still empty (as a kill during `init` leaves it)
+    let t = TestLedger::new();
+    t.pledger().arg("init").assert().success();
+    std::fs::write(t.path().join("db"), b"").unwrap();
+    // when it is read, and then appended to
+    let status = t.pledger().args(["status", "--as-of", "2026-01-16"]).output().unwrap();
+    t.import("events.jsonl", &sample(2));
+    // then it is an empty ledger, which takes the events
+    assert!(status.status.success(), "{}", stderr(&status));
+    assert!(t.head().starts_with(&format!("{}:", sample_len(2))), "{}", t.head());
+}
+
+#[test]
+fn concurrent_first_appends_to_a_new_path_keep_every_acknowledged_event() {
+    for round in 0..8 {
+        // given no ledger at a path, and three processes recording the same event there at once
+        let t = TestLedger::new();
+        let args = ["record", "announcement", "a", "--date", "2026-01-16", "--title", "A", "--party", "X"];
+        let children: Vec<_> = (0..3)
+            .map(|_| t.pledger_std().args(args).stdout(std::process::Stdio::piped()).spawn().unwrap())
+            .collect();
+        let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+        // then if one says it appended, the ledger holds it, whatever the others did
+        let appended = outputs.iter().any(|o| String::from_utf8_lossy(&o.stdout).starts_with("#1 "));
+        if appended {
+            assert!(t.head().starts_with("1:"), "round {round}: {}", t.head());
+        }
+    }
+}

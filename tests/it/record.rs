@@ -690,10 +690,9 @@ fn an_event_given_again_after_its_retraction_is_not_taken_as_recorded() {
 }
 
 #[test]
-fn a_refused_recording_command_leaves_no_new_ledger_behind() {
+fn a_refused_single_event_command_creates_no_ledger() {
     // (command, whether it appends)
     let commands: &[(&[&str], bool)] = &[
-        (&["import", "bad.jsonl"], false),
         (&["import", "good.jsonl"], true),
         (&["record", "progress", "c1", "--date", "2026-01-01", "--note", "x"], false),
         (&["retract", "2", "--reason", "x"], false),
@@ -706,12 +705,11 @@ fn a_refused_recording_command_leaves_no_new_ledger_behind() {
     for (args, appends) in commands {
         // Given a directory without the ledger that --ledger names
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("bad.jsonl"), "{\"type\":\"progress\"}\n").unwrap();
         std::fs::write(dir.path().join("good.jsonl"), include_str!("../data/base.jsonl")).unwrap();
         let ledger = dir.path().join("mistyped.db");
         // When a recording command runs against it
         let out = pledger(&ledger).current_dir(dir.path()).args(*args).output().unwrap();
-        // Then a refused command leaves nothing there, and one that appends keeps its ledger
+        // Then a refused command creates nothing there, and one that appends creates the ledger
         assert_eq!(out.status.success(), *appends, "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(ledger.exists(), *appends, "{args:?}");
     }
