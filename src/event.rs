@@ -481,6 +481,14 @@ pub fn describe_char(c: char) -> String {
         '\u{2029}' => Some("paragraph separator"),
         '\u{202E}' => Some("right-to-left override"),
         '\u{202D}' => Some("left-to-right override"),
+        '\u{202A}' => Some("left-to-right embedding"),
+        '\u{202B}' => Some("right-to-left embedding"),
+        '\u{202C}' => Some("pop directional formatting"),
+        '\u{2066}' => Some("left-to-right isolate"),
+        '\u{2067}' => Some("right-to-left isolate"),
+        '\u{2068}' => Some("first strong isolate"),
+        '\u{2069}' => Some("pop directional isolate"),
+        '\u{85}' => Some("next line"),
         _ => None,
     };
     match name {

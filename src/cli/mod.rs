@@ -526,13 +526,20 @@ pub const MAX_AUTHOR_CHARS: usize = 200;
 
 /// Checks the recorder's name of an appending command: none (the default),
 /// or a name of at most [`MAX_AUTHOR_CHARS`] that is not only white space
-/// (as `--title` may not be).
+/// (as `--title` may not be), and without the control characters that text
+/// fields refuse.
 pub fn check_author(by: &str) -> Result<(), String> {
     let chars = by.chars().count();
     if chars > MAX_AUTHOR_CHARS {
         Err(format!("expected a name of at most {MAX_AUTHOR_CHARS} characters, found {chars}"))
     } else if !by.is_empty() && by.trim().is_empty() {
         Err("expected a name, found only white space".to_owned())
+    } else if let Some((at, c)) = pledger::event::unprintable(by) {
+        // Printed by `show` and `log` as text fields are, so refused as they are.
+        Err(format!(
+            "expected a name without control characters, found {} at character {at}",
+            pledger::event::describe_char(c)
+        ))
     } else {
         Ok(())
     }

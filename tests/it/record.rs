@@ -406,6 +406,14 @@ fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
             &["--by: expected a name of at most 200 characters, found 201"],
         ),
         (
+            &["--by", "evil\u{1b}[2J\rX", "retract", "1", "--reason", "x"],
+            &["--by: expected a name without control characters, found U+001B (escape) at character 5"],
+        ),
+        (
+            &["--by", "bad\u{202e}live", "retract", "1", "--reason", "x"],
+            &["--by: expected a name without control characters, found U+202E (right-to-left override) at character 4"],
+        ),
+        (
             // Reported at the flag, beside the other flags' problems
             &["record", "commitment", "x", "--announcement", "in-jp-2026", "--title", " ", "--tag", "ai "],
             &["--title: expected text, found an empty string", "--tag: expected a name without spaces around it, found \"ai \""],
