@@ -90,8 +90,9 @@ pub struct AppendedEvent<'a> {
 pub struct VoidedDuplicate<'a> {
     /// The seq of the recorded event.
     pub seq: u64,
-    /// The retraction that voids it.
-    pub retracted_by: u64,
+    /// The retractions in force that void it, in chain order: all of them
+    /// must be retracted to restore it.
+    pub retracted_by: Vec<u64>,
     /// The input line.
     pub line: &'a Line,
 }
@@ -800,10 +801,10 @@ impl Framer {
 enum Verdict {
     New,
     AlreadyRecorded,
-    /// Already recorded as `seq`, which retraction `retracted_by` voids.
+    /// Already recorded as `seq`, which the retractions `retracted_by` void.
     Voided {
         seq: u64,
-        retracted_by: u64,
+        retracted_by: Vec<u64>,
     },
 }
 
@@ -934,7 +935,7 @@ struct Checker<'a, 'l> {
     batch_retractions: Vec<(u64, u64)>,
     /// The seqs both void (see [`crate::projection::voiding`]), as of the
     /// number of this batch's retractions they were worked out with.
-    voided: Option<(usize, HashMap<u64, u64>)>,
+    voided: Option<(usize, HashMap<u64, Vec<u64>>)>,
 }
 
 impl<'a, 'l> Checker<'a, 'l> {
@@ -1066,7 +1067,7 @@ impl<'a, 'l> Checker<'a, 'l> {
         }
         let voided = self.voided.as_ref().map(|(_, voided)| voided);
         Ok(match voided.and_then(|voided| voided.get(&seq)) {
-            Some(&retracted_by) => Verdict::Voided { seq, retracted_by },
+            Some(retracted_by) => Verdict::Voided { seq, retracted_by: retracted_by.clone() },
             None => Verdict::AlreadyRecorded,
         })
     }

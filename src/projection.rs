@@ -51,15 +51,20 @@ use crate::input::parallel_map_from;
 pub const STATUS_RULES: u32 = 2;
 
 /// The seqs that `retractions` (retraction seq, target seq; in chain order)
-/// void, each with the retraction that voids it. A retraction counts only
-/// while it is not itself voided; targets are always earlier, so walking
-/// retractions from the newest down settles each one before its target.
-pub fn voiding(retractions: &[(u64, u64)]) -> HashMap<u64, u64> {
-    let mut voided = HashMap::new();
+/// void, each with the retractions in force that void it, in chain order
+/// (one, unless an event was retracted more than once). A retraction counts
+/// only while it is not itself voided; targets are always earlier, so
+/// walking retractions from the newest down settles each one before its
+/// target.
+pub fn voiding(retractions: &[(u64, u64)]) -> HashMap<u64, Vec<u64>> {
+    let mut voided: HashMap<u64, Vec<u64>> = HashMap::new();
     for &(seq, target) in retractions.iter().rev() {
         if !voided.contains_key(&seq) {
-            voided.entry(target).or_insert(seq);
+            voided.entry(target).or_default().push(seq);
         }
+    }
+    for by in voided.values_mut() {
+        by.reverse();
     }
     voided
 }

@@ -447,10 +447,29 @@ pub fn raw_stdout() -> impl Write {
 /// retraction voids it, and how to restore it: re-recording is not the way,
 /// since the ledger knows the event by its id or content.
 pub fn voided_duplicate(d: &pledger::ledger::VoidedDuplicate) -> String {
-    format!(
-        "already recorded as #{}, which retraction #{} voids; not appended again: to restore it, retract #{} (`pledger retract {} --reason …`)",
-        d.seq, d.retracted_by, d.retracted_by, d.retracted_by
-    )
+    let by = seq_list(&d.retracted_by);
+    match d.retracted_by.as_slice() {
+        [one] => format!(
+            "already recorded as #{}, which retraction {by} voids; not appended again: to restore it, retract #{one} \
+             (`pledger retract {one} --reason …`)",
+            d.seq
+        ),
+        _ => format!(
+            "already recorded as #{}, which retractions {by} void; not appended again: to restore it, retract each \
+             of them (`pledger retract SEQ --reason …`)",
+            d.seq
+        ),
+    }
+}
+
+/// `#3`, `#3 and #5`, `#3, #4 and #5`.
+pub fn seq_list(seqs: &[u64]) -> String {
+    let named: Vec<String> = seqs.iter().map(|s| format!("#{s}")).collect();
+    match named.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 /// The context of a recording command's failure to confirm what it did:

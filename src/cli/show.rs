@@ -89,7 +89,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
 /// retraction that voids it), or it was announced after `as_of`.
 fn why_not_listed(
     history: &History,
-    voiding: &std::collections::HashMap<u64, u64>,
+    voiding: &std::collections::HashMap<u64, Vec<u64>>,
     as_of: NaiveDate,
 ) -> String {
     for entry in &history.entries {
@@ -100,7 +100,7 @@ fn why_not_listed(
             _ => continue,
         };
         if let Some(by) = voiding.get(&e.seq) {
-            return format!("{what} #{} was retracted by #{by}", e.seq);
+            return format!("{what} #{} was retracted by {}", e.seq, super::seq_list(by));
         }
         if let Event::Announcement(a) = &e.event {
             if a.date.0 > as_of {

@@ -659,6 +659,19 @@ fn an_event_given_again_after_its_retraction_is_not_taken_as_recorded() {
             format!("retraction of #3: {}", voids(4, 5)),
         ),
         (
+            "retracted twice",
+            vec![
+                PROGRESS.to_vec(),
+                vec!["retract", "3", "--reason", "wrong"],
+                vec!["retract", "3", "--reason", "wrong, again"],
+            ],
+            PROGRESS.to_vec(),
+            2,
+            "progress c1: already recorded as #3, which retractions #4 and #5 void; not appended again: to restore \
+             it, retract each of them"
+                .to_owned(),
+        ),
+        (
             "restored, then recorded again",
             vec![
                 PROGRESS.to_vec(),
