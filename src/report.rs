@@ -208,9 +208,12 @@ impl StatusReport {
         let Some(object) = value.as_object() else {
             return Err(ReadError::NotAnObject { found: json_kind(&value) });
         };
+        // A v2 report names its rules (a null is no name); a v1 report
+        // has no such field at all.
         let has_rules = object.contains_key("rules");
+        let names_rules = object.get("rules").is_some_and(|rules| !rules.is_null());
         match object.get("format").and_then(|f| f.as_str()) {
-            Some(REPORT_FORMAT) if !has_rules => {
+            Some(REPORT_FORMAT) if !names_rules => {
                 return Err(ReadError::Rules { format: REPORT_FORMAT, expected: "a field `rules`" })
             }
             Some(REPORT_FORMAT_V1) if has_rules => {

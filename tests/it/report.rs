@@ -109,6 +109,12 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             "report.json: expected a field `rules` in a report of format \"pledger status report v2\"",
         ),
         (
+            "its rules null",
+            |r| r["rules"] = json!(null),
+            2,
+            "report.json: expected a field `rules` in a report of format \"pledger status report v2\"",
+        ),
+        (
             "of the first format, naming rules",
             |r| r["format"] = json!(REPORT_FORMAT_V1),
             2,
