@@ -2104,7 +2104,11 @@ fn lost_data_file(path: &Path, data_path: &Path) -> std::io::Result<Option<Strin
         return Ok(None);
     }
     let recorded = match std::fs::read(path.join(HEAD_FILE)) {
-        Ok(bytes) => parse_head_slots(&bytes).map_or(0, |head| head.seq),
+        // Either format: two checked slots, or the one line earlier
+        // pledgers wrote.
+        Ok(bytes) => parse_head_slots(&bytes)
+            .or_else(|| std::str::from_utf8(&bytes).ok()?.trim().parse::<Head>().ok())
+            .map_or(0, |head| head.seq),
         Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => 0,
         Err(e) => return Err(e),
     };

@@ -631,3 +631,20 @@ fn concurrent_first_appends_to_a_new_path_keep_every_acknowledged_event() {
         }
     }
 }
+
+#[test]
+fn a_ledger_with_a_head_file_of_the_first_format_and_no_data_file_is_damaged() {
+    // given a ledger with events whose head file is the one line earlier pledgers wrote
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(2));
+    std::fs::write(t.path().join("head"), format!("{}\n", t.head())).unwrap();
+    t.pledger().arg("verify").assert().success();
+    // when sled's data file is lost
+    std::fs::remove_file(t.path().join("db")).unwrap();
+    let out = t.pledger().arg("verify").output().unwrap();
+    // then it is damaged (exit 1), not missing: creating a new one there would hide the loss
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let says =
+        format!("sled's data file db is missing, though the head file records {} events", sample_len(2));
+    assert!(stderr(&out).contains(&says), "{}", stderr(&out));
+}
