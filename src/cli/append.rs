@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use pledger::input;
-use pledger::{Head, OpenMode};
+use pledger::Head;
 
 use super::Context;
 
@@ -33,8 +33,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         None => input::read_one("<stdin>", std::io::stdin().lock())?,
     };
     let lines = [line];
-    ctx.check_before_creating(&lines)?;
-    let ledger = ctx.open(OpenMode::Create)?;
+    let ledger = ctx.open_to_append(&lines, args.expect_head)?;
     let appended = ledger.append(&lines, args.expect_head, &ctx.stamp())?;
     if let Some(d) = appended.voided.first() {
         return Err(super::Refused(vec![format!(

@@ -161,22 +161,32 @@ impl Context {
         Ok(Ledger::open(&self.ledger, mode)?.with_snapshot_every(self.snapshot_every))
     }
 
-    /// Checks `lines` against an empty ledger when there is no ledger at
-    /// the path yet, so that a single-event command that would be refused
-    /// (a mistyped `--ledger`, say) is refused before it creates one. The
-    /// real append checks again, against whatever ledger it then opens.
-    /// Never removing a ledger is what keeps this safe beside another
-    /// process that creates and appends to the same path meanwhile.
-    pub fn check_before_creating(&self, lines: &[pledger::input::Line]) -> Result<(), RejectError> {
+    /// Opens the ledger for a single-event command that appends `lines`
+    /// (`expected`: its `--expect-head`). When there is no ledger at the path
+    /// yet, the lines and the expected head are first checked against an
+    /// empty ledger, so that a command that would be refused (at a mistyped
+    /// `--ledger`, say) is refused before it creates one. The real append
+    /// checks again, against whatever ledger it then opens. Never removing
+    /// a ledger is what keeps this safe beside another process that creates
+    /// and appends to the same path meanwhile.
+    pub fn open_to_append(
+        &self,
+        lines: &[pledger::input::Line],
+        expected: Option<pledger::Head>,
+    ) -> Result<Ledger, RejectError> {
         match self.open(OpenMode::Existing) {
             Err(StoreError::Missing { .. }) => {
                 let scratch = tempfile::tempdir()
                     .map_err(|error| StoreError::Io { path: std::env::temp_dir(), error })?;
-                let ledger = Ledger::open(scratch.path(), OpenMode::Create)?;
-                ledger.check(lines, &self.stamp()).map(drop)
+                let empty = Ledger::open(scratch.path(), OpenMode::Create)?;
+                let head = empty.head()?;
+                if let Some(expected) = expected.filter(|&e| e != head) {
+                    return Err(AppendError::Conflict { expected, current: head }.into());
+                }
+                empty.check(lines, &self.stamp())?;
+                Ok(self.open(OpenMode::Create)?)
             }
-            Ok(_) => Ok(()),
-            Err(e) => Err(e.into()),
+            opened => Ok(opened?),
         }
     }
 

@@ -525,8 +525,7 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
             other => other?,
         }
     } else {
-        ctx.check_before_creating(std::slice::from_ref(&line)).map_err(refused)?;
-        ctx.open(OpenMode::Create)?
+        ctx.open_to_append(std::slice::from_ref(&line), opts.expect_head).map_err(refused)?
     };
     let window = deadline_window(&ledger, &line.event)?;
     let describe = |e: &Event| -> anyhow::Result<String> {

@@ -712,6 +712,9 @@ fn an_event_given_again_after_its_retraction_is_not_taken_as_recorded() {
 
 #[test]
 fn a_refused_single_event_command_creates_no_ledger() {
+    const HEAD_3: &str = "3:35aeacc9c8b0a56399a1b78baff887d9f96636fee4292227229ef76dd4e1c88c";
+    const ANNOUNCEMENT: &str =
+        r#"{"type":"announcement","id":"a","date":"2026-01-16","title":"t","parties":["India"]}"#;
     // (command, whether it appends)
     let commands: &[(&[&str], bool)] = &[
         (&["import", "good.jsonl"], true),
@@ -722,6 +725,23 @@ fn a_refused_single_event_command_creates_no_ledger() {
             false,
         ),
         (&["record", "announcement", "a1", "--date", "2026-01-16", "--title", "t", "--party", "India"], true),
+        (
+            &[
+                "record",
+                "announcement",
+                "a1",
+                "--date",
+                "2026-01-16",
+                "--title",
+                "t",
+                "--party",
+                "India",
+                "--expect-head",
+                HEAD_3,
+            ],
+            false,
+        ),
+        (&["append", "--expect-head", HEAD_3, "--json", ANNOUNCEMENT], false),
     ];
     for (args, appends) in commands {
         // Given a directory without the ledger that --ledger names
