@@ -403,7 +403,7 @@ impl Store {
         if data_path.exists() {
             waiting_for_lock(|| remove_unfinished_snapshots(path, &data_path))?;
         }
-        let db = waiting_for_lock(|| open_sled(path))?;
+        let db = open_sled_finished(path, &data_path)?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| store_error(path, e));
         let meta = tree("meta")?;
         // Entries up to sled's head need not be read back (a malformed head
@@ -2091,6 +2091,57 @@ fn store_error(path: &Path, e: sled::Error) -> StoreError {
     }
 }
 
+/// Opens sled's files at `path`, waiting for another process's lock, and for
+/// another process's creation of the store: sled writes its `conf` in two
+/// writes before it takes its lock, so a store being created can be read
+/// with half a `conf`, which sled calls corrupted. A store whose `db` holds
+/// nothing and whose head file records no event is taken for one still
+/// being created, for as long as a lock is waited for; after that it is a
+/// creation that was cut off, and is said to be one.
+fn open_sled_finished(path: &Path, data_path: &Path) -> Result<sled::Db, StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        match waiting_for_lock(|| open_sled(path)) {
+            Err(StoreError::Damaged { .. }) if never_stored(path, data_path) => {
+                if started.elapsed() < LOCK_WAIT {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                }
+                return Err(StoreError::Unreadable {
+                    path: path.to_owned(),
+                    reason:
+                        "its creation stopped before any event was stored (sled's configuration file conf \
+                             is incomplete); remove the directory and create the ledger again"
+                            .to_owned(),
+                });
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether the store at `path` never stored an event: its `db` is missing or
+/// empty, and its head file (if any) records none.
+fn never_stored(path: &Path, data_path: &Path) -> bool {
+    let empty = std::fs::metadata(data_path).map_or(true, |meta| meta.len() == 0);
+    empty && recorded_events(path).is_ok_and(|n| n == 0)
+}
+
+/// How many events the head file at `path` records (0 with none).
+fn recorded_events(path: &Path) -> std::io::Result<u64> {
+    match std::fs::read(path.join(HEAD_FILE)) {
+        // Either format: two checked slots, or the one line earlier
+        // pledgers wrote.
+        Ok(bytes) => Ok(parse_head_slots(&bytes)
+            .or_else(|| std::str::from_utf8(&bytes).ok()?.trim().parse::<Head>().ok())
+            .map_or(0, |head| head.seq)),
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+            Ok(0)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Why a ledger directory that has lost sled's data file is damaged, if it
 /// is: its `db` is missing or empty although its head file records events.
 /// Nothing else proves that the ledger ever held any: sled's `conf`,
@@ -2103,15 +2154,7 @@ fn lost_data_file(path: &Path, data_path: &Path) -> std::io::Result<Option<Strin
     if data_path.exists() && !empty {
         return Ok(None);
     }
-    let recorded = match std::fs::read(path.join(HEAD_FILE)) {
-        // Either format: two checked slots, or the one line earlier
-        // pledgers wrote.
-        Ok(bytes) => parse_head_slots(&bytes)
-            .or_else(|| std::str::from_utf8(&bytes).ok()?.trim().parse::<Head>().ok())
-            .map_or(0, |head| head.seq),
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => 0,
-        Err(e) => return Err(e),
-    };
+    let recorded = recorded_events(path)?;
     if recorded == 0 {
         return Ok(None);
     }

@@ -648,3 +648,21 @@ fn a_ledger_with_a_head_file_of_the_first_format_and_no_data_file_is_damaged() {
         format!("sled's data file db is missing, though the head file records {} events", sample_len(2));
     assert!(stderr(&out).contains(&says), "{}", stderr(&out));
 }
+
+#[test]
+fn a_creation_cut_off_while_sled_wrote_its_configuration_is_named_as_such_not_damaged() {
+    // given a ledger directory as a kill during sled's first write leaves it:
+    // its blobs directory, and its conf without the checksum that ends it
+    let t = TestLedger::new();
+    std::fs::create_dir_all(t.path().join("blobs")).unwrap();
+    std::fs::write(t.path().join("conf"), "segment_size: 8388608\nuse_compression: false\nversion: 0.34\n")
+        .unwrap();
+    // when a ledger is created there
+    let out = t.pledger().arg("init").output().unwrap();
+    // then it is said to be an unfinished creation, with what to do, and not damaged
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("its creation stopped before any event was stored"), "{err}");
+    assert!(err.contains("remove the directory and create the ledger again"), "{err}");
+    assert!(!err.contains("restore it from a backup"), "{err}");
+}
