@@ -129,6 +129,14 @@ enum Command {
     Manpage(manpage::Args),
 }
 
+/// An empty ledger in a new temporary directory, removed when the returned
+/// directory is dropped (after the ledger: declare them in this order).
+fn scratch_ledger() -> Result<(tempfile::TempDir, Ledger), StoreError> {
+    let dir = tempfile::tempdir().map_err(|error| StoreError::Io { path: std::env::temp_dir(), error })?;
+    let ledger = Ledger::open(dir.path(), OpenMode::Create)?;
+    Ok((dir, ledger))
+}
+
 /// How `pledger --help` groups the commands. A command missing here is
 /// still listed, under "Other commands".
 const GROUPS: &[(&str, &[&str])] = &[
@@ -176,9 +184,7 @@ impl Context {
     ) -> Result<Ledger, RejectError> {
         match self.open(OpenMode::Existing) {
             Err(StoreError::Missing { .. }) => {
-                let scratch = tempfile::tempdir()
-                    .map_err(|error| StoreError::Io { path: std::env::temp_dir(), error })?;
-                let empty = Ledger::open(scratch.path(), OpenMode::Create)?;
+                let (_scratch, empty) = scratch_ledger()?;
                 let head = empty.head()?;
                 if let Some(expected) = expected.filter(|&e| e != head) {
                     return Err(AppendError::Conflict { expected, current: head }.into());
@@ -187,6 +193,17 @@ impl Context {
                 Ok(self.open(OpenMode::Create)?)
             }
             opened => Ok(opened?),
+        }
+    }
+
+    /// The ledger to check against without writing: the one at the path,
+    /// or, with none there yet, an empty one in a temporary directory (kept
+    /// while the returned guard lives), which is what a real append there
+    /// would meet. A dry run must not create a ledger.
+    pub fn open_to_check(&self) -> Result<(Option<tempfile::TempDir>, Ledger), StoreError> {
+        match self.open(OpenMode::Existing) {
+            Err(StoreError::Missing { .. }) => scratch_ledger().map(|(dir, ledger)| (Some(dir), ledger)),
+            opened => Ok((None, opened?)),
         }
     }
 

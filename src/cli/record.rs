@@ -19,8 +19,7 @@ use pledger::deadline::{self, Deadline};
 use pledger::event::{Date, Event, EventRef, IdKind, Parties, Slug, Text};
 use pledger::input::{self, Line, Origin};
 use pledger::ledger::{AppendError, AppendedEvent, RejectError};
-use pledger::store::StoreError;
-use pledger::{Head, Ledger, OpenMode};
+use pledger::{Head, Ledger};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -497,9 +496,6 @@ impl Draft {
 /// Checks `event` against the ledger and appends it (or, with `--dry-run`,
 /// prints it as a JSON line), then prints what was recorded.
 pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    // A dry run must not create a ledger: without one, it checks against an
-    // empty ledger in a temporary directory, which is what a real run would
-    // append to.
     let place = match &event {
         Event::Retraction(r) => format!("retraction of {}", r.retracts),
         _ => format!("{} {}", event.type_name(), event.label()),
@@ -513,19 +509,10 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
             RejectError::Append(e) => e.into(),
         }
     };
-    let mut _scratch = None;
-    let ledger = if opts.dry_run {
-        match ctx.open(OpenMode::Existing) {
-            Err(StoreError::Missing { .. }) => {
-                let dir = tempfile::tempdir()?;
-                let ledger = Ledger::open(dir.path(), OpenMode::Create)?;
-                _scratch = Some(dir);
-                ledger
-            }
-            other => other?,
-        }
+    let (_scratch, ledger) = if opts.dry_run {
+        ctx.open_to_check()?
     } else {
-        ctx.open_to_append(std::slice::from_ref(&line), opts.expect_head).map_err(refused)?
+        (None, ctx.open_to_append(std::slice::from_ref(&line), opts.expect_head).map_err(refused)?)
     };
     let window = deadline_window(&ledger, &line.event)?;
     let describe = |e: &Event| -> anyhow::Result<String> {
