@@ -325,7 +325,7 @@ impl fmt::Display for Quoted<'_> {
             }
             if c.is_control() {
                 write!(f, "{}", c.escape_default())?;
-            } else if hidden_name(c).is_some() || (c.is_whitespace() && c != ' ') {
+            } else if crate::text::hidden_name(c).is_some() || (c.is_whitespace() && c != ' ') {
                 write!(f, "{}", c.escape_unicode())?;
             } else {
                 f.write_char(c)?;
@@ -340,8 +340,7 @@ struct Named(char);
 
 impl fmt::Display for Named {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = hidden_name(self.0).unwrap_or("character");
-        write!(f, "U+{:04X} ({name})", u32::from(self.0))
+        f.write_str(&crate::text::describe(self.0))
     }
 }
 
@@ -416,62 +415,6 @@ const MAX_TOKENS: usize = 32;
 /// U+2012 figure dash, U+2013 en dash, U+2014 em dash, U+2212 minus sign.
 const DASHES: [&str; 7] = ["-", "\u{2010}", "\u{2011}", "\u{2012}", "\u{2013}", "\u{2014}", "\u{2212}"];
 
-/// Characters that are refused wherever they appear, by range and name:
-/// they are invisible, or break the line, and no rule of the grammar uses
-/// them. (Spaces other than U+0020, such as the no-break space, read as
-/// spaces.) The format characters and other default-ignorable code points
-/// of Unicode that text is likely to carry.
-#[rustfmt::skip]
-const HIDDEN: [(u32, u32, &str); 37] = [
-    (0x0000, 0x0000, "null"),
-    (0x0009, 0x0009, "tab"),
-    (0x000A, 0x000A, "line feed"),
-    (0x000B, 0x000B, "line tabulation"),
-    (0x000C, 0x000C, "form feed"),
-    (0x000D, 0x000D, "carriage return"),
-    (0x001B, 0x001B, "escape"),
-    (0x007F, 0x007F, "delete"),
-    (0x0085, 0x0085, "next line"),
-    (0x00AD, 0x00AD, "soft hyphen"),
-    (0x034F, 0x034F, "combining grapheme joiner"),
-    (0x061C, 0x061C, "arabic letter mark"),
-    (0x115F, 0x1160, "hangul filler"),
-    (0x17B4, 0x17B5, "khmer inherent vowel"),
-    (0x180B, 0x180F, "mongolian variation selector"),
-    (0x200B, 0x200B, "zero width space"),
-    (0x200C, 0x200C, "zero width non-joiner"),
-    (0x200D, 0x200D, "zero width joiner"),
-    (0x200E, 0x200E, "left-to-right mark"),
-    (0x200F, 0x200F, "right-to-left mark"),
-    (0x2028, 0x2028, "line separator"),
-    (0x2029, 0x2029, "paragraph separator"),
-    (0x202A, 0x202E, "bidirectional formatting character"),
-    (0x2060, 0x2060, "word joiner"),
-    (0x2061, 0x2064, "invisible operator"),
-    (0x2066, 0x2069, "bidirectional isolate"),
-    (0x206A, 0x206F, "deprecated format character"),
-    (0x3164, 0x3164, "hangul filler"),
-    (0xFE00, 0xFE0F, "variation selector"),
-    (0xFEFF, 0xFEFF, "byte order mark"),
-    (0xFFA0, 0xFFA0, "halfwidth hangul filler"),
-    (0xFFF9, 0xFFFB, "interlinear annotation character"),
-    (0x1BCA0, 0x1BCA3, "shorthand format control"),
-    (0x1D173, 0x1D17A, "musical symbol format character"),
-    (0xE0001, 0xE0001, "language tag"),
-    (0xE0020, 0xE007F, "tag character"),
-    (0xE0100, 0xE01EF, "variation selector"),
-];
-
-/// The name of a character the lexer refuses, `None` for any other.
-fn hidden_name(c: char) -> Option<&'static str> {
-    let n = u32::from(c);
-    HIDDEN
-        .iter()
-        .find(|&&(lo, hi, _)| (lo..=hi).contains(&n))
-        .map(|&(_, _, name)| name)
-        .or_else(|| c.is_control().then_some("control character"))
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// A run of ASCII letters.
@@ -504,7 +447,7 @@ impl<'a> Tokens<'a> {
         while let Some((start, c)) = chars.next() {
             // Before white space: a newline or a tab is white space, but a
             // phrase is one line of text.
-            if hidden_name(c).is_some() {
+            if crate::text::hidden_name(c).is_some() {
                 let before = phrase[..start].trim();
                 return Err(DeadlineError::Invisible {
                     phrase: phrase.to_owned(),

@@ -384,10 +384,10 @@ impl Event {
             return Err("`retracts` names seq 0, but seqs start at 1".into());
         }
         for (field, text) in self.texts() {
-            if let Some((at, c)) = unprintable(text) {
+            if let Some((at, c)) = crate::text::unprintable(text) {
                 return Err(format!(
                     "expected `{field}` without control characters, found {} at character {at}",
-                    describe_char(c)
+                    crate::text::describe(c)
                 ));
             }
         }
@@ -448,52 +448,6 @@ impl Event {
             Event::Retraction(r) => each(&mut out, "reason", [&r.reason]),
         }
         out
-    }
-}
-
-/// The first character of `text` that a terminal would act on rather than
-/// show, with its 1-based position: C0 and C1 controls and DEL (a carriage
-/// return can print one status over another, an escape recolours or clears
-/// the screen), line and paragraph separators, and the bidirectional
-/// embeddings, overrides and isolates that reorder what follows them.
-pub fn unprintable(text: &str) -> Option<(usize, char)> {
-    // Most text is printable ASCII, which needs no look at its characters.
-    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return None;
-    }
-    let bad = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    };
-    text.chars().enumerate().find(|&(_, c)| bad(c)).map(|(i, c)| (i + 1, c))
-}
-
-/// A character named so that it can be seen: `U+000D (carriage return)`.
-pub fn describe_char(c: char) -> String {
-    let name = match c {
-        '\0' => Some("null"),
-        '\t' => Some("tab"),
-        '\n' => Some("line feed"),
-        '\r' => Some("carriage return"),
-        '\u{1b}' => Some("escape"),
-        '\u{7f}' => Some("delete"),
-        '\u{2028}' => Some("line separator"),
-        '\u{2029}' => Some("paragraph separator"),
-        '\u{202E}' => Some("right-to-left override"),
-        '\u{202D}' => Some("left-to-right override"),
-        '\u{202A}' => Some("left-to-right embedding"),
-        '\u{202B}' => Some("right-to-left embedding"),
-        '\u{202C}' => Some("pop directional formatting"),
-        '\u{2066}' => Some("left-to-right isolate"),
-        '\u{2067}' => Some("right-to-left isolate"),
-        '\u{2068}' => Some("first strong isolate"),
-        '\u{2069}' => Some("pop directional isolate"),
-        '\u{85}' => Some("next line"),
-        _ => None,
-    };
-    match name {
-        Some(name) => format!("U+{:04X} ({name})", c as u32),
-        None => format!("U+{:04X}", c as u32),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod projection;
 pub mod report;
 pub mod store;
+pub mod text;
 
 pub use chain::{Envelope, Hash, Head};
 pub use event::Event;

@@ -580,11 +580,11 @@ pub fn check_author(by: &str) -> Result<(), String> {
         Err(format!("expected a name of at most {MAX_AUTHOR_CHARS} characters, found {chars}"))
     } else if !by.is_empty() && by.trim().is_empty() {
         Err("expected a name, found only white space".to_owned())
-    } else if let Some((at, c)) = pledger::event::unprintable(by) {
+    } else if let Some((at, c)) = pledger::text::unprintable(by) {
         // Printed by `show` and `log` as text fields are, so refused as they are.
         Err(format!(
             "expected a name without control characters, found {} at character {at}",
-            pledger::event::describe_char(c)
+            pledger::text::describe(c)
         ))
     } else {
         Ok(())
