@@ -22,7 +22,9 @@ pub struct Args {
     #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
     as_of: Option<NaiveDate>,
 
-    /// Print {"commitment","entries":[…],"status"} as JSON.
+    /// Print {"commitment","as_of","entries":[…],"status","not_listed"} as JSON: each entry
+    /// is a stored event with "retracted" and "after_as_of"; "not_listed" says why
+    /// "status" is null.
     #[arg(long)]
     json: bool,
 }
@@ -39,7 +41,24 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     super::leave_to_exit(projection);
     let mut out = super::stdout_unbuffered();
     if args.json {
-        let json = serde_json::json!({ "commitment": history.commitment, "entries": history.entries, "status": status });
+        // The facts the text marks: an entry dated after `as_of` does not
+        // count in the status, and a missing status has a reason.
+        let entries: Vec<serde_json::Value> = (history.entries.iter())
+            .map(|entry| {
+                let mut value = serde_json::to_value(entry)?;
+                let after = entry.envelope.event.date().is_some_and(|d| d.0 > as_of);
+                value["after_as_of"] = after.into();
+                Ok(value)
+            })
+            .collect::<Result<_, serde_json::Error>>()?;
+        let not_listed = status.is_none().then(|| why_not_listed(&history, &voiding, as_of));
+        let json = serde_json::json!({
+            "commitment": history.commitment,
+            "as_of": as_of,
+            "entries": entries,
+            "status": status,
+            "not_listed": not_listed,
+        });
         serde_json::to_writer_pretty(&mut out, &json)?;
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);

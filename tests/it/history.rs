@@ -109,6 +109,31 @@ fn show_prints_the_story_and_the_status_of_one_commitment() {
     let rows: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();
     let row = rows.as_array().unwrap().iter().find(|r| r["id"] == "esd").unwrap();
     assert_eq!(&json["status"], row);
+    assert_eq!(json["as_of"], "2026-07-01");
+    assert_eq!(json["not_listed"], serde_json::Value::Null);
+}
+
+#[test]
+fn show_json_says_what_the_text_marks_events_after_the_date_and_why_no_status() {
+    // Given the same ledger ...
+    let t = TestLedger::new();
+    t.import("first.jsonl", &FIRST.join("\n"));
+    // ... when a commitment is shown as of a date inside its story ...
+    let out = t.pledger().args(["show", "esd", "--as-of", "2026-04-01", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    // ... then exactly the meeting and the outcome, dated after it, are marked.
+    let after: Vec<(u64, bool)> = (json["entries"].as_array().unwrap().iter())
+        .map(|e| (e["seq"].as_u64().unwrap(), e["after_as_of"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(after, [(1, false), (3, false), (6, true), (7, false), (9, false), (11, false), (13, true)]);
+    assert_eq!(json["as_of"], "2026-04-01");
+    // And when it is shown as of a day before its announcement, the null
+    // status comes with the reason the text gives.
+    let out = t.pledger().args(["show", "esd", "--as-of", "2026-01-15", "--json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["status"], serde_json::Value::Null);
+    assert_eq!(json["not_listed"], "announced on 2026-01-16, after 2026-01-15");
 }
 
 /// Given a generated ledger large enough to be decoded in several batches,
