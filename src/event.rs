@@ -391,6 +391,30 @@ impl Event {
                 ));
             }
         }
+        let parties = match self {
+            Event::Announcement(a) => Some(&a.parties),
+            Event::Commitment(c) => c.parties.as_ref(),
+            Event::Meeting(m) => m.parties.as_ref(),
+            _ => None,
+        };
+        // Reports group parties by name (see `name_key`): a name given twice
+        // would count one commitment twice, and a space around a name would
+        // show a party under two spellings.
+        if let Some(parties) = parties {
+            let names: Vec<&str> = parties.iter().map(Text::as_str).collect();
+            if let Some(name) = names.iter().find(|n| n.trim() != **n) {
+                return Err(format!("expected `parties` without spaces around a name, found '{name}'"));
+            }
+            for (i, name) in names.iter().enumerate() {
+                if let Some(again) = names[..i].iter().find(|earlier| same_name(earlier, name)) {
+                    return Err(if again == name {
+                        format!("expected each party once in `parties`, found '{name}' twice")
+                    } else {
+                        format!("expected each party once in `parties`, found '{again}' and '{name}'")
+                    });
+                }
+            }
+        }
         Ok(())
     }
 
@@ -688,8 +712,20 @@ impl Parties {
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.0.iter().any(|p| p.as_str().eq_ignore_ascii_case(name))
+        self.0.iter().any(|p| same_name(p.as_str(), name))
     }
+}
+
+/// The form in which party names and tags are compared: without the
+/// spaces around them and regardless of case, so that "India" and " india"
+/// are one party in `status --party` and in `report` alike.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// Whether two party names or tags are the same under [`name_key`].
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.trim().chars().flat_map(char::to_lowercase).eq(b.trim().chars().flat_map(char::to_lowercase))
 }
 
 impl TryFrom<Vec<Text>> for Parties {

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Break, Verdict};
 use crate::chain::{Hash, Head};
+use crate::event::name_key;
 use crate::input::json_kind;
 use crate::ledger::Ledger;
 use crate::projection::{CommitmentStatus, Status, STATUS_RULES};
@@ -190,9 +191,23 @@ pub struct PartyScore {
     pub compliance: Option<f64>,
 }
 
+impl PartyScore {
+    /// The compliance as a whole percentage, a half rounded up (62.5 is
+    /// 63), computed from the counts so that no floating-point error can
+    /// move it across a half.
+    pub fn percent(&self) -> Option<u64> {
+        let total = self.total as u64;
+        let met = (self.met_on_time + self.met_late) as u64;
+        let failed = (self.overdue + self.cancelled) as u64;
+        // (mean + 1) / 2 x 100 = (met - failed + total) x 50 / total.
+        let doubled = (met + total).checked_sub(failed)? * 100;
+        (total > 0).then(|| (doubled + total) / (2 * total))
+    }
+}
+
 /// How the compliance percentage is computed, for help texts and reports.
 pub const COMPLIANCE_FORMULA: &str = "each commitment scores +1 if met (on time or late), 0 if pending or \
-superseded, -1 if overdue or cancelled; a party's compliance is (mean score + 1) / 2 x 100%";
+superseded, -1 if overdue or cancelled; a party's compliance is (mean score + 1) / 2 x 100%, shown to the nearest whole percent (a half rounded up)";
 
 impl StatusReport {
     /// Reads a published report of either format, refusing anything else
@@ -360,12 +375,21 @@ pub fn content_hash(ledger: &Ledger, seq: u64) -> Result<Hash, StoreError> {
 }
 
 /// Scores every party named by the commitments, sorted by party name.
+/// Names are compared as [`name_key`] compares them, and a party is shown
+/// as first spelled in `statuses`; a commitment that names a party twice
+/// counts once for it.
 pub fn compliance(statuses: &[CommitmentStatus]) -> Vec<PartyScore> {
-    let mut by_party: BTreeMap<&str, PartyScore> = BTreeMap::new();
+    let mut by_party: BTreeMap<String, PartyScore> = BTreeMap::new();
     for c in statuses {
+        let mut counted = Vec::with_capacity(c.parties.len());
         for party in &c.parties {
-            let score = by_party.entry(party).or_insert_with(|| PartyScore {
-                party: party.clone(),
+            let key = name_key(party);
+            if counted.contains(&key) {
+                continue;
+            }
+            counted.push(key.clone());
+            let score = by_party.entry(key).or_insert_with(|| PartyScore {
+                party: party.trim().to_owned(),
                 met_on_time: 0,
                 met_late: 0,
                 pending: 0,
@@ -392,4 +416,57 @@ pub fn compliance(statuses: &[CommitmentStatus]) -> Vec<PartyScore> {
         s.compliance = (s.total > 0).then(|| (points / s.total as f64 + 1.0) / 2.0 * 100.0);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, parties: &[&str], status: &str) -> CommitmentStatus {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "title": "t", "parties": parties, "tags": [], "announcement": "a",
+            "announced": "2026-01-16", "status": status, "deadline": null,
+            "met_on": if status == "met" { Some("2026-02-01") } else { None }, "on_time": null,
+        }))
+        .unwrap()
+    }
+
+    /// A ledger written before repeated parties were refused can still hold
+    /// them: each commitment counts once for each party, however spelled.
+    #[test]
+    fn a_party_named_twice_by_one_commitment_counts_it_once() {
+        let scores =
+            compliance(&[row("c1", &["India", "india ", "Japan"], "met"), row("c2", &["Japan"], "overdue")]);
+        let got: Vec<(&str, usize, Option<u64>)> =
+            scores.iter().map(|s| (s.party.as_str(), s.total, s.percent())).collect();
+        assert_eq!(got, [("India", 1, Some(100)), ("Japan", 2, Some(50))]);
+    }
+
+    #[test]
+    fn percentages_round_half_up_from_the_counts() {
+        let score = |met: usize, pending: usize, overdue: usize| {
+            let rows: Vec<CommitmentStatus> = (0..met)
+                .map(|i| row(&format!("m{i}"), &["A"], "met"))
+                .chain((0..pending).map(|i| row(&format!("p{i}"), &["A"], "pending")))
+                .chain((0..overdue).map(|i| row(&format!("o{i}"), &["A"], "overdue")))
+                .collect();
+            compliance(&rows)[0].percent()
+        };
+        // (met, pending, overdue) -> whole percent
+        for ((met, pending, overdue), want) in [
+            ((1, 3, 0), 63), // 62.5
+            ((0, 3, 1), 38), // 37.5
+            ((5, 3, 0), 81), // 81.25
+            ((0, 0, 1), 0),
+            ((1, 0, 0), 100),
+            ((1, 1, 1), 50),
+            ((2, 0, 1), 67), // 66.67
+        ] {
+            assert_eq!(
+                score(met, pending, overdue),
+                Some(want),
+                "{met} met, {pending} pending, {overdue} overdue"
+            );
+        }
+    }
 }

@@ -17,7 +17,7 @@ pub struct Args {
     #[arg(long, value_name = "SPAN", value_parser = parse_span)]
     within: u64,
 
-    /// The date to count from: YYYY-MM-DD, today or yesterday [default: today].
+    /// The date to count from: YYYY-MM-DD, today or yesterday (in UTC) [default: today].
     #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
     as_of: Option<NaiveDate>,
 

@@ -687,7 +687,7 @@ mod tests {
 /// and how much of the chain is read.
 #[derive(Debug, clap::Args)]
 pub struct Position {
-    /// The date to judge deadlines on: YYYY-MM-DD, today or yesterday [default: today].
+    /// The date to judge deadlines on: YYYY-MM-DD, today or yesterday (in UTC) [default: today].
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     as_of: Option<NaiveDate>,
 

@@ -31,28 +31,33 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         serde_json::to_writer_pretty(&mut out, &scores)?;
         writeln!(out)?;
     } else {
-        print_table(&mut out, &scores, as_of)?;
+        print_table(&mut out, &scores, as_of, projection.seq)?;
     }
     out.flush()?;
     super::leave_to_exit((projection, statuses));
     Ok(ExitCode::SUCCESS)
 }
 
-/// One row per party, then the formula.
-fn print_table(out: &mut impl Write, scores: &[PartyScore], as_of: NaiveDate) -> std::io::Result<()> {
-    let width = scores.iter().map(|s| s.party.len()).max().unwrap_or(5).max(5);
+/// One row per party, then the date, the ledger's position and the formula.
+fn print_table(
+    out: &mut impl Write,
+    scores: &[PartyScore],
+    as_of: NaiveDate,
+    seq: u64,
+) -> std::io::Result<()> {
+    let width = scores.iter().map(|s| s.party.chars().count()).max().unwrap_or(5).max(5);
     writeln!(
         out,
         "{:<width$}  {:>11}  {:>8}  {:>7}  {:>7}  {:>9}  {:>10}  {:>10}",
         "PARTY", "MET ON TIME", "MET LATE", "PENDING", "OVERDUE", "CANCELLED", "SUPERSEDED", "COMPLIANCE"
     )?;
     for s in scores {
-        let pct = s.compliance.map(|c| format!("{c:.0}%")).unwrap_or_else(|| "n/a".into());
+        let pct = s.percent().map(|p| format!("{p}%")).unwrap_or_else(|| "n/a".into());
         writeln!(
             out,
             "{:<width$}  {:>11}  {:>8}  {:>7}  {:>7}  {:>9}  {:>10}  {:>10}",
             s.party, s.met_on_time, s.met_late, s.pending, s.overdue, s.cancelled, s.superseded, pct
         )?;
     }
-    writeln!(out, "as of {as_of}; compliance: {COMPLIANCE_FORMULA}")
+    writeln!(out, "as of {as_of}, ledger at seq {seq}; compliance: {COMPLIANCE_FORMULA}")
 }

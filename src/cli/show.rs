@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::commitment_ids))]
     id: String,
 
-    /// The date to judge its status on: YYYY-MM-DD, today or yesterday [default: today].
+    /// The date to judge its status on: YYYY-MM-DD, today or yesterday (in UTC) [default: today].
     #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
     as_of: Option<NaiveDate>,
 
@@ -171,7 +171,20 @@ fn describe(event: &Event) -> String {
             Some(d) => format!("{}: {} (deadline \"{d}\")", c.id, c.title),
             None => format!("{}: {} (no deadline given)", c.id, c.title),
         },
-        Event::Meeting(m) => with_source(format!("{}: {}", m.id, m.title), &m.source),
+        Event::Meeting(m) => {
+            // Which commitments it fulfils and which it only progresses:
+            // the difference between "met" and "pending" in the status.
+            let mut concerns = Vec::new();
+            for (verb, ids) in [("fulfils", &m.fulfils), ("progresses", &m.progresses)] {
+                if !ids.is_empty() {
+                    let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+                    concerns.push(format!("{verb} {}", ids.join(", ")));
+                }
+            }
+            let concerns =
+                if concerns.is_empty() { String::new() } else { format!(" ({})", concerns.join("; ")) };
+            with_source(format!("{}: {}{concerns}", m.id, m.title), &m.source)
+        }
         Event::Deadline(d) => with_source(
             match &d.reason {
                 Some(r) => format!("deadline revised to \"{}\": {r}", d.deadline),
@@ -179,14 +192,18 @@ fn describe(event: &Event) -> String {
             },
             &d.source,
         ),
-        Event::Outcome(o) => with_source(
-            match (&o.by, &o.note) {
-                (Some(by), _) => format!("superseded by {by}"),
-                (None, Some(note)) => format!("{}: {note}", o.outcome.name()),
-                (None, None) => o.outcome.name().to_owned(),
-            },
-            &o.source,
-        ),
+        Event::Outcome(o) => {
+            // Named, since a supersession is in the story of both
+            // commitments: "c1 superseded by c2" in c2's too.
+            let mut text = format!("{} {}", o.commitment, o.outcome.name());
+            if let Some(by) = &o.by {
+                text.push_str(&format!(" by {by}"));
+            }
+            if let Some(note) = &o.note {
+                text.push_str(&format!(": {note}"));
+            }
+            with_source(text, &o.source)
+        }
         Event::Progress(p) => with_source(p.note.to_string(), &p.source),
         Event::Retraction(r) => format!("retracts {}: {}", r.retracts, r.reason),
     }

@@ -23,7 +23,7 @@ A report names the ledger position (seq, head hash) and the content hash (BLAKE3
 and recomputes it. A report is not written from, nor checked against, a ledger that fails\n\
 verification.")]
 pub struct Args {
-    /// The date to judge deadlines on: YYYY-MM-DD, today or yesterday [default: today].
+    /// The date to judge deadlines on: YYYY-MM-DD, today or yesterday (in UTC) [default: today].
     #[arg(long, value_name = "DATE", value_parser = super::parse_date, conflicts_with = "check")]
     as_of: Option<NaiveDate>,
 

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
+use pledger::event::same_name;
 use pledger::projection::{CommitmentStatus, Status};
 use pledger::OpenMode;
 
@@ -42,8 +43,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let (as_of, at) = args.position.resolve(&ledger, ctx)?;
     let projection = ledger.projection(at)?;
     let all = projection.statuses(as_of);
-    let has_party = |c: &CommitmentStatus, p: &str| c.parties.iter().any(|q| q.eq_ignore_ascii_case(p));
-    let has_tag = |c: &CommitmentStatus, t: &str| c.tags.iter().any(|u| u == t);
+    let has_party = |c: &CommitmentStatus, p: &str| c.parties.iter().any(|q| same_name(q, p));
+    let has_tag = |c: &CommitmentStatus, t: &str| c.tags.iter().any(|u| same_name(u, t));
     // A filter that no commitment could pass is most likely a typo: say so,
     // rather than let "0 commitments" read as an answer.
     let mut notes = Vec::new();

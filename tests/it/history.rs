@@ -304,3 +304,22 @@ fn show_does_not_name_a_recorder_that_was_not_given() {
     assert!(retraction.contains(" UTC (recorder not given), hash "), "{out}");
     assert!(!out.contains("by unknown"), "{out}");
 }
+
+#[test]
+fn show_names_the_commitment_an_outcome_ends_and_what_a_meeting_does() {
+    // Given a meeting that fulfils one commitment and progresses another,
+    // and a supersession with a note ...
+    let t = TestLedger::new();
+    let mut events = FIRST.to_vec();
+    events[12] = r#"{"type":"outcome","commitment":"esd","date":"2026-06-01","outcome":"superseded","by":"new-esd","note":"Merged"}"#;
+    t.import("first.jsonl", &events.join("\n"));
+    let show = |id: &str| stdout(&t.pledger().args(["show", id, "--as-of", "2026-07-01"]).output().unwrap());
+    // ... when the replacement's story is shown, then the supersession
+    // names the commitment it ended, with its note ...
+    let story = show("new-esd");
+    assert!(story.contains("outcome      esd superseded by new-esd: Merged"), "{story}");
+    // ... and the meeting says which commitment it fulfilled and which it
+    // only progressed, in either story.
+    let line = "m1: Held (fulfils esd; progresses ai)";
+    assert!(show("ai").contains(line) && show("esd").contains(line), "{}", show("ai"));
+}

@@ -390,3 +390,56 @@ fn a_faithful_report_names_what_later_events_dated_before_its_date_give_otherwis
         "{out}"
     );
 }
+
+/// Given commitments whose parties are spelled in different cases, when the
+/// compliance report is taken, then each party is one row that counts every
+/// commitment naming it once, and a half percent is rounded up, in the text
+/// and in the JSON's counts alike.
+#[test]
+fn compliance_groups_parties_regardless_of_case_and_rounds_halves_up() {
+    let t = TestLedger::new();
+    t.import(
+        "events.jsonl",
+        &[
+            r#"{"type":"announcement","id":"s","date":"2026-01-16","title":"Summit","parties":["India","Japan"]}"#,
+            r#"{"type":"commitment","id":"c1","announcement":"s","title":"Met on time","deadline":"2026"}"#,
+            r#"{"type":"commitment","id":"c2","announcement":"s","title":"Overdue","deadline":"first half of 2026","parties":["india"]}"#,
+            r#"{"type":"commitment","id":"c3","announcement":"s","title":"Pending","deadline":"2027"}"#,
+            r#"{"type":"commitment","id":"c4","announcement":"s","title":"Cancelled","deadline":"2027"}"#,
+            r#"{"type":"commitment","id":"c5","announcement":"s","title":"Met late","deadline":"Q1 2026","parties":["Japan"]}"#,
+            r#"{"type":"meeting","id":"m1","date":"2026-03-01","title":"Held","fulfils":["c1"]}"#,
+            r#"{"type":"meeting","id":"m2","date":"2026-05-01","title":"Held late","fulfils":["c5"]}"#,
+            r#"{"type":"outcome","commitment":"c4","date":"2026-04-01","outcome":"cancelled"}"#,
+        ]
+        .join("\n"),
+    );
+    let out = t.pledger().args(["report", "--as-of", AS_OF, "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let scores: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let counts: Vec<(String, u64, u64, u64, u64, u64, u64)> = (scores.as_array().unwrap().iter())
+        .map(|s| {
+            let n = |k: &str| s[k].as_u64().unwrap();
+            (
+                s["party"].as_str().unwrap().to_owned(),
+                n("met_on_time"),
+                n("met_late"),
+                n("pending"),
+                n("overdue"),
+                n("cancelled"),
+                n("total"),
+            )
+        })
+        .collect();
+    // India: c1 met, c2 overdue (as "india"), c3 pending, c4 cancelled;
+    // Japan: c1 met, c3 pending, c4 cancelled, c5 met late.
+    assert_eq!(counts, [("India".to_owned(), 1, 0, 1, 1, 1, 4), ("Japan".to_owned(), 1, 1, 1, 0, 1, 4)]);
+    let text = stdout(&t.pledger().args(["report", "--as-of", AS_OF]).output().unwrap());
+    let percent = |party: &str| {
+        let line =
+            text.lines().find(|l| l.starts_with(party)).unwrap_or_else(|| panic!("no {party} in\n{text}"));
+        line.split_whitespace().last().unwrap().to_owned()
+    };
+    // (1 - 2) / 4 = -0.25 -> 37.5 %; (2 - 1) / 4 = 0.25 -> 62.5 %.
+    assert_eq!((percent("India"), percent("Japan")), ("38%".to_owned(), "63%".to_owned()));
+    assert!(text.contains(&format!("as of {AS_OF}, ledger at seq 9;")), "{text}");
+}

@@ -650,12 +650,14 @@ fn a_party_or_tag_filter_that_nothing_could_pass_is_named_as_such() {
             ),
         ),
         (
-            &["--tag", "AI"],
+            &["--tag", "AJ"],
             0,
             Some(
-                r#"note: no commitment listed as of 2026-11-28 has the tag "AI" (the tags there are ai, minerals)"#,
+                r#"note: no commitment listed as of 2026-11-28 has the tag "AJ" (the tags there are ai, minerals)"#,
             ),
         ),
+        // Tags, like parties, match regardless of case
+        (&["--tag", "AI"], 1, None),
         // A party that is there, in any case, but with no commitment of the status asked for: no note
         (&["--party", "india", "--status", "cancelled"], 0, None),
         (&["--party", "india"], 2, None),
