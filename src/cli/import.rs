@@ -11,7 +11,6 @@ use std::process::ExitCode;
 use indicatif::{ProgressBar, ProgressStyle};
 use pledger::input::{self, InputErrors};
 use pledger::ledger::RejectError;
-use pledger::OpenMode;
 
 use super::Context;
 
@@ -72,10 +71,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         errors.append(&mut bad);
     }
     bar.finish_and_clear();
-    let ledger = ctx.open(OpenMode::Create)?;
     if !errors.is_empty() {
         // Report reference problems of the lines that did decode as well, so
-        // one run shows everything to fix.
+        // one run shows everything to fix (against an empty ledger where
+        // there is none yet: a refused import creates nothing).
+        let (_scratch, ledger) = ctx.open_to_check()?;
         if let Err(RejectError::Input(more)) = ledger.check(&lines, &ctx.stamp()) {
             errors.extend(more.0);
         }
@@ -86,6 +86,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         errors.sort_by_key(order);
         return Err(RejectError::Input(InputErrors(errors)).into());
     }
+    // At a path with no ledger, the lines are checked against an empty one
+    // before the ledger is created (a second check, ~0.2 s per 200,000
+    // events, paid once per ledger), so that a refused import at a mistyped
+    // `--ledger` leaves nothing behind for the next command to find.
+    let ledger = ctx.open_to_append(&lines, None)?;
     let appended = ledger.append(&lines, None, &ctx.stamp())?;
     // Re-importing stays safe, so these are notes: the import did what
     // it could, and the ledger still holds (and voids) each event.

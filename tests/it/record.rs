@@ -711,13 +711,16 @@ fn an_event_given_again_after_its_retraction_is_not_taken_as_recorded() {
 }
 
 #[test]
-fn a_refused_single_event_command_creates_no_ledger() {
+fn a_refused_recording_command_creates_no_ledger() {
     const HEAD_3: &str = "3:35aeacc9c8b0a56399a1b78baff887d9f96636fee4292227229ef76dd4e1c88c";
     const ANNOUNCEMENT: &str =
         r#"{"type":"announcement","id":"a","date":"2026-01-16","title":"t","parties":["India"]}"#;
     // (command, whether it appends)
     let commands: &[(&[&str], bool)] = &[
         (&["import", "good.jsonl"], true),
+        // A line that decodes but names an unknown commitment, and one that does not decode
+        (&["import", "unknown.jsonl"], false),
+        (&["import", "good.jsonl", "broken.jsonl"], false),
         (&["record", "progress", "c1", "--date", "2026-01-01", "--note", "x"], false),
         (&["retract", "2", "--reason", "x"], false),
         (
@@ -747,6 +750,12 @@ fn a_refused_single_event_command_creates_no_ledger() {
         // Given a directory without the ledger that --ledger names
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("good.jsonl"), include_str!("../data/base.jsonl")).unwrap();
+        std::fs::write(
+            dir.path().join("unknown.jsonl"),
+            r#"{"type":"progress","commitment":"c1","date":"2026-01-01","note":"x"}"#,
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("broken.jsonl"), "{\"type\":").unwrap();
         let ledger = dir.path().join("mistyped.db");
         // When a recording command runs against it
         let out = pledger(&ledger).current_dir(dir.path()).args(*args).output().unwrap();
