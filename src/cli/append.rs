@@ -11,10 +11,10 @@ use pledger::Head;
 use super::Context;
 
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Examples:\n  echo '{\"type\":\"progress\",\"commitment\":\"jwg-minerals\",\"date\":\"2026-02-10\",\"note\":\"Terms of reference agreed\"}' | pledger append\n  \
-pledger append --expect-head 12:3f0a…  --json '{…}'"
-)]
+#[command(after_help = "Examples:\n  \
+echo '{\"type\":\"progress\",\"commitment\":\"jwg-minerals\",\"date\":\"2026-02-10\",\"note\":\"Agreed\"}' \\\n      \
+| pledger append\n  \
+pledger append --expect-head 12:3f0a…  --json '{…}'")]
 pub struct Args {
     /// The event as JSON on one line, under 32 KiB (default: read it from standard input).
     #[arg(long, value_name = "TEXT")]

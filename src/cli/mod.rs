@@ -624,6 +624,27 @@ mod tests {
         command().debug_assert();
     }
 
+    /// clap wraps help text at 100 columns; an example (an indented line)
+    /// longer than that would be broken inside a quoted argument, and could
+    /// no longer be copied into a shell. Prose may wrap.
+    #[test]
+    fn every_help_example_line_fits_without_wrapping() {
+        fn walk(cmd: &clap::Command, path: &str, long: &mut Vec<String>) {
+            for text in [cmd.get_after_help(), cmd.get_after_long_help()].into_iter().flatten() {
+                let example = |l: &&str| l.starts_with(' ') && l.chars().count() > 96;
+                for line in text.to_string().lines().filter(example) {
+                    long.push(format!("{path}: {line}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), long);
+            }
+        }
+        let mut long = Vec::new();
+        walk(&command(), "pledger", &mut long);
+        assert!(long.is_empty(), "lines over 96 characters:\n{}", long.join("\n"));
+    }
+
     #[test]
     fn root_help_lists_every_command_once_under_a_group() {
         let help = command().render_long_help().to_string();

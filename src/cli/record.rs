@@ -31,7 +31,8 @@ use super::{Context, Refused};
     subcommand_value_name = "KIND",
     subcommand_help_heading = "Kinds",
     after_help = "Examples:\n  \
-pledger record announcement quad-fm-2026-07 --date 2026-07-01 --title \"Quad foreign ministers' meeting\" \\\n      \
+pledger record announcement quad-fm-2026-07 --date 2026-07-01 \\\n      \
+--title \"Quad foreign ministers' meeting\" \\\n      \
 --party Australia --party India --party Japan --party \"United States\"\n  \
 pledger record commitment quad-cable-fund --announcement quad-fm-2026-07 \\\n      \
 --title \"Set up an undersea cable fund\" --deadline \"within 100 days\"\n  \
@@ -80,7 +81,8 @@ enum Kind {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  \
 pledger record announcement in-jp-strategic-dialogue-2026 --date 2026-01-16 \\\n      \
---title \"18th India-Japan Strategic Dialogue\" --party India --party Japan --publisher \"Hindustan Times\"")]
+--title \"18th India-Japan Strategic Dialogue\" --party India --party Japan \\\n      \
+--publisher \"Hindustan Times\"")]
 struct AnnouncementArgs {
     /// The announcement's id: lowercase letters, digits and '-'.
     #[arg(value_name = "ID")]
@@ -109,8 +111,10 @@ struct AnnouncementArgs {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
 pledger record commitment jwg-minerals --announcement in-jp-strategic-dialogue-2026 \\\n      \
---title \"Set up a joint working group on critical minerals\" --deadline \"early 2026\" --tag critical-minerals\n  \
-pledger record commitment ai-dialogue --announcement in-jp-strategic-dialogue-2026 --title \"Launch an AI dialogue\"\n\n\
+--title \"Set up a joint working group on critical minerals\" --deadline \"early 2026\" \\\n      \
+--tag critical-minerals\n  \
+pledger record commitment ai-dialogue --announcement in-jp-strategic-dialogue-2026 \\\n      \
+--title \"Launch an AI dialogue\"\n\n\
 The deadline phrase is read from the announcement's date; see `pledger deadline` and DEADLINES.md.")]
 struct CommitmentArgs {
     /// The commitment's id: lowercase letters, digits and '-'.
@@ -144,7 +148,8 @@ struct CommitmentArgs {
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  \
-pledger record meeting jwg-first-meeting --date 2026-04-08 --title \"First meeting of the minerals working group\" \\\n      \
+pledger record meeting jwg-first-meeting --date 2026-04-08 \\\n      \
+--title \"First meeting of the minerals working group\" \\\n      \
 --fulfils jwg-minerals --progresses economic-security-dialogue")]
 struct MeetingArgs {
     /// The meeting's id: lowercase letters, digits and '-'.
@@ -181,8 +186,8 @@ struct MeetingArgs {
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  \
-pledger record deadline economic-security-dialogue --date 2026-06-10 --deadline \"by the end of 2026\" \\\n      \
---reason \"Moved to the second half of the year\"\n\n\
+pledger record deadline economic-security-dialogue --date 2026-06-10 \\\n      \
+--deadline \"by the end of 2026\" --reason \"Moved to the second half of the year\"\n\n\
 The new phrase is read from --date.")]
 struct DeadlineArgs {
     /// The commitment whose deadline is set or revised.
@@ -208,7 +213,8 @@ struct DeadlineArgs {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
 pledger record outcome jwg-minerals --date 2026-04-08 --met\n  \
-pledger record outcome ai-dialogue --date 2026-09-01 --superseded-by ai-partnership --note \"Folded into the partnership\"")]
+pledger record outcome ai-dialogue --date 2026-09-01 --superseded-by ai-partnership \\\n      \
+--note \"Folded into the partnership\"")]
 struct OutcomeArgs {
     /// The commitment that ended.
     #[arg(value_name = "COMMITMENT", add = ArgValueCandidates::new(commitment_ids))]
