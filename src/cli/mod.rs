@@ -235,6 +235,13 @@ pub fn parse() -> Args {
     if let Some(when) = color_flag(std::env::args_os().skip(1)) {
         cmd = cmd.color(when);
     }
+    // clap would name a flag the user may never have typed ("a value is
+    // required for '--ledger <DIR>'"), even with --ledger given.
+    if std::env::var_os("PLEDGER_LEDGER").is_some_and(|v| v.is_empty()) {
+        let message =
+            "PLEDGER_LEDGER: expected a ledger directory, found an empty value (unset it for ./pledger.db)";
+        exit_with(cmd.error(clap::error::ErrorKind::ValueValidation, message));
+    }
     let mut matches = cmd.clone().try_get_matches().unwrap_or_else(|e| exit_with(e));
     // A bad value from the environment is named as the variable, since
     // that is where the user must look for it.

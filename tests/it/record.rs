@@ -460,6 +460,12 @@ fn a_bad_value_from_the_environment_is_named_as_its_variable() {
         ),
         ("PLEDGER_AUTHOR", " ", progress, "PLEDGER_AUTHOR: expected a name, found only white space"),
         (
+            "PLEDGER_LEDGER",
+            "",
+            &["status"],
+            "error: PLEDGER_LEDGER: expected a ledger directory, found an empty value (unset it for ./pledger.db)",
+        ),
+        (
             "PLEDGER_AUTHOR",
             &long,
             &["retract", "1", "--reason", "x"],
