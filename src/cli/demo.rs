@@ -16,6 +16,10 @@ use super::Context;
 /// The sample ledger, built into the binary so the demo needs no files.
 const SAMPLE_NAME: &str = "events/india-japan-strategic-dialogue-2026-01-16.jsonl";
 const SAMPLE: &str = include_str!("../../events/india-japan-strategic-dialogue-2026-01-16.jsonl");
+/// The sample's source, as its events name it.
+const SOURCE_PUBLISHER: &str = "news.jointearn.com";
+const SOURCE_URL: &str =
+    "https://news.jointearn.com/india-japan-launch-new-initiatives-on-critical-minerals-ai-and-defence-to-bolster-economic-security";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  cargo run --release -- demo\n  pledger --ledger demo.db demo")]
@@ -43,11 +47,11 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let today = ctx.today();
     let mut out = super::stdout_unbuffered();
     writeln!(out, "pledger demo: the 18th India-Japan Strategic Dialogue, New Delhi, 16 January 2026")?;
-    // Cited as the events cite it: the report's text is not part of the project.
-    writeln!(
-        out,
-        "(as reported by the Hindustan Times: \"India, Japan unveil initiatives on critical minerals, AI and defence at strategic dialogue\")\n"
-    )?;
+    // Cited as the events cite it (the source text is not part of the
+    // project): an unsigned rewrite of the Hindustan Times report, whose
+    // wording the quotes are. events/README.md says how it was identified.
+    writeln!(out, "(quoted from {SOURCE_PUBLISHER}, a rewrite of the Hindustan Times report of that day:")?;
+    writeln!(out, " {SOURCE_URL})\n")?;
 
     let (lines, errors) = input::read_lines(SAMPLE_NAME, SAMPLE.as_bytes(), |_| {});
     if !errors.is_empty() {

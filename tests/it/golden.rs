@@ -152,6 +152,13 @@ fn demo_tells_the_story_on_a_fresh_ledger() {
     assert!(text.contains("Verified the hash chain: ok, 10 events"), "{text}");
     assert!(text.contains("economic-security-dialogue               overdue"), "{text}");
     assert!(text.contains("show economic-security-dialogue"), "{text}");
+    // And it cites the source the sample's events name
+    let events = std::fs::read_to_string(root().join(REAL)).unwrap();
+    let announcement: serde_json::Value = serde_json::from_str(events.lines().next().unwrap()).unwrap();
+    for field in ["publisher", "url"] {
+        let cited = announcement["source"][field].as_str().unwrap();
+        assert!(text.contains(cited), "the demo cites the source's {field} {cited:?}:\n{text}");
+    }
     let head = String::from_utf8(pledger(&ledger, &["head"]).stdout).unwrap();
     assert!(text.contains(&format!("Head of the chain: {}", head.trim())), "{text}");
     // And running it again into the same ledger is refused rather than doubling it
