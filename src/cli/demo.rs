@@ -46,7 +46,7 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     }
     let today = ctx.today();
     let mut out = super::stdout_unbuffered();
-    writeln!(out, "pledger demo: the 18th India-Japan Strategic Dialogue, New Delhi, 16 January 2026")?;
+    writeln!(out, "pledger demo: the India-Japan Strategic Dialogue, New Delhi, 16 January 2026")?;
     // Cited as the events cite it (the source text is not part of the
     // project): an unsigned rewrite of the Hindustan Times report, whose
     // wording the quotes are. events/README.md says how it was identified.
