@@ -57,6 +57,10 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     if !errors.is_empty() {
         return Err(input::InputErrors(errors).into());
     }
+    // The latest date the sample records anything on: after it, a status
+    // says only what was not recorded.
+    let last_recorded =
+        lines.iter().filter_map(|l| l.event.date()).max().expect("the sample has dated events").0;
     let appended = ledger.append(&lines, None, &ctx.stamp())?;
     writeln!(out, "1. Imported {SAMPLE_NAME}")?;
     writeln!(out, "   into a fresh ledger at {}: {} events\n", dir.display(), appended.new.len())?;
@@ -78,9 +82,20 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         (day("2026-07-01"), "4. On 1 July 2026: 'early 2026' and 'the first half of 2026' have both run out"),
         (today, "5. Today"),
     ];
-    for (as_of, title) in chapters {
+    let last_chapter = chapters.len() - 1;
+    for (i, (as_of, title)) in chapters.into_iter().enumerate() {
         writeln!(out, "{title} (as of {as_of}):")?;
         super::status::print_table(&mut out, &projection.statuses(as_of), as_of)?;
+        if i == last_chapter {
+            // "N days overdue" must not read as a report that the parties
+            // missed a deadline: it is what the ledger does not hold.
+            writeln!(
+                out,
+                "The sample ledger records nothing after {}: \"overdue\" means only that the deadline has ended\n\
+                 and no meeting or outcome has been recorded, not that the parties were reported to have missed it.",
+                last_recorded.format("%-d %B %Y")
+            )?;
+        }
         writeln!(out)?;
     }
     let head = ledger.head()?;

@@ -150,6 +150,12 @@ fn demo_tells_the_story_on_a_fresh_ledger() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("Verified the hash chain: ok, 9 events"), "{text}");
     assert!(text.contains("economic-security-dialogue               overdue"), "{text}");
+    // And says what "overdue" means of a ledger that records nothing after the day
+    assert!(
+        text.contains("The sample ledger records nothing after 16 January 2026: \"overdue\" means only"),
+        "{text}"
+    );
+    assert!(text.contains("not that the parties were reported to have missed it."), "{text}");
     assert!(text.contains("show economic-security-dialogue"), "{text}");
     // And it cites the source the sample's events name
     let events = std::fs::read_to_string(root().join(REAL)).unwrap();
