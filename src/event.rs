@@ -757,7 +757,7 @@ mod tests {
     #[test]
     fn the_issue_examples_decode_and_round_trip() {
         let lines = [
-            r#"{"type":"announcement","id":"in-jp-strategic-dialogue-2026","date":"2026-01-16","title":"18th India-Japan Strategic Dialogue","parties":["India","Japan"],"source":{"publisher":"Hindustan Times"}}"#,
+            r#"{"type":"announcement","id":"in-jp-strategic-dialogue-2026","date":"2026-01-16","title":"India-Japan Strategic Dialogue","parties":["India","Japan"],"source":{"publisher":"news.jointearn.com"}}"#,
             r#"{"type":"commitment","id":"economic-security-dialogue","announcement":"in-jp-strategic-dialogue-2026","title":"Hold a formal economic security dialogue","deadline":"first half of 2026","tags":["economic-security"]}"#,
             r#"{"type":"meeting","id":"esd-tokyo-2026-05","date":"2026-05-20","title":"Economic security dialogue held in Tokyo","fulfils":["economic-security-dialogue"]}"#,
         ];

@@ -16,6 +16,10 @@ use super::Context;
 /// The sample ledger, built into the binary so the demo needs no files.
 const SAMPLE_NAME: &str = "events/india-japan-strategic-dialogue-2026-01-16.jsonl";
 const SAMPLE: &str = include_str!("../../events/india-japan-strategic-dialogue-2026-01-16.jsonl");
+/// The sample's source, as its events name it.
+const SOURCE_PUBLISHER: &str = "news.jointearn.com";
+const SOURCE_URL: &str =
+    "https://news.jointearn.com/india-japan-launch-new-initiatives-on-critical-minerals-ai-and-defence-to-bolster-economic-security";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  cargo run --release -- demo\n  pledger --ledger demo.db demo")]
@@ -42,17 +46,21 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     }
     let today = ctx.today();
     let mut out = super::stdout_unbuffered();
-    writeln!(out, "pledger demo: the 18th India-Japan Strategic Dialogue, New Delhi, 16 January 2026")?;
-    // Cited as the events cite it: the report's text is not part of the project.
-    writeln!(
-        out,
-        "(as reported by the Hindustan Times: \"India, Japan unveil initiatives on critical minerals, AI and defence at strategic dialogue\")\n"
-    )?;
+    writeln!(out, "pledger demo: the India-Japan Strategic Dialogue, New Delhi, 16 January 2026")?;
+    // Cited as the events cite it (the source text is not part of the
+    // project): an unsigned rewrite of the Hindustan Times report, whose
+    // wording the quotes are. events/README.md says how it was identified.
+    writeln!(out, "(quoted from {SOURCE_PUBLISHER}, a rewrite of the Hindustan Times report of that day:")?;
+    writeln!(out, " {SOURCE_URL})\n")?;
 
     let (lines, errors) = input::read_lines(SAMPLE_NAME, SAMPLE.as_bytes(), |_| {});
     if !errors.is_empty() {
         return Err(input::InputErrors(errors).into());
     }
+    // The latest date the sample records anything on: after it, a status
+    // says only what was not recorded.
+    let last_recorded =
+        lines.iter().filter_map(|l| l.event.date()).max().expect("the sample has dated events").0;
     let appended = ledger.append(&lines, None, &ctx.stamp())?;
     writeln!(out, "1. Imported {SAMPLE_NAME}")?;
     writeln!(out, "   into a fresh ledger at {}: {} events\n", dir.display(), appended.new.len())?;
@@ -74,9 +82,20 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         (day("2026-07-01"), "4. On 1 July 2026: 'early 2026' and 'the first half of 2026' have both run out"),
         (today, "5. Today"),
     ];
-    for (as_of, title) in chapters {
+    let last_chapter = chapters.len() - 1;
+    for (i, (as_of, title)) in chapters.into_iter().enumerate() {
         writeln!(out, "{title} (as of {as_of}):")?;
         super::status::print_table(&mut out, &projection.statuses(as_of), as_of)?;
+        if i == last_chapter {
+            // "N days overdue" must not read as a report that the parties
+            // missed a deadline: it is what the ledger does not hold.
+            writeln!(
+                out,
+                "The sample ledger records nothing after {}: \"overdue\" means only that the deadline has ended\n\
+                 and no meeting or outcome has been recorded, not that the parties were reported to have missed it.",
+                last_recorded.format("%-d %B %Y")
+            )?;
+        }
         writeln!(out)?;
     }
     let head = ledger.head()?;

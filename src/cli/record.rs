@@ -81,8 +81,8 @@ enum Kind {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  \
 pledger record announcement in-jp-strategic-dialogue-2026 --date 2026-01-16 \\\n      \
---title \"18th India-Japan Strategic Dialogue\" --party India --party Japan \\\n      \
---publisher \"Hindustan Times\"")]
+--title \"India-Japan Strategic Dialogue\" --party India --party Japan \\\n      \
+--publisher news.jointearn.com")]
 struct AnnouncementArgs {
     /// The announcement's id: lowercase letters, digits and '-'.
     #[arg(value_name = "ID")]

@@ -62,7 +62,7 @@ const PAIRS: &[(&[&str], &str)] = &[
             "--party",
             "Japan",
             "--publisher",
-            "Hindustan Times",
+            "Example News",
             "--source-url",
             "https://example.org/a",
             "--source-title",
@@ -70,7 +70,7 @@ const PAIRS: &[(&[&str], &str)] = &[
             "--summary",
             "Minerals, AI and defence",
         ],
-        r#"{"type":"announcement","id":"in-jp-2026","date":"2026-01-16","title":"Strategic dialogue","parties":["India","Japan"],"source":{"url":"https://example.org/a","publisher":"Hindustan Times","title":"India, Japan unveil initiatives"},"summary":"Minerals, AI and defence"}"#,
+        r#"{"type":"announcement","id":"in-jp-2026","date":"2026-01-16","title":"Strategic dialogue","parties":["India","Japan"],"source":{"url":"https://example.org/a","publisher":"Example News","title":"India, Japan unveil initiatives"},"summary":"Minerals, AI and defence"}"#,
     ),
     (
         // Several values after one flag are the same as the flag repeated.

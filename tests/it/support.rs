@@ -105,7 +105,7 @@ pub fn empty_head() -> String {
 pub fn sample(commitments: usize) -> String {
     assert!(commitments >= 2, "the sample needs two commitments");
     let mut lines = vec![
-        r#"{"type":"announcement","id":"in-jp-2026","date":"2026-01-16","title":"18th India-Japan Strategic Dialogue","parties":["India","Japan"],"source":{"publisher":"Hindustan Times"}}"#.to_owned(),
+        r#"{"type":"announcement","id":"in-jp-2026","date":"2026-01-16","title":"India-Japan Strategic Dialogue","parties":["India","Japan"],"source":{"publisher":"news.jointearn.com"}}"#.to_owned(),
     ];
     for i in 1..=commitments {
         lines.push(format!(
