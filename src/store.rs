@@ -117,6 +117,21 @@ fn segment_tree_name(first: u64) -> String {
     format!("segment.{first:020}")
 }
 
+/// Whether unit tests asked for the fault `name` on this thread: faults
+/// that nothing outside the process can cause where they matter (a sled
+/// read failing just after a commit, a journal write that reached the
+/// device but was reported failed). Always `false` outside unit tests.
+#[cfg(not(test))]
+#[inline(always)]
+fn injected(_name: &str) -> bool {
+    false
+}
+
+#[cfg(test)]
+fn injected(name: &str) -> bool {
+    tests::FAULTS.with(|faults| faults.borrow().contains(name))
+}
+
 /// An append adds records to the tail chunk only while it is at most this
 /// large, and otherwise starts a new one (see `Store::apply`).
 const TAIL_REWRITE_LIMIT: usize = 8 << 10;
@@ -254,9 +269,12 @@ pub struct Store {
     /// The journaled tail: appends in the journal that sled does not have
     /// yet.
     pending: std::sync::RwLock<Pending>,
-    /// Set when a large batch reached sled but could not be made durable:
-    /// appends are refused until the store is opened again.
-    poisoned: std::sync::atomic::AtomicBool,
+    /// Why this process can no longer trust what it holds of the store, once
+    /// it cannot (a large batch reached sled but could not be made durable,
+    /// sled failed part way through committing, a journal write failed and
+    /// could not be undone): appends and checkpoints are refused until the
+    /// store is opened again.
+    poisoned: std::sync::OnceLock<&'static str>,
 }
 
 /// The appends since the last checkpoint, merged into one batch on sled's
@@ -423,7 +441,7 @@ impl Store {
             head_file: std::sync::Mutex::new(HeadFile { recorded: 0, file: None }),
             journal: std::sync::Mutex::new(journal),
             pending: std::sync::RwLock::new(Pending::default()),
-            poisoned: std::sync::atomic::AtomicBool::new(false),
+            poisoned: std::sync::OnceLock::new(),
             path: path.to_owned(),
             db,
         };
@@ -666,13 +684,7 @@ impl Store {
         // Every writer holds the journal, so the head cannot move between
         // the check and the write below.
         let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
-        if self.poisoned.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(StoreError::Unreadable {
-                path: self.path.clone(),
-                reason: "an earlier append could not be made durable; open the ledger again".into(),
-            }
-            .into());
-        }
+        self.check_poisoned()?;
         let current = self.head()?;
         if current != batch.expected {
             return Err(AppendError::Conflict { expected: batch.expected, current });
@@ -688,7 +700,7 @@ impl Store {
             // Past this point sled holds the batch, which may not be on
             // disk: a later append built on it would be lost with it.
             if let Err(e) = self.sync().and_then(|()| self.record_head(batch.head)) {
-                self.poisoned.store(true, std::sync::atomic::Ordering::SeqCst);
+                self.poison("an earlier append reached sled but could not be made durable");
                 return Err(e.into());
             }
             return Ok(batch.head);
@@ -704,7 +716,9 @@ impl Store {
 
     /// Writes `batch` to sled in one transaction, without making it durable:
     /// the records, the head and the index entries. A crash cannot split
-    /// them.
+    /// them. `Ok` once the transaction has committed, whatever follows; an
+    /// error means sled does not have the batch, or, from sled's commit
+    /// itself, that this process cannot tell, and the store is poisoned.
     ///
     /// A batch too large for the journal (an import, a checkpoint) puts its
     /// records in segments of up to [`SEGMENT_TARGET`] bytes, each the only
@@ -745,7 +759,11 @@ impl Store {
         };
         let mut trees = vec![&self.events, &self.meta, &self.ids, &self.content];
         trees.extend(segments.iter());
+        // Set once the closure has returned its writes: an error after that
+        // comes from sled's commit, which may have applied some of them.
+        let committing = std::cell::Cell::new(false);
         let result = trees.as_slice().transaction(|trees| {
+            committing.set(false);
             let (events, meta, ids_tree, content_tree) = (&trees[0], &trees[1], &trees[2], &trees[3]);
             let current = match meta.get(HEAD_KEY)? {
                 None => Head::EMPTY,
@@ -770,18 +788,37 @@ impl Store {
                 }
             }
             meta.insert(HEAD_KEY, encode_head(&batch.head).as_slice())?;
+            committing.set(true);
             Ok(())
         });
-        if result.is_ok() && bulk {
-            self.settle(&pieces, [(&self.ids, &ids), (&self.content, &contents)])?;
-        }
+        let result = result.and_then(|()| match injected("sled's commit fails") {
+            true => Err(TransactionError::Storage(sled::Error::Unsupported("injected".into()))),
+            false => Ok(()),
+        });
         match result {
-            Ok(()) => Ok(()),
+            Ok(()) => {}
             Err(TransactionError::Abort(current)) => {
-                Err(AppendError::Conflict { expected: batch.expected, current })
+                return Err(AppendError::Conflict { expected: batch.expected, current })
             }
-            Err(TransactionError::Storage(e)) => Err(self.error(e).into()),
+            Err(TransactionError::Storage(e)) => {
+                // sled's commit inserts the writes one tree after another
+                // and can stop part way: what this process reads of sled
+                // may now hold some of the batch and not the rest.
+                if committing.get() {
+                    self.poison(
+                        "sled failed while committing an append, and what it holds cannot be trusted",
+                    );
+                }
+                return Err(self.error(e).into());
+            }
         }
+        // The batch is committed: its outcome is decided, and settling is
+        // housekeeping that must not report it failed. What a failed read
+        // leaves undone falls to later reads, as it would without it.
+        if bulk {
+            let _ = self.settle(&pieces, [(&self.ids, &ids), (&self.content, &contents)]);
+        }
+        Ok(())
     }
 
     /// Reads every key a bulk batch wrote, so that sled does now, before
@@ -795,6 +832,9 @@ impl Store {
     /// appends after an import, or on the first process to read, which then
     /// wrote to the store while it closed.
     fn settle(&self, pieces: &[Piece], indexes: [(&Tree, &Vec<Bucket>); 2]) -> Result<(), StoreError> {
+        if injected("settling fails") {
+            return Err(self.damaged("injected"));
+        }
         for (first, _) in pieces {
             self.events.get(first.to_be_bytes()).map_err(|e| self.error(e))?;
         }
@@ -942,6 +982,7 @@ impl Store {
     /// the head in the head file and starts the journal over: its entries
     /// are no longer needed.
     fn checkpoint(&self, journal: &mut Journal) -> Result<(), StoreError> {
+        self.check_poisoned()?;
         // Readers wait for the few milliseconds this takes rather than see
         // the tail vanish before sled has it.
         let mut pending = self.pending.write().unwrap_or_else(|e| e.into_inner());
@@ -985,6 +1026,22 @@ impl Store {
             head = entry.batch.head;
         }
         Ok(())
+    }
+
+    /// Refuses appends and checkpoints in a store this process poisoned.
+    fn check_poisoned(&self) -> Result<(), StoreError> {
+        match self.poisoned.get() {
+            None => Ok(()),
+            Some(why) => Err(StoreError::Unreadable {
+                path: self.path.clone(),
+                reason: format!("{why}; open the ledger again"),
+            }),
+        }
+    }
+
+    /// Stops this process from writing to the store (see `poisoned`).
+    fn poison(&self, why: &'static str) {
+        let _ = self.poisoned.set(why);
     }
 
     fn pending(&self) -> std::sync::RwLockReadGuard<'_, Pending> {
@@ -2418,6 +2475,109 @@ fn parse_head_slots(bytes: &[u8]) -> Option<Head> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// The faults injected on this thread (see [`injected`]).
+        pub(super) static FAULTS: std::cell::RefCell<std::collections::HashSet<&'static str>> =
+            Default::default();
+    }
+
+    /// Runs `f` with the faults `names` injected on this thread.
+    fn with_faults<T>(names: &[&'static str], f: impl FnOnce() -> T) -> T {
+        FAULTS.with(|faults| faults.borrow_mut().extend(names));
+        let out = f();
+        FAULTS.with(|faults| faults.borrow_mut().clear());
+        out
+    }
+
+    fn open(dir: &Path) -> Store {
+        Store::open(dir, OpenMode::Create).unwrap()
+    }
+
+    /// Appends `n` single records of `size` bytes, each journaled.
+    fn append_singles(store: &Store, n: usize, size: usize) {
+        for _ in 0..n {
+            let mut batch = Batch::new(store.head().unwrap());
+            batch.push(&vec![b'x'; size], None, None);
+            store.append(&batch).unwrap();
+        }
+    }
+
+    /// 300 records of 1,000 bytes on the head: too large for the journal.
+    fn large_batch(store: &Store) -> Batch {
+        let mut batch = Batch::new(store.head().unwrap());
+        for _ in 0..300 {
+            batch.push(&[b'x'; 1000], None, None);
+        }
+        batch
+    }
+
+    /// The seqs of every record a scan reads.
+    fn scanned(store: &Store) -> Vec<u64> {
+        let mut seqs = Vec::new();
+        for chunk in store.chunks(1) {
+            for record in chunk.unwrap().records() {
+                seqs.push(record.unwrap().seq());
+            }
+        }
+        seqs
+    }
+
+    #[test]
+    fn a_large_append_whose_settling_fails_is_reported_appended() {
+        // given a store
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        // when a large append's transaction commits and reading its keys
+        // back then fails
+        let batch = large_batch(&store);
+        let mut committed = false;
+        let result = with_faults(&["settling fails"], || store.append_then(&batch, || committed = true));
+        // then it is reported appended, as sled holds it, and is durable
+        assert_eq!(result.unwrap(), batch.head());
+        assert!(committed);
+        store.append(&large_batch(&store)).unwrap();
+        drop(store);
+        let store = open(dir.path());
+        assert_eq!(store.head().unwrap().seq, 600);
+        assert_eq!(scanned(&store), (1..=600).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_checkpoint_whose_settling_fails_does_not_apply_its_tail_again() {
+        // given a journaled tail too large to be written as chunks (over
+        // the journal's batch limit in all)
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        append_singles(&store, 300, 1000);
+        // when the checkpoint before a large append commits the tail and
+        // reading its keys back fails, and later appends follow
+        with_faults(&["settling fails"], || store.append(&large_batch(&store))).unwrap();
+        store.append(&large_batch(&store)).unwrap();
+        append_singles(&store, 2, 10);
+        // then every record is there once, and the store is sound
+        assert_eq!(scanned(&store), (1..=902).collect::<Vec<_>>());
+        drop(store);
+        let store = open(dir.path());
+        assert_eq!(scanned(&store), (1..=902).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_error_from_sleds_commit_stops_further_writes() {
+        // given a store with a journaled tail
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        append_singles(&store, 2, 10);
+        // when sled reports an error from committing a large append, which
+        // may have applied part of it
+        assert!(with_faults(&["sled's commit fails"], || store.append(&large_batch(&store))).is_err());
+        // then no later append or checkpoint runs on what this process holds
+        let mut batch = Batch::new(store.head().unwrap());
+        batch.push(b"{}", None, None);
+        let refused = store.append(&batch).unwrap_err().to_string();
+        assert!(refused.contains("sled failed while committing an append"), "{refused}");
+        assert!(refused.contains("open the ledger again"), "{refused}");
+    }
 
     #[test]
     fn snapshot_pieces_end_at_line_ends_unless_a_line_is_too_long() {
