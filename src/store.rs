@@ -708,7 +708,24 @@ impl Store {
         if !journal.fits(batch) {
             self.checkpoint(&mut journal)?;
         }
-        journal.write(batch).map_err(StoreError::io(&self.path))?;
+        if let Err(e) = journal.write(batch) {
+            if !e.maybe_written {
+                return Err(StoreError::io(&self.path)(e.error).into());
+            }
+            // Whether the append happened is for the next open to find (it
+            // replays the entry if the device kept it whole); until then
+            // this process does not append over it.
+            self.poison("an earlier append's journal write failed and could not be undone");
+            let error = std::io::Error::new(
+                e.error.kind(),
+                format!(
+                    "{}; the append may still be in the ledger when it is next opened, as its \
+                     journal entry could not be undone",
+                    e.error
+                ),
+            );
+            return Err(StoreError::io(&self.path)(error).into());
+        }
         self.pending.write().unwrap_or_else(|e| e.into_inner()).push(batch);
         committed();
         Ok(batch.head)
@@ -2560,6 +2577,71 @@ mod tests {
         drop(store);
         let store = open(dir.path());
         assert_eq!(scanned(&store), (1..=902).collect::<Vec<_>>());
+    }
+
+    /// A copy of the store's files as they are, as a crash would leave them.
+    fn crash_copy(from: &Path) -> tempfile::TempDir {
+        let to = tempfile::tempdir().unwrap();
+        let copied = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(format!("{}/.", from.display()))
+            .arg(to.path())
+            .status()
+            .unwrap();
+        assert!(copied.success());
+        to
+    }
+
+    fn single(store: &Store) -> Batch {
+        let mut batch = Batch::new(store.head().unwrap());
+        batch.push(b"{\"n\":1}", None, None);
+        batch
+    }
+
+    #[test]
+    fn a_journal_write_reported_failed_is_not_replayed_although_the_device_took_it() {
+        for earlier in [0, 2] {
+            // given a store with `earlier` journaled appends
+            let dir = tempfile::tempdir().unwrap();
+            let store = open(dir.path());
+            append_singles(&store, earlier, 10);
+            // when an append's journal write reaches the device but is
+            // reported failed
+            let result = with_faults(&["a journal write reaches the device but fails"], || {
+                store.append(&single(&store))
+            });
+            assert!(matches!(result, Err(AppendError::Store(StoreError::Io { .. }))), "{earlier}");
+            // then it is not in the store, neither after a crash nor after
+            // a close, and appends go on
+            let crashed = crash_copy(dir.path());
+            assert_eq!(open(crashed.path()).head().unwrap().seq, earlier as u64, "{earlier}");
+            drop(store);
+            let store = open(dir.path());
+            assert_eq!(store.head().unwrap().seq, earlier as u64, "{earlier}");
+            store.append(&single(&store)).unwrap();
+            assert_eq!(scanned(&store), (1..=earlier as u64 + 1).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_journal_write_that_cannot_be_undone_leaves_the_outcome_to_the_next_open() {
+        // given a store with a journaled append
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        append_singles(&store, 1, 10);
+        // when an append's journal write reaches the device but is reported
+        // failed, and so is the write that would undo it
+        let faults = ["a journal write reaches the device but fails", "undoing a journal write fails"];
+        let failed = with_faults(&faults, || store.append(&single(&store))).unwrap_err().to_string();
+        // then the caller is told it may be in the ledger, and this process
+        // appends nothing more
+        assert!(failed.contains("may still be in the ledger when it is next opened"), "{failed}");
+        let refused = store.append(&single(&store)).unwrap_err().to_string();
+        assert!(refused.contains("journal write failed and could not be undone"), "{refused}");
+        // and the next open finds it, the device having kept it
+        drop(store);
+        let store = open(dir.path());
+        assert_eq!(scanned(&store), [1, 2]);
     }
 
     #[test]

@@ -82,6 +82,15 @@ pub struct Journal {
     buffer: AlignedBuf,
 }
 
+/// Why [`Journal::write`] failed.
+#[derive(Debug)]
+pub struct WriteError {
+    pub error: io::Error,
+    /// Whether the device may hold the entry all the same: its write was
+    /// reported failed, and so was the write that would have undone it.
+    pub maybe_written: bool,
+}
+
 /// One entry read back: the batch and where the entry starts.
 pub struct Entry {
     pub batch: Batch,
@@ -168,7 +177,15 @@ impl Journal {
     }
 
     /// Writes `batch` as the next entry and returns once it is on the device.
-    pub fn write(&mut self, batch: &Batch) -> io::Result<()> {
+    ///
+    /// A write reported failed may have reached the device all the same (an
+    /// error from the device's flush, or an `fdatasync` that failed while
+    /// the page cache still held the entry): whole, it would be read back
+    /// when the store is next opened, and an append its caller was told had
+    /// failed would be in the ledger. Its first block is then zeroed, which
+    /// ends any replay there; if that fails too, the error says the entry
+    /// may be written.
+    pub fn write(&mut self, batch: &Batch) -> Result<(), WriteError> {
         let mut payload = Vec::with_capacity(batch.encoded_len());
         batch.encode(&mut payload);
         let total = padded(HEADER + payload.len());
@@ -181,11 +198,25 @@ impl Journal {
         bytes[HEADER..HEADER + payload.len()].copy_from_slice(&payload);
         let needed = self.end + total as u64;
         if needed > self.len {
-            self.grow(needed.div_ceil(GROWTH) * GROWTH)?;
+            // Nothing of the entry is written yet.
+            self.grow(needed.div_ceil(GROWTH) * GROWTH)
+                .map_err(|error| WriteError { error, maybe_written: false })?;
         }
-        let written = self.write_durably(block.as_slice(), self.end);
+        let written = self.write_durably(block.as_slice(), self.end).and_then(|()| {
+            match super::injected("a journal write reaches the device but fails") {
+                true => Err(io::Error::other("injected")),
+                false => Ok(()),
+            }
+        });
         self.buffer = block;
-        written?;
+        if let Err(error) = written {
+            let zeros = AlignedBuf::zeroed(BLOCK);
+            let undone = match super::injected("undoing a journal write fails") {
+                true => Err(io::Error::other("injected")),
+                false => self.write_durably(zeros.as_slice(), self.end),
+            };
+            return Err(WriteError { error, maybe_written: undone.is_err() });
+        }
         self.end = needed;
         self.dirty = true;
         Ok(())
