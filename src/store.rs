@@ -946,7 +946,9 @@ impl Store {
             .collect();
         parallel_map(&groups, |(bucket, group)| {
             let existing = tree.get(bucket).map_err(|e| self.error(e))?;
-            Ok((*bucket, merge_into(existing, group)))
+            let merged =
+                merge_into(existing, group).ok_or_else(|| self.damaged("an index bucket is malformed"))?;
+            Ok((*bucket, merged))
         })
         .into_iter()
         .collect()
@@ -2329,12 +2331,17 @@ fn decode_bucket(bytes: &[u8]) -> Option<Vec<(&[u8], u64)>> {
     Some(out)
 }
 
-/// An index bucket's stored value with `new` entries added. A malformed
-/// bucket is rebuilt from the new entries: verify does not depend on the
-/// indexes, and lookups of the lost entries then fail as "unknown", never
-/// wrongly.
-fn merge_into(existing: Option<IVec>, new: &[(&[u8], u64)]) -> Vec<u8> {
-    merge_bucket(existing.as_deref().and_then(decode_bucket).unwrap_or_default(), new)
+/// An index bucket's stored value with `new` entries added; `None` if the
+/// stored value is malformed. Such a bucket is not rebuilt from the new
+/// entries: the ids it held would be lost, and an event reusing one of them
+/// would then be taken for a new one. The store is reported damaged
+/// instead, as a lookup in that bucket reports it.
+fn merge_into(existing: Option<IVec>, new: &[(&[u8], u64)]) -> Option<Vec<u8>> {
+    let existing = match existing.as_deref() {
+        None => Vec::new(),
+        Some(bytes) => decode_bucket(bytes)?,
+    };
+    Some(merge_bucket(existing, new))
 }
 
 /// The bucket with `new` entries added (a key already present, or given
@@ -2642,6 +2649,45 @@ mod tests {
         drop(store);
         let store = open(dir.path());
         assert_eq!(scanned(&store), [1, 2]);
+    }
+
+    #[test]
+    fn an_append_into_a_malformed_index_bucket_is_refused_and_writes_nothing() {
+        for large in [false, true] {
+            // given a store that knows an id, whose index bucket is then
+            // damaged
+            let dir = tempfile::tempdir().unwrap();
+            let store = open(dir.path());
+            let mut batch = Batch::new(Head::EMPTY);
+            batch.push(b"{\"id\":\"a1\"}", Some((IdKind::Announcement, "a1")), None);
+            store.append(&batch).unwrap();
+            store.intruder();
+            let key = IndexKey::id(IdKind::Announcement, "a1");
+            let damaged: &[u8] = b"\x05a1";
+            store.ids.insert(key.bucket.to_be_bytes(), damaged).unwrap();
+            let head = store.head().unwrap();
+            // when a batch adds an entry to that bucket (another id that
+            // falls in it), and is written to sled
+            let other = (0..)
+                .map(|i| format!("other-{i}"))
+                .find(|id| IndexKey::id(IdKind::Commitment, id).bucket == key.bucket)
+                .unwrap();
+            let mut batch = if large { large_batch(&store) } else { Batch::new(head) };
+            batch.push(b"{\"id\":\"other\"}", Some((IdKind::Commitment, &other)), None);
+            let result = match large {
+                true => store.append(&batch).map(|_| ()),
+                false => {
+                    store.append(&batch).unwrap();
+                    let mut journal = store.journal.lock().unwrap();
+                    store.checkpoint(&mut journal).map_err(AppendError::from)
+                }
+            };
+            // then the store is reported damaged, and sled is left as it was
+            let error = result.unwrap_err().to_string();
+            assert!(error.contains("an index bucket is malformed"), "{large}: {error}");
+            assert_eq!(store.stored_head().unwrap(), head, "{large}");
+            assert_eq!(store.ids.get(key.bucket.to_be_bytes()).unwrap().as_deref(), Some(damaged));
+        }
     }
 
     #[test]
