@@ -690,9 +690,11 @@ impl Store {
             return Err(AppendError::Conflict { expected: batch.expected, current });
         }
         if batch.bytes > journal::BATCH_LIMIT {
-            // The journaled tail goes to sled first. Without one, sled is
-            // durable as it is, and the batch's own sync covers the rest.
-            if journal.is_dirty() {
+            // The journaled tail (this process's appends, or an earlier
+            // process's read back at open) goes to sled first: the batch
+            // continues it. Without one, sled is durable as it is, and the
+            // batch's own sync covers the rest.
+            if journal.written() || self.pending().batch.is_some() {
                 self.checkpoint(&mut journal)?;
             }
             self.apply(batch)?;
@@ -1026,7 +1028,10 @@ impl Store {
 
     /// Reads back the journal's entries that continue the chain where
     /// sled's ends: appends that were acknowledged but not yet checkpointed
-    /// when the last process stopped. They become the journaled tail again.
+    /// when the last process stopped. They become the journaled tail again,
+    /// in memory only: the next checkpoint of a process that writes (a full
+    /// journal, a large batch, the close of a store it appended to) writes
+    /// them to sled, and one that only reads leaves them in the journal.
     /// Entries at or before sled's head were checkpointed already. The next
     /// entry is written after the last one read.
     fn replay_journal(&self, journal: &mut Journal, entries: Vec<journal::Entry>) -> Result<(), StoreError> {
@@ -1041,7 +1046,6 @@ impl Store {
                 break;
             }
             pending.push(&entry.batch);
-            journal.mark_dirty();
             head = entry.batch.head;
         }
         Ok(())
@@ -1393,12 +1397,15 @@ impl Store {
 }
 
 impl Drop for Store {
-    /// Checkpoints what this process journaled, so that a store closed
-    /// cleanly needs nothing from its journal and its head file is current.
-    /// A failure here loses nothing: the entries stay in the journal.
+    /// Checkpoints once this process has journaled appends, so that a store
+    /// closed cleanly needs nothing from its journal and its head file is
+    /// current; the checkpoint writes a tail read back at open too. A store
+    /// that was only read is left as it is, even with a tail read back from
+    /// the journal: queries do not write the store. A failure here loses
+    /// nothing: the entries stay in the journal.
     fn drop(&mut self) {
         let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
-        if journal.is_dirty() {
+        if journal.written() {
             let _ = self.checkpoint(&mut journal);
         }
     }
@@ -2741,6 +2748,35 @@ mod tests {
         assert_eq!(fsynced, blobs);
         store.sync().unwrap();
         assert_eq!(synced(), Vec::<std::ffi::OsString>::new());
+    }
+
+    #[test]
+    fn a_tail_read_back_from_the_journal_reaches_sled_at_the_next_writers_checkpoint() {
+        for writer in ["a large append", "a small append and a close"] {
+            // given a store left by a crash with appends in its journal
+            // alone, opened and closed once by a process that only read it
+            let dir = tempfile::tempdir().unwrap();
+            let store = open(dir.path());
+            append_singles(&store, 3, 10);
+            let crashed = crash_copy(dir.path());
+            drop(store);
+            let read = Store::open(crashed.path(), OpenMode::Existing).unwrap();
+            assert_eq!(read.head().unwrap().seq, 3);
+            drop(read);
+            // when a process appends to it
+            let store = open(crashed.path());
+            let last = match writer {
+                "a large append" => store.append(&large_batch(&store)).unwrap().seq,
+                _ => store.append(&single(&store)).unwrap().seq,
+            };
+            drop(store);
+            // then its checkpoint wrote the tail read back to sled, before
+            // what the process appended
+            let store = open(crashed.path());
+            assert_eq!(store.stored_head().unwrap().seq, last, "{writer}");
+            assert!(store.pending().batch.is_none(), "{writer}");
+            assert_eq!(scanned(&store), (1..=last).collect::<Vec<_>>(), "{writer}");
+        }
     }
 
     #[test]

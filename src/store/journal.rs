@@ -76,8 +76,10 @@ pub struct Journal {
     end: u64,
     /// The file's length (always a multiple of [`GROWTH`]).
     len: u64,
-    /// Whether entries were written or replayed since the last checkpoint.
-    dirty: bool,
+    /// Whether this process wrote entries since the last checkpoint.
+    /// Entries read back at open (an earlier process's) do not count: a
+    /// process that only reads must not checkpoint them (see `Store::drop`).
+    written: bool,
     /// The buffer entries are written from, kept between writes.
     buffer: AlignedBuf,
 }
@@ -114,7 +116,7 @@ impl Journal {
         }
         let len = file.metadata()?.len();
         let mut journal =
-            Journal { path, file, direct, end: 0, len, dirty: false, buffer: AlignedBuf::zeroed(0) };
+            Journal { path, file, direct, end: 0, len, written: false, buffer: AlignedBuf::zeroed(0) };
         let entries = journal.read_entries(after)?;
         Ok((journal, entries))
     }
@@ -161,14 +163,9 @@ impl Journal {
         self.end = end;
     }
 
-    /// Whether entries were written or replayed since the last checkpoint.
-    pub fn is_dirty(&self) -> bool {
-        self.dirty
-    }
-
-    /// Notes that an entry read back was replayed into sled.
-    pub fn mark_dirty(&mut self) {
-        self.dirty = true;
+    /// Whether this process wrote entries since the last checkpoint.
+    pub fn written(&self) -> bool {
+        self.written
     }
 
     /// Whether an entry of `batch` fits before [`CAPACITY`].
@@ -218,7 +215,7 @@ impl Journal {
             return Err(WriteError { error, maybe_written: undone.is_err() });
         }
         self.end = needed;
-        self.dirty = true;
+        self.written = true;
         Ok(())
     }
 
@@ -231,7 +228,7 @@ impl Journal {
             self.write_durably(zeros.as_slice(), 0)?;
         }
         self.end = 0;
-        self.dirty = false;
+        self.written = false;
         Ok(())
     }
 
