@@ -5,14 +5,25 @@
 //! buffers and calls `sync_file_range` on them; with the fsync of the data
 //! file and the head file, one single-event append cost three to four device
 //! flushes (about 2,400 appends/s here). Instead, a small append writes its
-//! [`Batch`] here first, in one `O_DIRECT | O_DSYNC` write of whole 4 KiB
-//! blocks (one device flush: about 76 µs here, against 91 µs for `pwrite`
-//! plus `fdatasync`), and is then applied to sled without a flush. sled
-//! writes its log in the background; when the store opens, entries that
-//! sled lost in a crash are applied again (see `Store::replay_journal`).
+//! [`Batch`] here, in one `O_DIRECT | O_DSYNC` write of whole 4 KiB blocks
+//! (one device flush: about 76 µs here, against 91 µs for `pwrite` plus
+//! `fdatasync`), and is acknowledged once that write returns: sled is not
+//! written. The batch joins the *journaled tail*, the appends since the
+//! last checkpoint, which the store keeps in memory as one batch on sled's
+//! head, and which reads see after sled's records.
 //!
-//! A checkpoint (sled's flush, the fsyncs, the head file) makes the entries
-//! redundant, and the next entry is written at the start of the file again.
+//! A *checkpoint* writes the whole tail to sled in one transaction, flushes
+//! sled, fsyncs its files and records the head in the head file. It happens
+//! when the journal is full ([`CAPACITY`]), before a batch too large for
+//! it, and when a store that this process appended to is closed. When a
+//! store opens, the entries that continue sled's chain (appends
+//! acknowledged before a crash) are read back and become the tail again,
+//! in memory only (see `Store::replay_journal`): sled gets them at the next
+//! checkpoint of a process that writes, and a process that only reads
+//! leaves them here.
+//!
+//! A checkpoint makes the entries redundant, and the next entry is written
+//! at the start of the file again.
 //! Entries from before a checkpoint may remain behind the newer ones; they
 //! all end at or before the checkpoint's head, so replay skips them.
 //!
