@@ -4,7 +4,10 @@
 //! first checked as a whole (every line's own shape, then its references
 //! against the chain and the lines before it, then duplicates), and every
 //! problem is reported. Only a batch without problems is sealed into the
-//! chain and appended, in one atomic, durable store transaction.
+//! chain and appended, whole or not at all, and durably before the append
+//! returns: a small batch (up to 256 KiB of records: any `append` or
+//! `record`) as one journal write, a larger one in one sled transaction
+//! followed by a flush and fsyncs (see `store`).
 //!
 //! Re-importing a file is safe: a line whose event is already recorded with
 //! the same content (by id for announcements, commitments and meetings, by

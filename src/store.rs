@@ -117,6 +117,21 @@ fn segment_tree_name(first: u64) -> String {
     format!("segment.{first:020}")
 }
 
+/// Whether unit tests asked for the fault `name` on this thread: faults
+/// that nothing outside the process can cause where they matter (a sled
+/// read failing just after a commit, a journal write that reached the
+/// device but was reported failed). Always `false` outside unit tests.
+#[cfg(not(test))]
+#[inline(always)]
+fn injected(_name: &str) -> bool {
+    false
+}
+
+#[cfg(test)]
+fn injected(name: &str) -> bool {
+    tests::FAULTS.with(|faults| faults.borrow().contains(name))
+}
+
 /// An append adds records to the tail chunk only while it is at most this
 /// large, and otherwise starts a new one (see `Store::apply`).
 const TAIL_REWRITE_LIMIT: usize = 8 << 10;
@@ -243,9 +258,9 @@ pub struct Store {
     snapshot_heads: Tree,
     snapshot_parts: Tree,
     data_file: File,
-    /// When the last sync started (the epoch before the first): blob files
-    /// modified before then are already durable.
-    synced_at: std::sync::Mutex<std::time::SystemTime>,
+    /// The blob files this process has made durable, by name, with the
+    /// length each had then: see `Store::sync`.
+    synced_blobs: std::sync::Mutex<std::collections::HashMap<std::ffi::OsString, u64>>,
     /// The seq last written to the head file by this process, and the file
     /// once it is known to have the two-slot layout.
     head_file: std::sync::Mutex<HeadFile>,
@@ -254,9 +269,12 @@ pub struct Store {
     /// The journaled tail: appends in the journal that sled does not have
     /// yet.
     pending: std::sync::RwLock<Pending>,
-    /// Set when a large batch reached sled but could not be made durable:
-    /// appends are refused until the store is opened again.
-    poisoned: std::sync::atomic::AtomicBool,
+    /// Why this process can no longer trust what it holds of the store, once
+    /// it cannot (a large batch reached sled but could not be made durable,
+    /// sled failed part way through committing, a journal write failed and
+    /// could not be undone): appends and checkpoints are refused until the
+    /// store is opened again.
+    poisoned: std::sync::OnceLock<&'static str>,
 }
 
 /// The appends since the last checkpoint, merged into one batch on sled's
@@ -419,11 +437,11 @@ impl Store {
             snapshot_heads: tree("snapshot_heads")?,
             snapshot_parts: tree("snapshot_parts")?,
             data_file: File::open(&data_path).map_err(StoreError::io(path))?,
-            synced_at: std::sync::Mutex::new(std::time::UNIX_EPOCH),
+            synced_blobs: std::sync::Mutex::new(std::collections::HashMap::new()),
             head_file: std::sync::Mutex::new(HeadFile { recorded: 0, file: None }),
             journal: std::sync::Mutex::new(journal),
             pending: std::sync::RwLock::new(Pending::default()),
-            poisoned: std::sync::atomic::AtomicBool::new(false),
+            poisoned: std::sync::OnceLock::new(),
             path: path.to_owned(),
             db,
         };
@@ -666,21 +684,17 @@ impl Store {
         // Every writer holds the journal, so the head cannot move between
         // the check and the write below.
         let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
-        if self.poisoned.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(StoreError::Unreadable {
-                path: self.path.clone(),
-                reason: "an earlier append could not be made durable; open the ledger again".into(),
-            }
-            .into());
-        }
+        self.check_poisoned()?;
         let current = self.head()?;
         if current != batch.expected {
             return Err(AppendError::Conflict { expected: batch.expected, current });
         }
         if batch.bytes > journal::BATCH_LIMIT {
-            // The journaled tail goes to sled first. Without one, sled is
-            // durable as it is, and the batch's own sync covers the rest.
-            if journal.is_dirty() {
+            // The journaled tail (this process's appends, or an earlier
+            // process's read back at open) goes to sled first: the batch
+            // continues it. Without one, sled is durable as it is, and the
+            // batch's own sync covers the rest.
+            if journal.written() || self.pending().batch.is_some() {
                 self.checkpoint(&mut journal)?;
             }
             self.apply(batch)?;
@@ -688,7 +702,7 @@ impl Store {
             // Past this point sled holds the batch, which may not be on
             // disk: a later append built on it would be lost with it.
             if let Err(e) = self.sync().and_then(|()| self.record_head(batch.head)) {
-                self.poisoned.store(true, std::sync::atomic::Ordering::SeqCst);
+                self.poison("an earlier append reached sled but could not be made durable");
                 return Err(e.into());
             }
             return Ok(batch.head);
@@ -696,7 +710,24 @@ impl Store {
         if !journal.fits(batch) {
             self.checkpoint(&mut journal)?;
         }
-        journal.write(batch).map_err(StoreError::io(&self.path))?;
+        if let Err(e) = journal.write(batch) {
+            if !e.maybe_written {
+                return Err(StoreError::io(&self.path)(e.error).into());
+            }
+            // Whether the append happened is for the next open to find (it
+            // replays the entry if the device kept it whole); until then
+            // this process does not append over it.
+            self.poison("an earlier append's journal write failed and could not be undone");
+            let error = std::io::Error::new(
+                e.error.kind(),
+                format!(
+                    "{}; the append may still be in the ledger when it is next opened, as its \
+                     journal entry could not be undone",
+                    e.error
+                ),
+            );
+            return Err(StoreError::io(&self.path)(error).into());
+        }
         self.pending.write().unwrap_or_else(|e| e.into_inner()).push(batch);
         committed();
         Ok(batch.head)
@@ -704,7 +735,9 @@ impl Store {
 
     /// Writes `batch` to sled in one transaction, without making it durable:
     /// the records, the head and the index entries. A crash cannot split
-    /// them.
+    /// them. `Ok` once the transaction has committed, whatever follows; an
+    /// error means sled does not have the batch, or, from sled's commit
+    /// itself, that this process cannot tell, and the store is poisoned.
     ///
     /// A batch too large for the journal (an import, a checkpoint) puts its
     /// records in segments of up to [`SEGMENT_TARGET`] bytes, each the only
@@ -745,7 +778,11 @@ impl Store {
         };
         let mut trees = vec![&self.events, &self.meta, &self.ids, &self.content];
         trees.extend(segments.iter());
+        // Set once the closure has returned its writes: an error after that
+        // comes from sled's commit, which may have applied some of them.
+        let committing = std::cell::Cell::new(false);
         let result = trees.as_slice().transaction(|trees| {
+            committing.set(false);
             let (events, meta, ids_tree, content_tree) = (&trees[0], &trees[1], &trees[2], &trees[3]);
             let current = match meta.get(HEAD_KEY)? {
                 None => Head::EMPTY,
@@ -770,18 +807,37 @@ impl Store {
                 }
             }
             meta.insert(HEAD_KEY, encode_head(&batch.head).as_slice())?;
+            committing.set(true);
             Ok(())
         });
-        if result.is_ok() && bulk {
-            self.settle(&pieces, [(&self.ids, &ids), (&self.content, &contents)])?;
-        }
+        let result = result.and_then(|()| match injected("sled's commit fails") {
+            true => Err(TransactionError::Storage(sled::Error::Unsupported("injected".into()))),
+            false => Ok(()),
+        });
         match result {
-            Ok(()) => Ok(()),
+            Ok(()) => {}
             Err(TransactionError::Abort(current)) => {
-                Err(AppendError::Conflict { expected: batch.expected, current })
+                return Err(AppendError::Conflict { expected: batch.expected, current })
             }
-            Err(TransactionError::Storage(e)) => Err(self.error(e).into()),
+            Err(TransactionError::Storage(e)) => {
+                // sled's commit inserts the writes one tree after another
+                // and can stop part way: what this process reads of sled
+                // may now hold some of the batch and not the rest.
+                if committing.get() {
+                    self.poison(
+                        "sled failed while committing an append, and what it holds cannot be trusted",
+                    );
+                }
+                return Err(self.error(e).into());
+            }
         }
+        // The batch is committed: its outcome is decided, and settling is
+        // housekeeping that must not report it failed. What a failed read
+        // leaves undone falls to later reads, as it would without it.
+        if bulk {
+            let _ = self.settle(&pieces, [(&self.ids, &ids), (&self.content, &contents)]);
+        }
+        Ok(())
     }
 
     /// Reads every key a bulk batch wrote, so that sled does now, before
@@ -795,6 +851,9 @@ impl Store {
     /// appends after an import, or on the first process to read, which then
     /// wrote to the store while it closed.
     fn settle(&self, pieces: &[Piece], indexes: [(&Tree, &Vec<Bucket>); 2]) -> Result<(), StoreError> {
+        if injected("settling fails") {
+            return Err(self.damaged("injected"));
+        }
         for (first, _) in pieces {
             self.events.get(first.to_be_bytes()).map_err(|e| self.error(e))?;
         }
@@ -889,7 +948,9 @@ impl Store {
             .collect();
         parallel_map(&groups, |(bucket, group)| {
             let existing = tree.get(bucket).map_err(|e| self.error(e))?;
-            Ok((*bucket, merge_into(existing, group)))
+            let merged =
+                merge_into(existing, group).ok_or_else(|| self.damaged("an index bucket is malformed"))?;
+            Ok((*bucket, merged))
         })
         .into_iter()
         .collect()
@@ -942,6 +1003,7 @@ impl Store {
     /// the head in the head file and starts the journal over: its entries
     /// are no longer needed.
     fn checkpoint(&self, journal: &mut Journal) -> Result<(), StoreError> {
+        self.check_poisoned()?;
         // Readers wait for the few milliseconds this takes rather than see
         // the tail vanish before sled has it.
         let mut pending = self.pending.write().unwrap_or_else(|e| e.into_inner());
@@ -966,7 +1028,10 @@ impl Store {
 
     /// Reads back the journal's entries that continue the chain where
     /// sled's ends: appends that were acknowledged but not yet checkpointed
-    /// when the last process stopped. They become the journaled tail again.
+    /// when the last process stopped. They become the journaled tail again,
+    /// in memory only: the next checkpoint of a process that writes (a full
+    /// journal, a large batch, the close of a store it appended to) writes
+    /// them to sled, and one that only reads leaves them in the journal.
     /// Entries at or before sled's head were checkpointed already. The next
     /// entry is written after the last one read.
     fn replay_journal(&self, journal: &mut Journal, entries: Vec<journal::Entry>) -> Result<(), StoreError> {
@@ -981,10 +1046,25 @@ impl Store {
                 break;
             }
             pending.push(&entry.batch);
-            journal.mark_dirty();
             head = entry.batch.head;
         }
         Ok(())
+    }
+
+    /// Refuses appends and checkpoints in a store this process poisoned.
+    fn check_poisoned(&self) -> Result<(), StoreError> {
+        match self.poisoned.get() {
+            None => Ok(()),
+            Some(why) => Err(StoreError::Unreadable {
+                path: self.path.clone(),
+                reason: format!("{why}; open the ledger again"),
+            }),
+        }
+    }
+
+    /// Stops this process from writing to the store (see `poisoned`).
+    fn poison(&self, why: &'static str) {
+        let _ = self.poisoned.set(why);
     }
 
     fn pending(&self) -> std::sync::RwLockReadGuard<'_, Pending> {
@@ -992,40 +1072,57 @@ impl Store {
     }
 
     /// Makes everything written so far durable: sled's flush, then an fsync
-    /// of the blob files written since the last sync and of the data file.
+    /// of the blob files this process has not synced yet and of the data
+    /// file.
     ///
-    /// sled 0.34 writes a page larger than a quarter of a segment (128 KiB;
-    /// a leaf of sixteen 32 KiB chunks is one) to its own file in `blobs/`
-    /// and never fsyncs it; the log in the data file only points to it. An
-    /// append is durable only once those files, and the directory entries
-    /// naming them, are on disk too.
+    /// sled 0.34 writes a page larger than a quarter of a segment (2 MiB
+    /// with 8 MiB segments) to its own file in `blobs/` and never fsyncs
+    /// it; the log in the data file only points to it. An append is durable
+    /// only once those files, and the directory entries naming them, are on
+    /// disk too.
+    ///
+    /// sled writes a blob file once, when it creates it (`create_new`),
+    /// names it by a log sequence number it never reuses, and only ever
+    /// removes it afterwards: a file this process has synced at its present
+    /// length needs no fsync again. (A file seen while sled is still
+    /// writing it is seen again longer, and synced again.) Files synced
+    /// by another process are synced again by this one, once. No clock is
+    /// read: a modification time compared with the time of the last sync
+    /// left a new blob unsynced after the clock was stepped back. Stores
+    /// written by pledger have few or no blob files: none after a
+    /// 200,000- or a 1,000,000-event import.
     fn sync(&self) -> Result<(), StoreError> {
         let io = StoreError::io(&self.path);
         self.db.flush().map_err(|e| self.error(e))?;
-        let started = std::time::SystemTime::now();
-        let since = *self.synced_at.lock().unwrap_or_else(|e| e.into_inner());
+        let mut synced = self.synced_blobs.lock().unwrap_or_else(|e| e.into_inner());
         let blobs = self.path.join("blobs");
+        let mut present = std::collections::HashMap::new();
         let mut wrote_blobs = false;
         for entry in std::fs::read_dir(&blobs).map_err(io)? {
             let entry = entry.map_err(io)?;
             // A blob sled removed meanwhile (it removes blobs it no longer
             // needs) has nothing left to make durable.
-            let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else { continue };
-            if modified + std::time::Duration::from_secs(2) < since {
-                continue;
+            let Ok(len) = entry.metadata().map(|m| m.len()) else { continue };
+            let name = entry.file_name();
+            if synced.get(&name) != Some(&len) {
+                match File::open(entry.path()) {
+                    Ok(file) => file.sync_all().map_err(io)?,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(io(e)),
+                }
+                #[cfg(test)]
+                tests::SYNCED_BLOBS.with(|synced| synced.borrow_mut().push(name.clone()));
+                wrote_blobs = true;
             }
-            match File::open(entry.path()) {
-                Ok(file) => file.sync_all().map_err(io)?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io(e)),
-            }
-            wrote_blobs = true;
+            present.insert(name, len);
         }
         if wrote_blobs {
             File::open(&blobs).and_then(|dir| dir.sync_all()).map_err(io)?;
         }
+        // Only now are the new files' names durable too.
+        *synced = present;
+        drop(synced);
         self.data_file.sync_all().map_err(io)?;
-        *self.synced_at.lock().unwrap_or_else(|e| e.into_inner()) = started;
         Ok(())
     }
 
@@ -1300,12 +1397,15 @@ impl Store {
 }
 
 impl Drop for Store {
-    /// Checkpoints what this process journaled, so that a store closed
-    /// cleanly needs nothing from its journal and its head file is current.
-    /// A failure here loses nothing: the entries stay in the journal.
+    /// Checkpoints once this process has journaled appends, so that a store
+    /// closed cleanly needs nothing from its journal and its head file is
+    /// current; the checkpoint writes a tail read back at open too. A store
+    /// that was only read is left as it is, even with a tail read back from
+    /// the journal: queries do not write the store. A failure here loses
+    /// nothing: the entries stay in the journal.
     fn drop(&mut self) {
         let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
-        if journal.is_dirty() {
+        if journal.written() {
             let _ = self.checkpoint(&mut journal);
         }
     }
@@ -2255,12 +2355,17 @@ fn decode_bucket(bytes: &[u8]) -> Option<Vec<(&[u8], u64)>> {
     Some(out)
 }
 
-/// An index bucket's stored value with `new` entries added. A malformed
-/// bucket is rebuilt from the new entries: verify does not depend on the
-/// indexes, and lookups of the lost entries then fail as "unknown", never
-/// wrongly.
-fn merge_into(existing: Option<IVec>, new: &[(&[u8], u64)]) -> Vec<u8> {
-    merge_bucket(existing.as_deref().and_then(decode_bucket).unwrap_or_default(), new)
+/// An index bucket's stored value with `new` entries added; `None` if the
+/// stored value is malformed. Such a bucket is not rebuilt from the new
+/// entries: the ids it held would be lost, and an event reusing one of them
+/// would then be taken for a new one. The store is reported damaged
+/// instead, as a lookup in that bucket reports it.
+fn merge_into(existing: Option<IVec>, new: &[(&[u8], u64)]) -> Option<Vec<u8>> {
+    let existing = match existing.as_deref() {
+        None => Vec::new(),
+        Some(bytes) => decode_bucket(bytes)?,
+    };
+    Some(merge_bucket(existing, new))
 }
 
 /// The bucket with `new` entries added (a key already present, or given
@@ -2418,6 +2523,278 @@ fn parse_head_slots(bytes: &[u8]) -> Option<Head> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// The faults injected on this thread (see [`injected`]).
+        pub(super) static FAULTS: std::cell::RefCell<std::collections::HashSet<&'static str>> =
+            Default::default();
+    }
+
+    thread_local! {
+        /// The blob files `Store::sync` fsynced on this thread, by name.
+        pub(super) static SYNCED_BLOBS: std::cell::RefCell<Vec<std::ffi::OsString>> = Default::default();
+    }
+
+    /// Runs `f` with the faults `names` injected on this thread.
+    fn with_faults<T>(names: &[&'static str], f: impl FnOnce() -> T) -> T {
+        FAULTS.with(|faults| faults.borrow_mut().extend(names));
+        let out = f();
+        FAULTS.with(|faults| faults.borrow_mut().clear());
+        out
+    }
+
+    fn open(dir: &Path) -> Store {
+        Store::open(dir, OpenMode::Create).unwrap()
+    }
+
+    /// Appends `n` single records of `size` bytes, each journaled.
+    fn append_singles(store: &Store, n: usize, size: usize) {
+        for _ in 0..n {
+            let mut batch = Batch::new(store.head().unwrap());
+            batch.push(&vec![b'x'; size], None, None);
+            store.append(&batch).unwrap();
+        }
+    }
+
+    /// 300 records of 1,000 bytes on the head: too large for the journal.
+    fn large_batch(store: &Store) -> Batch {
+        let mut batch = Batch::new(store.head().unwrap());
+        for _ in 0..300 {
+            batch.push(&[b'x'; 1000], None, None);
+        }
+        batch
+    }
+
+    /// The seqs of every record a scan reads.
+    fn scanned(store: &Store) -> Vec<u64> {
+        let mut seqs = Vec::new();
+        for chunk in store.chunks(1) {
+            for record in chunk.unwrap().records() {
+                seqs.push(record.unwrap().seq());
+            }
+        }
+        seqs
+    }
+
+    #[test]
+    fn a_large_append_whose_settling_fails_is_reported_appended() {
+        // given a store
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        // when a large append's transaction commits and reading its keys
+        // back then fails
+        let batch = large_batch(&store);
+        let mut committed = false;
+        let result = with_faults(&["settling fails"], || store.append_then(&batch, || committed = true));
+        // then it is reported appended, as sled holds it, and is durable
+        assert_eq!(result.unwrap(), batch.head());
+        assert!(committed);
+        store.append(&large_batch(&store)).unwrap();
+        drop(store);
+        let store = open(dir.path());
+        assert_eq!(store.head().unwrap().seq, 600);
+        assert_eq!(scanned(&store), (1..=600).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_checkpoint_whose_settling_fails_does_not_apply_its_tail_again() {
+        // given a journaled tail too large to be written as chunks (over
+        // the journal's batch limit in all)
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        append_singles(&store, 300, 1000);
+        // when the checkpoint before a large append commits the tail and
+        // reading its keys back fails, and later appends follow
+        with_faults(&["settling fails"], || store.append(&large_batch(&store))).unwrap();
+        store.append(&large_batch(&store)).unwrap();
+        append_singles(&store, 2, 10);
+        // then every record is there once, and the store is sound
+        assert_eq!(scanned(&store), (1..=902).collect::<Vec<_>>());
+        drop(store);
+        let store = open(dir.path());
+        assert_eq!(scanned(&store), (1..=902).collect::<Vec<_>>());
+    }
+
+    /// A copy of the store's files as they are, as a crash would leave them.
+    fn crash_copy(from: &Path) -> tempfile::TempDir {
+        let to = tempfile::tempdir().unwrap();
+        let copied = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(format!("{}/.", from.display()))
+            .arg(to.path())
+            .status()
+            .unwrap();
+        assert!(copied.success());
+        to
+    }
+
+    fn single(store: &Store) -> Batch {
+        let mut batch = Batch::new(store.head().unwrap());
+        batch.push(b"{\"n\":1}", None, None);
+        batch
+    }
+
+    #[test]
+    fn a_journal_write_reported_failed_is_not_replayed_although_the_device_took_it() {
+        for earlier in [0, 2] {
+            // given a store with `earlier` journaled appends
+            let dir = tempfile::tempdir().unwrap();
+            let store = open(dir.path());
+            append_singles(&store, earlier, 10);
+            // when an append's journal write reaches the device but is
+            // reported failed
+            let result = with_faults(&["a journal write reaches the device but fails"], || {
+                store.append(&single(&store))
+            });
+            assert!(matches!(result, Err(AppendError::Store(StoreError::Io { .. }))), "{earlier}");
+            // then it is not in the store, neither after a crash nor after
+            // a close, and appends go on
+            let crashed = crash_copy(dir.path());
+            assert_eq!(open(crashed.path()).head().unwrap().seq, earlier as u64, "{earlier}");
+            drop(store);
+            let store = open(dir.path());
+            assert_eq!(store.head().unwrap().seq, earlier as u64, "{earlier}");
+            store.append(&single(&store)).unwrap();
+            assert_eq!(scanned(&store), (1..=earlier as u64 + 1).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_journal_write_that_cannot_be_undone_leaves_the_outcome_to_the_next_open() {
+        // given a store with a journaled append
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        append_singles(&store, 1, 10);
+        // when an append's journal write reaches the device but is reported
+        // failed, and so is the write that would undo it
+        let faults = ["a journal write reaches the device but fails", "undoing a journal write fails"];
+        let failed = with_faults(&faults, || store.append(&single(&store))).unwrap_err().to_string();
+        // then the caller is told it may be in the ledger, and this process
+        // appends nothing more
+        assert!(failed.contains("may still be in the ledger when it is next opened"), "{failed}");
+        let refused = store.append(&single(&store)).unwrap_err().to_string();
+        assert!(refused.contains("journal write failed and could not be undone"), "{refused}");
+        // and the next open finds it, the device having kept it
+        drop(store);
+        let store = open(dir.path());
+        assert_eq!(scanned(&store), [1, 2]);
+    }
+
+    #[test]
+    fn an_append_into_a_malformed_index_bucket_is_refused_and_writes_nothing() {
+        for large in [false, true] {
+            // given a store that knows an id, whose index bucket is then
+            // damaged
+            let dir = tempfile::tempdir().unwrap();
+            let store = open(dir.path());
+            let mut batch = Batch::new(Head::EMPTY);
+            batch.push(b"{\"id\":\"a1\"}", Some((IdKind::Announcement, "a1")), None);
+            store.append(&batch).unwrap();
+            store.intruder();
+            let key = IndexKey::id(IdKind::Announcement, "a1");
+            let damaged: &[u8] = b"\x05a1";
+            store.ids.insert(key.bucket.to_be_bytes(), damaged).unwrap();
+            let head = store.head().unwrap();
+            // when a batch adds an entry to that bucket (another id that
+            // falls in it), and is written to sled
+            let other = (0..)
+                .map(|i| format!("other-{i}"))
+                .find(|id| IndexKey::id(IdKind::Commitment, id).bucket == key.bucket)
+                .unwrap();
+            let mut batch = if large { large_batch(&store) } else { Batch::new(head) };
+            batch.push(b"{\"id\":\"other\"}", Some((IdKind::Commitment, &other)), None);
+            let result = match large {
+                true => store.append(&batch).map(|_| ()),
+                false => {
+                    store.append(&batch).unwrap();
+                    let mut journal = store.journal.lock().unwrap();
+                    store.checkpoint(&mut journal).map_err(AppendError::from)
+                }
+            };
+            // then the store is reported damaged, and sled is left as it was
+            let error = result.unwrap_err().to_string();
+            assert!(error.contains("an index bucket is malformed"), "{large}: {error}");
+            assert_eq!(store.stored_head().unwrap(), head, "{large}");
+            assert_eq!(store.ids.get(key.bucket.to_be_bytes()).unwrap().as_deref(), Some(damaged));
+        }
+    }
+
+    #[test]
+    fn a_blob_file_is_synced_whatever_its_modification_time_says() {
+        // given a store synced once, then given a value large enough for
+        // sled to write it to a blob file of its own, while the clock stood
+        // an hour behind (as after the clock is stepped back)
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        store.sync().unwrap();
+        store.snapshot_parts.insert(b"large", vec![7u8; 3 << 20]).unwrap();
+        store.db.flush().unwrap();
+        let mut blobs: Vec<std::ffi::OsString> =
+            std::fs::read_dir(dir.path().join("blobs")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        blobs.sort();
+        assert!(!blobs.is_empty(), "sled wrote no blob file");
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for name in &blobs {
+            let file = File::options().write(true).open(dir.path().join("blobs").join(name)).unwrap();
+            file.set_modified(an_hour_ago).unwrap();
+        }
+        let synced = || SYNCED_BLOBS.with(|synced| std::mem::take(&mut *synced.borrow_mut()));
+        synced();
+        // when the store is synced
+        store.sync().unwrap();
+        // then every blob file is made durable, once
+        let mut fsynced = synced();
+        fsynced.sort();
+        assert_eq!(fsynced, blobs);
+        store.sync().unwrap();
+        assert_eq!(synced(), Vec::<std::ffi::OsString>::new());
+    }
+
+    #[test]
+    fn a_tail_read_back_from_the_journal_reaches_sled_at_the_next_writers_checkpoint() {
+        for writer in ["a large append", "a small append and a close"] {
+            // given a store left by a crash with appends in its journal
+            // alone, opened and closed once by a process that only read it
+            let dir = tempfile::tempdir().unwrap();
+            let store = open(dir.path());
+            append_singles(&store, 3, 10);
+            let crashed = crash_copy(dir.path());
+            drop(store);
+            let read = Store::open(crashed.path(), OpenMode::Existing).unwrap();
+            assert_eq!(read.head().unwrap().seq, 3);
+            drop(read);
+            // when a process appends to it
+            let store = open(crashed.path());
+            let last = match writer {
+                "a large append" => store.append(&large_batch(&store)).unwrap().seq,
+                _ => store.append(&single(&store)).unwrap().seq,
+            };
+            drop(store);
+            // then its checkpoint wrote the tail read back to sled, before
+            // what the process appended
+            let store = open(crashed.path());
+            assert_eq!(store.stored_head().unwrap().seq, last, "{writer}");
+            assert!(store.pending().batch.is_none(), "{writer}");
+            assert_eq!(scanned(&store), (1..=last).collect::<Vec<_>>(), "{writer}");
+        }
+    }
+
+    #[test]
+    fn an_error_from_sleds_commit_stops_further_writes() {
+        // given a store with a journaled tail
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        append_singles(&store, 2, 10);
+        // when sled reports an error from committing a large append, which
+        // may have applied part of it
+        assert!(with_faults(&["sled's commit fails"], || store.append(&large_batch(&store))).is_err());
+        // then no later append or checkpoint runs on what this process holds
+        let mut batch = Batch::new(store.head().unwrap());
+        batch.push(b"{}", None, None);
+        let refused = store.append(&batch).unwrap_err().to_string();
+        assert!(refused.contains("sled failed while committing an append"), "{refused}");
+        assert!(refused.contains("open the ledger again"), "{refused}");
+    }
 
     #[test]
     fn snapshot_pieces_end_at_line_ends_unless_a_line_is_too_long() {

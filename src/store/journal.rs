@@ -5,14 +5,25 @@
 //! buffers and calls `sync_file_range` on them; with the fsync of the data
 //! file and the head file, one single-event append cost three to four device
 //! flushes (about 2,400 appends/s here). Instead, a small append writes its
-//! [`Batch`] here first, in one `O_DIRECT | O_DSYNC` write of whole 4 KiB
-//! blocks (one device flush: about 76 µs here, against 91 µs for `pwrite`
-//! plus `fdatasync`), and is then applied to sled without a flush. sled
-//! writes its log in the background; when the store opens, entries that
-//! sled lost in a crash are applied again (see `Store::replay_journal`).
+//! [`Batch`] here, in one `O_DIRECT | O_DSYNC` write of whole 4 KiB blocks
+//! (one device flush: about 76 µs here, against 91 µs for `pwrite` plus
+//! `fdatasync`), and is acknowledged once that write returns: sled is not
+//! written. The batch joins the *journaled tail*, the appends since the
+//! last checkpoint, which the store keeps in memory as one batch on sled's
+//! head, and which reads see after sled's records.
 //!
-//! A checkpoint (sled's flush, the fsyncs, the head file) makes the entries
-//! redundant, and the next entry is written at the start of the file again.
+//! A *checkpoint* writes the whole tail to sled in one transaction, flushes
+//! sled, fsyncs its files and records the head in the head file. It happens
+//! when the journal is full ([`CAPACITY`]), before a batch too large for
+//! it, and when a store that this process appended to is closed. When a
+//! store opens, the entries that continue sled's chain (appends
+//! acknowledged before a crash) are read back and become the tail again,
+//! in memory only (see `Store::replay_journal`): sled gets them at the next
+//! checkpoint of a process that writes, and a process that only reads
+//! leaves them here.
+//!
+//! A checkpoint makes the entries redundant, and the next entry is written
+//! at the start of the file again.
 //! Entries from before a checkpoint may remain behind the newer ones; they
 //! all end at or before the checkpoint's head, so replay skips them.
 //!
@@ -76,10 +87,21 @@ pub struct Journal {
     end: u64,
     /// The file's length (always a multiple of [`GROWTH`]).
     len: u64,
-    /// Whether entries were written or replayed since the last checkpoint.
-    dirty: bool,
+    /// Whether this process wrote entries since the last checkpoint.
+    /// Entries read back at open (an earlier process's) do not count: a
+    /// process that only reads must not checkpoint them (see `Store::drop`).
+    written: bool,
     /// The buffer entries are written from, kept between writes.
     buffer: AlignedBuf,
+}
+
+/// Why [`Journal::write`] failed.
+#[derive(Debug)]
+pub struct WriteError {
+    pub error: io::Error,
+    /// Whether the device may hold the entry all the same: its write was
+    /// reported failed, and so was the write that would have undone it.
+    pub maybe_written: bool,
 }
 
 /// One entry read back: the batch and where the entry starts.
@@ -105,7 +127,7 @@ impl Journal {
         }
         let len = file.metadata()?.len();
         let mut journal =
-            Journal { path, file, direct, end: 0, len, dirty: false, buffer: AlignedBuf::zeroed(0) };
+            Journal { path, file, direct, end: 0, len, written: false, buffer: AlignedBuf::zeroed(0) };
         let entries = journal.read_entries(after)?;
         Ok((journal, entries))
     }
@@ -152,14 +174,9 @@ impl Journal {
         self.end = end;
     }
 
-    /// Whether entries were written or replayed since the last checkpoint.
-    pub fn is_dirty(&self) -> bool {
-        self.dirty
-    }
-
-    /// Notes that an entry read back was replayed into sled.
-    pub fn mark_dirty(&mut self) {
-        self.dirty = true;
+    /// Whether this process wrote entries since the last checkpoint.
+    pub fn written(&self) -> bool {
+        self.written
     }
 
     /// Whether an entry of `batch` fits before [`CAPACITY`].
@@ -168,7 +185,15 @@ impl Journal {
     }
 
     /// Writes `batch` as the next entry and returns once it is on the device.
-    pub fn write(&mut self, batch: &Batch) -> io::Result<()> {
+    ///
+    /// A write reported failed may have reached the device all the same (an
+    /// error from the device's flush, or an `fdatasync` that failed while
+    /// the page cache still held the entry): whole, it would be read back
+    /// when the store is next opened, and an append its caller was told had
+    /// failed would be in the ledger. Its first block is then zeroed, which
+    /// ends any replay there; if that fails too, the error says the entry
+    /// may be written.
+    pub fn write(&mut self, batch: &Batch) -> Result<(), WriteError> {
         let mut payload = Vec::with_capacity(batch.encoded_len());
         batch.encode(&mut payload);
         let total = padded(HEADER + payload.len());
@@ -181,13 +206,27 @@ impl Journal {
         bytes[HEADER..HEADER + payload.len()].copy_from_slice(&payload);
         let needed = self.end + total as u64;
         if needed > self.len {
-            self.grow(needed.div_ceil(GROWTH) * GROWTH)?;
+            // Nothing of the entry is written yet.
+            self.grow(needed.div_ceil(GROWTH) * GROWTH)
+                .map_err(|error| WriteError { error, maybe_written: false })?;
         }
-        let written = self.write_durably(block.as_slice(), self.end);
+        let written = self.write_durably(block.as_slice(), self.end).and_then(|()| {
+            match super::injected("a journal write reaches the device but fails") {
+                true => Err(io::Error::other("injected")),
+                false => Ok(()),
+            }
+        });
         self.buffer = block;
-        written?;
+        if let Err(error) = written {
+            let zeros = AlignedBuf::zeroed(BLOCK);
+            let undone = match super::injected("undoing a journal write fails") {
+                true => Err(io::Error::other("injected")),
+                false => self.write_durably(zeros.as_slice(), self.end),
+            };
+            return Err(WriteError { error, maybe_written: undone.is_err() });
+        }
         self.end = needed;
-        self.dirty = true;
+        self.written = true;
         Ok(())
     }
 
@@ -200,7 +239,7 @@ impl Journal {
             self.write_durably(zeros.as_slice(), 0)?;
         }
         self.end = 0;
-        self.dirty = false;
+        self.written = false;
         Ok(())
     }
 

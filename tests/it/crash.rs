@@ -330,3 +330,50 @@ fn an_append_is_in_the_files_as_soon_as_it_is_acknowledged() {
     assert!(reopened.by_id(IdKind::Announcement, "after-3").unwrap().is_some());
     assert!(matches!(audit::verify(reopened.store(), None).unwrap(), Verdict::Intact { .. }));
 }
+
+#[test]
+fn commands_that_only_read_leave_a_crashed_ledger_as_it_is_and_lose_none_of_its_journal() {
+    // given a ledger whose last appends were acknowledged from the journal
+    // alone when its process died (its files copied before it closed the
+    // store, as a crash would leave them)
+    let t = TestLedger::new();
+    t.import("first.jsonl", &crate::support::sample(2));
+    let ledger = t.open();
+    let stamp = pledger::ledger::Stamp { now: chrono::Utc::now(), by: "tester".into() };
+    for id in ["after-1", "after-2", "after-3"] {
+        let text = announcement(id);
+        let (lines, errors) = pledger::input::read_lines("append", text.as_bytes(), |_| {});
+        assert!(errors.is_empty(), "{errors:?}");
+        ledger.append(&lines, None, &stamp).unwrap();
+    }
+    let head = ledger.head().unwrap();
+    let crashed = TestLedger::new();
+    let status = std::process::Command::new("cp").arg("-a").arg(t.path()).arg(crashed.path()).status();
+    assert!(status.unwrap().success());
+    drop(ledger);
+    let files =
+        || ["db", "head", "journal"].map(|name| (name, std::fs::read(crashed.path().join(name)).unwrap()));
+    let before = files();
+    // when it is verified twice and its status is taken
+    for command in ["verify", "verify", "status"] {
+        let out = crashed.pledger().arg(command).output().unwrap();
+        assert!(out.status.success(), "{command}: {}", crate::support::stderr(&out));
+    }
+    // then none of them changed its files
+    for ((name, was), (_, is)) in before.iter().zip(files()) {
+        assert!(*was == is, "a command that only reads changed {name}");
+    }
+    // and the next append goes after every acknowledged one, which are all
+    // in the store from then on
+    assert_eq!(crashed.head(), head.to_string());
+    let out = crashed.pledger().args(["append", "--json", &announcement("after-4")]).output().unwrap();
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
+    let out = crashed.pledger().arg("verify").output().unwrap();
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
+    let reopened = crashed.open();
+    assert_eq!(reopened.head().unwrap().seq, head.seq + 1);
+    for id in ["after-1", "after-2", "after-3", "after-4"] {
+        assert!(reopened.by_id(IdKind::Announcement, id).unwrap().is_some(), "{id}");
+    }
+    assert!(matches!(audit::verify(reopened.store(), None).unwrap(), Verdict::Intact { .. }));
+}
