@@ -299,25 +299,10 @@ fn an_unfinished_snapshot_is_not_touched_while_another_process_holds_the_ledger(
 
 #[test]
 fn an_append_is_in_the_files_as_soon_as_it_is_acknowledged() {
-    // given a ledger open in this process, and single appends acknowledged
-    // (they sit in the journal: sled has not been asked to write them)
-    let t = TestLedger::new();
-    t.import("first.jsonl", &crate::support::sample(2));
-    let ledger = t.open();
-    let stamp = pledger::ledger::Stamp { now: chrono::Utc::now(), by: "tester".into() };
-    for id in ["after-1", "after-2", "after-3"] {
-        let text = announcement(id);
-        let (lines, errors) = pledger::input::read_lines("append", text.as_bytes(), |_| {});
-        assert!(errors.is_empty(), "{errors:?}");
-        ledger.append(&lines, None, &stamp).unwrap();
-    }
-    let head = ledger.head().unwrap();
-    // when the files are copied before the store is closed, as a crash
-    // would leave them
-    let copy = TestLedger::new();
-    let status = std::process::Command::new("cp").arg("-a").arg(t.path()).arg(copy.path()).status();
-    assert!(status.unwrap().success());
-    drop(ledger);
+    // given a ledger whose single appends were acknowledged from the
+    // journal, its files copied before the store closed, as a crash would
+    // leave them
+    let (copy, head) = crashed_after_three_journaled_appends();
     // then the copy opens with every acknowledged append, verifies, and
     // takes further appends after them
     let out = copy.pledger().arg("verify").output().unwrap();
@@ -336,21 +321,7 @@ fn commands_that_only_read_leave_a_crashed_ledger_as_it_is_and_lose_none_of_its_
     // given a ledger whose last appends were acknowledged from the journal
     // alone when its process died (its files copied before it closed the
     // store, as a crash would leave them)
-    let t = TestLedger::new();
-    t.import("first.jsonl", &crate::support::sample(2));
-    let ledger = t.open();
-    let stamp = pledger::ledger::Stamp { now: chrono::Utc::now(), by: "tester".into() };
-    for id in ["after-1", "after-2", "after-3"] {
-        let text = announcement(id);
-        let (lines, errors) = pledger::input::read_lines("append", text.as_bytes(), |_| {});
-        assert!(errors.is_empty(), "{errors:?}");
-        ledger.append(&lines, None, &stamp).unwrap();
-    }
-    let head = ledger.head().unwrap();
-    let crashed = TestLedger::new();
-    let status = std::process::Command::new("cp").arg("-a").arg(t.path()).arg(crashed.path()).status();
-    assert!(status.unwrap().success());
-    drop(ledger);
+    let (crashed, head) = crashed_after_three_journaled_appends();
     let files =
         || ["db", "head", "journal"].map(|name| (name, std::fs::read(crashed.path().join(name)).unwrap()));
     let before = files();
@@ -376,4 +347,27 @@ fn commands_that_only_read_leave_a_crashed_ledger_as_it_is_and_lose_none_of_its_
         assert!(reopened.by_id(IdKind::Announcement, id).unwrap().is_some(), "{id}");
     }
     assert!(matches!(audit::verify(reopened.store(), None).unwrap(), Verdict::Intact { .. }));
+}
+
+/// A ledger of `sample(2)` and three single appends, acknowledged while
+/// they sit in the journal (sled not yet asked to write them), copied
+/// before its store is closed, as a crash would leave its files; and the
+/// head the appends were acknowledged at.
+fn crashed_after_three_journaled_appends() -> (TestLedger, pledger::Head) {
+    let t = TestLedger::new();
+    t.import("first.jsonl", &crate::support::sample(2));
+    let ledger = t.open();
+    let stamp = pledger::ledger::Stamp { now: chrono::Utc::now(), by: "tester".into() };
+    for id in ["after-1", "after-2", "after-3"] {
+        let text = announcement(id);
+        let (lines, errors) = pledger::input::read_lines("append", text.as_bytes(), |_| {});
+        assert!(errors.is_empty(), "{errors:?}");
+        ledger.append(&lines, None, &stamp).unwrap();
+    }
+    let head = ledger.head().unwrap();
+    let copy = TestLedger::new();
+    let status = std::process::Command::new("cp").arg("-a").arg(t.path()).arg(copy.path()).status();
+    assert!(status.unwrap().success());
+    drop(ledger);
+    (copy, head)
 }
