@@ -725,7 +725,7 @@ pub fn name_key(name: &str) -> String {
 
 /// Whether two party names or tags are the same under [`name_key`].
 pub fn same_name(a: &str, b: &str) -> bool {
-    a.trim().chars().flat_map(char::to_lowercase).eq(b.trim().chars().flat_map(char::to_lowercase))
+    name_key(a) == name_key(b)
 }
 
 impl TryFrom<Vec<Text>> for Parties {

@@ -46,7 +46,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         let entries: Vec<serde_json::Value> = (history.entries.iter())
             .map(|entry| {
                 let mut value = serde_json::to_value(entry)?;
-                let after = entry.envelope.event.date().is_some_and(|d| d.0 > as_of);
+                let after = dated_after(&entry.envelope.event, as_of);
                 value["after_as_of"] = after.into();
                 Ok(value)
             })
@@ -71,7 +71,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             mark.push_str("  [retracted]");
         }
         // The status below is as of `as_of`: an event dated after it does not count.
-        if e.event.date().is_some_and(|d| d.0 > as_of) {
+        if dated_after(&e.event, as_of) {
             mark.push_str(&format!("  [after {as_of}]"));
         }
         writeln!(out, "#{:<5} {date:<10}  {:<12} {}{mark}", e.seq, e.event.type_name(), describe(&e.event))?;
@@ -101,6 +101,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `event` is dated after `as_of`, so that it does not count in
+/// the status as of that date (`[after DATE]`, `"after_as_of"`).
+fn dated_after(event: &Event, as_of: NaiveDate) -> bool {
+    event.date().is_some_and(|d| d.0 > as_of)
 }
 
 /// Why a commitment with a history has no status as of `as_of`: its own
