@@ -23,14 +23,22 @@
 //! ```text
 //! phrase    = ( vague | within | by | before | [prefix] ( within | period ) ) { "." | "," }
 //! prefix    = "in" | "during" | "on" | "at" | "over" | "scheduled" "for"
-//! vague     = "soon" | "very" "soon" | "shortly" | "asap" | "as" "soon" "as" "possible"
-//!           | "in" "due" "course" | "at" "an" "early" "date" | "in" "the" "near" "future"
-//!           | ( "in" | "over" | "within" ) [ "the" ] "coming" ( "days" | "weeks" | "months" | "years" )
+//!           | ( "sometime" | "some" "time" | "at" "some" "point" ) [ "in" | "during" ]
+//! vague     = "soon" | "very" "soon" | "sometime" "soon" | "shortly" | "asap"
+//!           | "as" "soon" "as" "possible" | "in" "due" "course" | "at" "an" "early" "date"
+//!           | "in" "the" "near" "future"
+//!           | ( "in" | "over" | "within" ) [ "the" ] next [ "few" | "several" ] units
+//!                                        ("within [the] next units" is one unit: "within the next weeks")
+//!           | ( "in" | "over" | "within" ) ( [ "a" ] "few" | "several" ) units
+//!           | "within" units
+//! units     = "days" | "weeks" | "months" | "years"       (no count: "within weeks")
 //! within    = "within" [ [ "the" ] next ] count unit      (count may be left out after next)
 //!           | [ "the" ] next count unit                    (count here is digits or a word)
+//!           | "within" ( "the" [ "current" ] | "this" ) ( "year" | "quarter" | "month" | "week" )
+//!                                                          (by the end of that calendar period)
 //! next      = "next" | "coming"                            ("the coming 12 months" = "the next 12 months")
 //! count     = DIGITS | "one" | "two" | … | "twenty" | "a" | "an"
-//! unit      = "day[s]" | "week[s]" | "month[s]" | "year[s]"
+//! unit      = "day[s]" | "week[s]" | "fortnight[s]" | "month[s]" | "year[s]"
 //! by        = ( "by" | "no" "later" "than" | "not" "later" "than" | "on" "or" "before" )
 //!             ( end-of target | start-of target | period )
 //!           | "before" end-of target | "before" [ "the" ] "year" [ "-" ] "end" [ year-ref ]
@@ -40,14 +48,19 @@
 //! period    = [ "the" ] ( part | target )
 //! part      = ( "early" | "mid" | "late" ) [ "-" ] third-of
 //!           | ( "beginning" | "start" | "middle" ) "of" third-of
-//!           | "end" [ "of" | "-" ] ( third-of | target )    (any other target: read as "by the end of")
-//! third-of  = year-ref | "year" [ YEAR ] | MONTH [ "." ] of-year | [ "this" | "next" | "the" ] "month"
+//!           | ( "end" [ "of" | "-" ] | ( "towards" | "toward" ) "the" "end" "of" ) ( third-of | target )
+//!                                                          (any other target: read as "by the end of")
+//! third-of  = year-ref | "year" [ YEAR ] | MONTH [ "." ] of-year
+//!           | [ "this" | "next" | "the" [ "current" ] ] "month"
 //! target    = YEAR | YEAR "-" MM [ "-" DD ]
 //!           | half | quarter | month | day | season | fiscal
 //!           | ( "this" | "next" | "later" "this" ) ( "year" | "quarter" | "month" | "week" )
-//!           | "the" ( "year" | "quarter" | "month" | "week" )
-//!           | "year" [ "-" ] "end" [ year-ref ]
+//!           | "the" [ "current" ] ( "year" | "quarter" | "month" | "week" )
+//!           | "later" "in" ( year-ref | "the" ( "quarter" | "month" | "week" ) )
+//!           | "year" [ "-" ] "end" [ year-ref ] | "quarter" [ "-" ] "end" | "month" [ "-" ] "end"
+//!           | MONTH [ "." ] [ "-" ] "end" of-year             (its last third, as "end of MONTH")
 //! half      = ( "first" | "1st" | "second" | "2nd" ) "half" of-year
+//!           | "latter" "half" of-year
 //!           | "h" ( "1" | "2" ) of-year | ( "1" | "2" ) "h" ( YY | of-year )
 //! quarter   = ( "first" | … | "fourth" | "1st" | … | "4th" ) "quarter" of-year
 //!           | "q" ( "1" | … | "4" ) of-year | ( "1" | … | "4" ) "q" ( YY | of-year )
@@ -56,9 +69,9 @@
 //!           | DD [ ORD ] [ "of" ] MONTH [ "." ] [ "," ] [ year-ref ]
 //! season    = ( "spring" | "summer" | "autumn" | "fall" | "winter" ) of-year
 //!           | "winter" [ "of" ] YEAR ( "-" | "/" ) ( YY | YEAR )
-//! fiscal    = ( "fy" | "fiscal" [ "year" ] ) ( YEAR | YY ) ( "-" | "/" ) ( YY | YEAR )
+//! fiscal    = ( "fy" | "fiscal" [ "year" ] | "financial" "year" ) ( YEAR | YY ) ( "-" | "/" ) ( YY | YEAR )
 //! of-year   = "of" year-ref | [ year-ref ]      (no year: the next occurrence)
-//! year-ref  = YEAR | ( "this" | "next" | "the" ) "year"
+//! year-ref  = YEAR | ( "this" | "next" | "the" [ "current" ] ) "year"
 //! ```
 //!
 //! `YEAR` is four digits, `YY` two digits meaning 20YY (only in the compact
@@ -84,6 +97,10 @@
 //!     ("FY2026-27", "2026-01-16", "2026-04-01", Some("2027-03-31")),
 //!     ("within 100 days", "2026-01-16", "2026-01-16", Some("2026-04-26")),
 //!     ("within six months", "2026-08-31", "2026-08-31", Some("2027-02-28")),
+//!     ("within a fortnight", "2026-01-16", "2026-01-16", Some("2026-01-30")),
+//!     ("within the year", "2026-05-04", "2026-05-04", Some("2026-12-31")),
+//!     ("later in 2026", "2026-05-04", "2026-05-04", Some("2026-12-31")),
+//!     ("towards the end of 2026", "2026-01-16", "2026-09-01", Some("2026-12-31")),
 //!     ("in the coming 12 months", "2026-01-16", "2026-01-16", Some("2027-01-16")),
 //!     ("31 March 2026", "2026-01-16", "2026-03-31", Some("2026-03-31")),
 //!     ("in the coming months", "2026-01-16", "2026-01-16", None),
@@ -684,16 +701,19 @@ fn is_ordinal_suffix(w: &str) -> bool {
 enum Unit {
     Day,
     Week,
+    Fortnight,
     Month,
     Year,
 }
 
 fn duration_unit(w: &str) -> Option<Unit> {
-    const UNITS: [(&str, Unit); 8] = [
+    const UNITS: [(&str, Unit); 10] = [
         ("day", Unit::Day),
         ("days", Unit::Day),
         ("week", Unit::Week),
         ("weeks", Unit::Week),
+        ("fortnight", Unit::Fortnight),
+        ("fortnights", Unit::Fortnight),
         ("month", Unit::Month),
         ("months", Unit::Month),
         ("year", Unit::Year),
@@ -881,15 +901,22 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// prefix = "in" | "during" | "on" | "at" | "over" | "scheduled" "for"
+    ///        | ( "sometime" | "some" "time" | "at" "some" "point" ) [ "in" | "during" ]
     fn parse_prefix(&mut self) -> bool {
+        // "sometime in 2026" says no more than "in 2026": the whole year.
+        if self.eat("sometime") || self.eat_all(&["some", "time"]) || self.eat_all(&["at", "some", "point"]) {
+            let _ = self.eat("in") || self.eat("during");
+            return true;
+        }
         self.eat_all(&["scheduled", "for"])
             || ["in", "during", "on", "at", "over"].iter().any(|w| self.eat(w))
     }
 
     /// vague = "soon" | "shortly" | "in" "due" "course" | … (see the grammar)
     fn parse_vague(&mut self) -> bool {
-        const FIXED: [&[&str]; 8] = [
+        const FIXED: [&[&str]; 9] = [
             &["soon"],
+            &["sometime", "soon"],
             &["very", "soon"],
             &["shortly"],
             &["asap"],
@@ -902,14 +929,34 @@ impl<'a> Parser<'a, '_> {
             return true;
         }
         let start = self.pos;
+        let within = self.is(0, "within");
         if self.eat("in") || self.eat("over") || self.eat("within") {
-            self.eat("the");
-            if self.eat("coming") && ["days", "weeks", "months", "years"].iter().any(|w| self.eat(w)) {
+            let the = self.eat("the");
+            // A count of units is a span ("the next 6 months", "within
+            // weeks" is not): only a plural unit with no number is vague.
+            let vague = if self.eat("coming") {
+                let _ = self.eat("few") || self.eat("several");
+                self.eat_plural_unit()
+            } else if self.eat("next") {
+                // "within the next weeks" has read as one week since the
+                // first release, and a stored deadline keeps its window.
+                let few = self.eat("few") || self.eat("several");
+                (few || !within) && self.eat_plural_unit()
+            } else if !the && (self.eat_all(&["a", "few"]) || self.eat("few") || self.eat("several")) {
+                self.eat_plural_unit()
+            } else {
+                within && !the && self.eat_plural_unit()
+            };
+            if vague {
                 return true;
             }
         }
         self.pos = start;
         false
+    }
+
+    fn eat_plural_unit(&mut self) -> bool {
+        ["days", "weeks", "months", "years"].iter().any(|w| self.eat(w))
     }
 
     // --- within
@@ -919,6 +966,14 @@ impl<'a> Parser<'a, '_> {
     /// like "the next 12 months"; without one, "the coming months" is vague)
     fn parse_within(&mut self) -> Result<Option<Plan>, DeadlineError> {
         let n = if self.eat("within") {
+            // "within the year" is the calendar year it was said in, as
+            // "within this month" is; "within a year" is twelve months.
+            let this = usize::from(self.is(0, "the") || self.is(0, "this"));
+            let this = this + usize::from(this == 1 && self.is(1, "current"));
+            if this > 0 && ["year", "quarter", "month", "week"].iter().any(|u| self.is(this, u)) {
+                self.pos += this;
+                return Ok(Some(Plan::By(self.parse_relative(0)?)));
+            }
             let next = self.eat_all(&["the", "next"])
                 || self.eat("next")
                 || self.eat_all(&["the", "coming"])
@@ -953,6 +1008,7 @@ impl<'a> Parser<'a, '_> {
         let end = match unit {
             Unit::Day => self.anchor.checked_add_days(Days::new(n)),
             Unit::Week => n.checked_mul(7).and_then(|d| self.anchor.checked_add_days(Days::new(d))),
+            Unit::Fortnight => n.checked_mul(14).and_then(|d| self.anchor.checked_add_days(Days::new(d))),
             // chrono clamps to the month's end: 31 August + 6 months = 28 February.
             Unit::Month => u32::try_from(n).ok().and_then(|m| self.anchor.checked_add_months(Months::new(m))),
             Unit::Year => n
@@ -1170,7 +1226,7 @@ impl<'a> Parser<'a, '_> {
 
     /// part = ("early" | "mid" | "late") ["-"] third-of
     ///      | ("beginning" | "start" | "middle") "of" third-of
-    ///      | "end" ["of" | "-"] (third-of | target)
+    ///      | ( "end" ["of" | "-"] | ("towards" | "toward") "the" "end" "of" ) (third-of | target)
     fn parse_part(&mut self) -> Result<Option<Period>, DeadlineError> {
         let part = if self.eat("early") {
             Part::Early
@@ -1185,6 +1241,12 @@ impl<'a> Parser<'a, '_> {
         } else if self.eat("end") {
             if !self.eat("of") {
                 self.eat_dash();
+            }
+            return self.parse_end_part().map(Some);
+        } else if self.eat("towards") || self.eat("toward") {
+            // "towards the end of 2026" names the same time as "the end of 2026".
+            if !self.eat_all(&["the", "end", "of"]) {
+                return Err(self.expected("'the end of'"));
             }
             return self.parse_end_part().map(Some);
         } else {
@@ -1221,14 +1283,17 @@ impl<'a> Parser<'a, '_> {
             let y = self.parse_of_year()?;
             return Ok(Some(Target::Yearly(Span::MonthPart(m, part), y)));
         }
-        let offset =
-            if self.eat_all(&["this", "month"]) || self.eat_all(&["the", "month"]) || self.eat("month") {
-                0
-            } else if self.eat_all(&["next", "month"]) {
-                1
-            } else {
-                return Ok(None);
-            };
+        let offset = if self.eat_all(&["this", "month"])
+            || self.eat_all(&["the", "current", "month"])
+            || self.eat_all(&["the", "month"])
+            || self.eat("month")
+        {
+            0
+        } else if self.eat_all(&["next", "month"]) {
+            1
+        } else {
+            return Ok(None);
+        };
         let (y, m) = self.relative_month(offset);
         Ok(Some(Target::Yearly(Span::MonthPart(m, part), Year::In(y))))
     }
@@ -1239,7 +1304,7 @@ impl<'a> Parser<'a, '_> {
             self.pos += 1;
             return y.parse().ok().map(Year::In);
         }
-        if self.eat_all(&["this", "year"]) {
+        if self.eat_all(&["this", "year"]) || self.eat_all(&["the", "current", "year"]) {
             return Some(Year::In(self.anchor.year()));
         }
         if self.eat_all(&["next", "year"]) {
@@ -1430,6 +1495,14 @@ impl<'a> Parser<'a, '_> {
             let span = if lower("h") { Span::Half(n as u32) } else { Span::Quarter(n as u32) };
             return Ok(Some(Target::Yearly(span, y)));
         }
+        if lower("latter") {
+            // "the latter half of 2026": the second half.
+            self.pos += 1;
+            if !self.eat("half") {
+                return Err(self.expected("'half'"));
+            }
+            return Ok(Some(Target::Yearly(Span::Half(2), self.parse_of_year()?)));
+        }
         const ORDINALS: [&str; 4] = ["first", "second", "third", "fourth"];
         if let Some(i) = ORDINALS.iter().position(|o| lower(o)) {
             let n = i as u32 + 1;
@@ -1442,20 +1515,48 @@ impl<'a> Parser<'a, '_> {
             }
             return Err(self.expected(if n <= 2 { "'half' or 'quarter'" } else { "'quarter'" }));
         }
-        if lower("fy") || lower("fiscal") {
+        if lower("fy") || lower("fiscal") || (lower("financial") && self.is(1, "year")) {
             self.pos += 1;
             return self.parse_fiscal_rest().map(Some);
         }
-        if lower("this") || lower("next") {
+        if lower("this") || lower("next") || (the && lower("current")) {
             self.pos += 1;
             return self.parse_relative(i32::from(lower("next"))).map(Some);
         }
         if lower("later") {
             self.pos += 1;
-            if !self.eat("this") {
-                return Err(self.expected("'this'"));
+            if self.eat("this") {
+                return self.parse_relative(0).map(Some);
             }
-            return self.parse_relative(0).map(Some);
+            if !self.eat("in") {
+                return Err(self.expected("'this' or 'in'"));
+            }
+            // "later in 2026", "later in the year": what is left of that
+            // year (the window starts at the anchor, as every window does).
+            if let Some(y) = self.parse_year_ref(false) {
+                return Ok(Some(Target::Yearly(Span::Year, y)));
+            }
+            if self.is(0, "the") && ["quarter", "month", "week"].iter().any(|u| self.is(1, u)) {
+                self.pos += 1;
+                return self.parse_relative(0).map(Some);
+            }
+            return Err(self.expected("a year"));
+        }
+        if (lower("month") || lower("quarter"))
+            && (self.is(1, "end") || (self.is_dash(1) && self.is(2, "end")))
+        {
+            // "month-end" is the last third of this month, as "year-end" is
+            // of the year; "quarter-end" is this quarter, as "the end of Q3"
+            // reads "by the end of Q3".
+            let target = if lower("quarter") {
+                self.parse_relative(0)?
+            } else {
+                self.pos += 1;
+                let (y, m) = self.relative_month(0);
+                Target::Yearly(Span::MonthPart(m, Part::Late), Year::In(y))
+            };
+            self.pos += if self.is(0, "end") { 1 } else { 2 };
+            return Ok(Some(target));
         }
         if lower("year") && (self.is(1, "end") || (self.is_dash(1) && self.is(2, "end"))) {
             // "year-end": the end of the year, "year-end 2026" that of 2026.
@@ -1477,6 +1578,11 @@ impl<'a> Parser<'a, '_> {
     /// After MONTH: a day ("March 31, 2026") or of-year ("March of 2026", "March").
     fn parse_month_rest(&mut self, m: u32) -> Result<Target, DeadlineError> {
         self.eat_punct(".");
+        // "March-end" is "the end of March": its last third.
+        if self.is(0, "end") || (self.is_dash(0) && self.is(1, "end")) {
+            self.pos += if self.is(0, "end") { 1 } else { 2 };
+            return Ok(Target::Yearly(Span::MonthPart(m, Part::Late), self.parse_of_year()?));
+        }
         if let Some(dd) = self.num(0).filter(|d| d.len() <= 2) {
             self.pos += 1;
             if self.word(0).is_some_and(is_ordinal_suffix) {
@@ -1588,6 +1694,19 @@ impl<'a> Parser<'a, '_> {
                 (Some(first), Some(last)) => Target::Fixed(first, last),
                 _ => return Err(self.out_of_range()),
             }
+        } else if let Some(s) = self.word(0).and_then(season) {
+            // "this winter" said in January could be either winter.
+            let name = self.word(0).unwrap_or_default().to_ascii_lowercase();
+            let example = match s {
+                Season::Winter => format!("winter {y}-{:02}", (y + 1).rem_euclid(100)),
+                _ => format!("{name} {y}"),
+            };
+            return Err(self.invalid(format!("a season is written with its year, as in '{example}'")));
+        } else if self.is(0, "fiscal") || self.is(0, "financial") || self.is(0, "fy") {
+            return Err(self.invalid(format!(
+                "a fiscal year is written with both its years, as in 'FY{y}-{:02}', since which one is current depends on whose fiscal year it is",
+                (y + 1).rem_euclid(100)
+            )));
         } else {
             return Err(self.expected("'year', 'quarter', 'month' or 'week'"));
         };
