@@ -123,9 +123,13 @@
 //! "before X" to the day before X begins; seasons are northern meteorological;
 //! fiscal years run April to March and must name both years; a month, quarter,
 //! half, season or day without a year is its next occurrence that has not yet
-//! ended. `DEADLINES.md` at the top of the repository lists every form with its
-//! window, where the convention comes from, and what is refused and why.
+//! ended. Where such a reading may surprise a reader ("March" said in October
+//! is March of next year; "by H2 2026" ends on December 31), the window comes
+//! with a [`Note`] that says so. `DEADLINES.md` at the top of the repository
+//! lists every form with its window, where the convention comes from, and what
+//! is refused and why.
 
+use std::cell::Cell;
 use std::fmt::{self, Write as _};
 
 use chrono::{Datelike, Days, Months, NaiveDate};
@@ -139,13 +143,13 @@ pub const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a 
 /// commitment, the event's date for a revision).
 pub fn parse(phrase: &str, anchor: NaiveDate) -> Result<Deadline, DeadlineError> {
     let tokens = Tokens::lex(phrase)?;
-    let mut parser = Parser { phrase, toks: tokens.as_slice(), pos: 0, anchor };
+    let mut parser = Parser { phrase, toks: tokens.as_slice(), pos: 0, anchor, note: Cell::new(None) };
     let (start, end, form) = parser.parse_phrase()?;
     // A vague window has no end, but starts at the anchor.
     if end.unwrap_or(start) > LAST_DAY {
         return Err(parser.out_of_range());
     }
-    Ok(Deadline { phrase: phrase.to_owned(), anchor, start, end, form })
+    Ok(Deadline { phrase: phrase.to_owned(), anchor, start, end, form, note: parser.note.get() })
 }
 
 /// A deadline phrase resolved to a window of calendar dates.
@@ -162,6 +166,52 @@ pub struct Deadline {
     pub end: Option<NaiveDate>,
     /// Which grammar rule matched (not serialised).
     pub form: Form,
+    /// A reading a reader might not expect, worth saying beside the window
+    /// (not serialised: the window is the reading).
+    pub note: Option<Note>,
+}
+
+/// Why a window may not be what a reader of the phrase expects, although
+/// it follows the conventions: the CLI prints it as a `note:` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    /// No year was written, and the next occurrence that has not ended (or,
+    /// after "before", not begun) by the anchor is in a later year.
+    NextOccurrence {
+        /// The year the window's period starts in.
+        year: i32,
+    },
+    /// "winter 2026" said in January or February 2026: the winter that
+    /// begins in December 2026, not the one in progress.
+    WinterAhead {
+        /// The year written.
+        year: i32,
+    },
+    /// "by" an early or middle part of a period, or a second half: due at
+    /// its end, not when it begins.
+    ByEndOfPart,
+}
+
+/// `no year is written: read as the next occurrence, in 2027`.
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Note::NextOccurrence { year } => {
+                write!(f, "no year is written: read as the next occurrence, in {year}")
+            }
+            Note::WinterAhead { year } => write!(
+                f,
+                "winter {year} is December {year} to February {}; the winter in progress is 'winter {}-{:02}'",
+                year + 1,
+                year - 1,
+                year.rem_euclid(100)
+            ),
+            Note::ByEndOfPart => write!(
+                f,
+                "'by' is read to the end of the part it names; for the day that part begins, write 'by the start of …'"
+            ),
+        }
+    }
 }
 
 impl Deadline {
@@ -749,6 +799,8 @@ struct Parser<'a, 't> {
     toks: &'t [Tok<'a>],
     pos: usize,
     anchor: NaiveDate,
+    /// Set while resolving, where the reading is worth a note.
+    note: Cell<Option<Note>>,
 }
 
 impl<'a> Parser<'a, '_> {
@@ -1101,6 +1153,15 @@ impl<'a> Parser<'a, '_> {
                 None => return Err(self.expected("a period")),
             }
         };
+        if let Target::Yearly(
+            Span::YearPart(Part::Early | Part::Mid)
+            | Span::MonthPart(_, Part::Early | Part::Mid)
+            | Span::Half(2),
+            _,
+        ) = target
+        {
+            self.note.set(Some(Note::ByEndOfPart));
+        }
         Ok(Some(Plan::By(target)))
     }
 
@@ -1170,13 +1231,17 @@ impl<'a> Parser<'a, '_> {
             Target::Yearly(span, Year::In(y)) => span.window(y).ok_or_else(|| self.out_of_range()),
             Target::Yearly(span, Year::Next) => {
                 let y = self.anchor.year();
-                (y - 1..=y + 8)
+                let (first, last) = (y - 1..=y + 8)
                     .filter_map(|y| span.window(y))
                     .find(|&(first, last)| match need {
                         Need::EndOnOrAfter => last >= self.anchor,
                         Need::StartAfter => first > self.anchor,
                     })
-                    .ok_or_else(|| self.out_of_range())
+                    .ok_or_else(|| self.out_of_range())?;
+                if first.year() > y {
+                    self.note.set(Some(Note::NextOccurrence { year: first.year() }));
+                }
+                Ok((first, last))
             }
         }
     }
@@ -1619,6 +1684,8 @@ impl<'a> Parser<'a, '_> {
             if self.is_dash(0) || self.is_punct(0, "/") {
                 self.pos += 1;
                 self.parse_second_year(first)?;
+            } else if first == self.anchor.year() && self.anchor.month() <= 2 {
+                self.note.set(Some(Note::WinterAhead { year: first }));
             }
         }
         Ok(Target::Yearly(Span::Season(s), y))

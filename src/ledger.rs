@@ -75,8 +75,19 @@ pub struct Appended<'a> {
     /// were not appended again, and count in no status until that
     /// retraction is itself retracted.
     pub voided: Vec<VoidedDuplicate<'a>>,
+    /// The new lines whose deadline comes with a note (see
+    /// [`deadline::Note`]), in chain order.
+    pub deadline_notes: Vec<DeadlineNote<'a>>,
     /// The head after the append (unchanged when nothing was new).
     pub head: Head,
+}
+
+/// A new line whose deadline reads as the conventions say, but not
+/// perhaps as a reader of the phrase expects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineNote<'a> {
+    pub line: &'a Line,
+    pub note: deadline::Note,
 }
 
 /// One appended event.
@@ -367,7 +378,8 @@ impl Ledger {
             return Err(InputErrors(errors).into());
         }
         let head = batch.head();
-        Ok((batch, Appended { new, already_recorded, voided, head }))
+        let deadline_notes = std::mem::take(&mut checker.deadline_notes);
+        Ok((batch, Appended { new, already_recorded, voided, deadline_notes, head }))
     }
 
     /// Every event from `from` on, decoded, in chain order. Reads lazily,
@@ -842,7 +854,7 @@ struct Prepared {
 /// A deadline phrase read against the anchor it was expected to have.
 struct FirstReading {
     anchor: NaiveDate,
-    result: Result<(), String>,
+    result: Result<Option<deadline::Note>, String>,
 }
 
 /// The deadline phrase an event carries, read against the anchor it
@@ -867,8 +879,8 @@ fn first_reading(index: &Index, event: &Event, announced: &HashMap<&str, NaiveDa
 
 /// Reads `phrase` against `anchor` as the checks do: `Err` is the line's
 /// message.
-fn read_deadline(phrase: &str, anchor: NaiveDate) -> Result<(), String> {
-    deadline::parse(phrase, anchor).map(|_| ()).map_err(|e| format!("deadline: {e}"))
+fn read_deadline(phrase: &str, anchor: NaiveDate) -> Result<Option<deadline::Note>, String> {
+    deadline::parse(phrase, anchor).map(|d| d.note).map_err(|e| format!("deadline: {e}"))
 }
 
 /// Lines whose independent work is handed to the cores together.
@@ -939,6 +951,8 @@ struct Checker<'a, 'l> {
     /// The seqs both void (see [`crate::projection::voiding`]), as of the
     /// number of this batch's retractions they were worked out with.
     voided: Option<(usize, HashMap<u64, Vec<u64>>)>,
+    /// New lines whose deadline reads with a note.
+    deadline_notes: Vec<DeadlineNote<'l>>,
 }
 
 impl<'a, 'l> Checker<'a, 'l> {
@@ -971,6 +985,7 @@ impl<'a, 'l> Checker<'a, 'l> {
             chain_retractions: None,
             batch_retractions: Vec::new(),
             voided: None,
+            deadline_notes: Vec::new(),
         }
     }
 
@@ -1041,7 +1056,9 @@ impl<'a, 'l> Checker<'a, 'l> {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.check_references(event, seq, deadline)?;
+        if let Some(note) = self.check_references(event, seq, deadline)? {
+            self.deadline_notes.push(DeadlineNote { line, note });
+        }
         if let Event::Retraction(r) = event {
             // By uuid, it names an event of the chain (checked above).
             let target = match r.retracts {
@@ -1075,12 +1092,14 @@ impl<'a, 'l> Checker<'a, 'l> {
         })
     }
 
+    /// Checks what `event` refers to, and reads its deadline: the note that
+    /// reading comes with, if any.
     fn check_references(
         &mut self,
         event: &'l Event,
         seq: u64,
         first_reading: Option<FirstReading>,
-    ) -> Result<(), Problem> {
+    ) -> Result<Option<deadline::Note>, Problem> {
         // The first reading stands if it was made against the anchor the
         // checks find; otherwise the phrase is read again.
         let read = |phrase: &Text, anchor: NaiveDate| match first_reading {
@@ -1088,42 +1107,44 @@ impl<'a, 'l> Checker<'a, 'l> {
             _ => read_deadline(phrase.as_str(), anchor),
         };
         match event {
-            Event::Announcement(_) => Ok(()),
+            Event::Announcement(_) => Ok(None),
             Event::Commitment(c) => {
                 let anchor = self.announcement_date(&c.announcement)?;
-                if let Some(phrase) = &c.deadline {
-                    read(phrase, anchor)?;
+                match &c.deadline {
+                    Some(phrase) => Ok(read(phrase, anchor)?),
+                    None => Ok(None),
                 }
-                Ok(())
             }
             Event::Meeting(m) => {
                 for id in m.fulfils.iter().chain(&m.progresses) {
                     self.commitment_on(id, m.date.0, "a meeting")?;
                 }
-                Ok(())
+                Ok(None)
             }
             Event::Deadline(d) => {
                 self.commitment_on(&d.commitment, d.date.0, "a deadline revision")?;
-                read(&d.deadline, d.date.0)?;
-                Ok(())
+                Ok(read(&d.deadline, d.date.0)?)
             }
             Event::Outcome(o) => {
                 self.commitment_on(&o.commitment, o.date.0, "an outcome")?;
                 if let Some(by) = &o.by {
                     self.commitment_date(by)?;
                 }
-                Ok(())
+                Ok(None)
             }
-            Event::Progress(p) => self.commitment_on(&p.commitment, p.date.0, "progress"),
+            Event::Progress(p) => {
+                self.commitment_on(&p.commitment, p.date.0, "progress")?;
+                Ok(None)
+            }
             Event::Retraction(r) => match r.retracts {
                 EventRef::Seq(target) if target >= seq => Err(format!(
                     "`retracts` names seq {target}, but a retraction can only retract an earlier event (this one will be seq {seq})"
                 )
                 .into()),
-                EventRef::Seq(_) => Ok(()),
+                EventRef::Seq(_) => Ok(None),
                 EventRef::Uuid(uuid) => {
                     if self.uuids()?.contains_key(&uuid) {
-                        Ok(())
+                        Ok(None)
                     } else {
                         Err(format!("`retracts` names event {uuid}, which is not in the ledger").into())
                     }

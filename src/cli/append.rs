@@ -57,5 +57,6 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         None => writeln!(out, "already recorded; head {}", appended.head),
     }
     .with_context(|| super::appended_but(appended.new.len(), appended.head))?;
+    super::say_deadline_notes(&appended, false);
     Ok(ExitCode::SUCCESS)
 }

@@ -33,5 +33,8 @@ pub fn run(args: Args, _ctx: &Context) -> anyhow::Result<ExitCode> {
     } else {
         writeln!(out, "{deadline}")?;
     }
+    if let Some(note) = deadline.note {
+        say!("note: {note}");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -97,6 +97,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     for d in &appended.voided {
         say!("{}:{}: note: {}", d.line.origin.file, d.line.origin.line, super::voided_duplicate(d));
     }
+    super::say_deadline_notes(&appended, true);
     writeln!(
         super::stdout_unbuffered(),
         "{} new, {} already recorded; head {}",

@@ -480,6 +480,31 @@ pub fn raw_stdout() -> impl Write {
 /// Why an event already recorded as `d.seq` was not appended again though a
 /// retraction voids it, and how to restore it: re-recording is not the way,
 /// since the ledger knows the event by its id or content.
+/// The notes on new lines' deadlines (see `pledger::deadline::Note`), on
+/// stderr: `note: deadline: …`, after `FILE:LINE: ` where `at_line`. A bulk
+/// import says the first few and how many more there are.
+pub fn say_deadline_notes(appended: &pledger::ledger::Appended, at_line: bool) {
+    const SHOWN: usize = 20;
+    for n in appended.deadline_notes.iter().take(SHOWN) {
+        let phrase = match &n.line.event {
+            pledger::Event::Commitment(c) => c.deadline.as_ref(),
+            pledger::Event::Deadline(d) => Some(&d.deadline),
+            _ => None,
+        };
+        // New lines hold no control characters (they were checked), so the
+        // phrase is quoted as written.
+        let phrase = phrase.map(|p| format!(" '{}'", p.as_str())).unwrap_or_default();
+        if at_line {
+            say!("{}:{}: note: deadline{phrase}: {}", n.line.origin.file, n.line.origin.line, n.note);
+        } else {
+            say!("note: deadline{phrase}: {}", n.note);
+        }
+    }
+    if let Some(more) = appended.deadline_notes.len().checked_sub(SHOWN).filter(|&m| m > 0) {
+        say!("note: {more} more deadlines come with notes; `pledger deadline PHRASE --anchor DATE` shows any one");
+    }
+}
+
 pub fn voided_duplicate(d: &pledger::ledger::VoidedDuplicate) -> String {
     let by = seq_list(&d.retracted_by);
     match d.retracted_by.as_slice() {

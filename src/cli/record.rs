@@ -551,6 +551,7 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
             }
             None => say!("dry run: already recorded; nothing would be appended"),
         }
+        super::say_deadline_notes(&appended, false);
         return Ok(ExitCode::SUCCESS);
     }
     let appended = ledger.append(std::slice::from_ref(&line), opts.expect_head, &stamp).map_err(refused)?;
@@ -562,6 +563,7 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
         None => writeln!(out, "already recorded: {place}; head {}", appended.head),
     }
     .with_context(|| super::appended_but(appended.new.len(), appended.head))?;
+    super::say_deadline_notes(&appended, false);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -68,9 +68,18 @@ fn table_of_phrases() {
             continue;
         }
         let fields: Vec<&str> = line.split('\t').collect();
-        let [phrase, anchor, start, end] = fields[..] else {
-            failures.push(format!("line {n}: expected 4 TAB-separated fields, found {}", fields.len()));
-            continue;
+        let (phrase, anchor, start, end, note) = match fields[..] {
+            [phrase, anchor, start, end] => (phrase, anchor, start, end, None),
+            [phrase, anchor, start, end, note] if start != "error" => {
+                (phrase, anchor, start, end, Some(note))
+            }
+            _ => {
+                failures.push(format!(
+                    "line {n}: expected 4 TAB-separated fields (5 with a note), found {}",
+                    fields.len()
+                ));
+                continue;
+            }
         };
         rows += 1;
         let phrase = match unescape(phrase) {
@@ -105,7 +114,17 @@ fn table_of_phrases() {
         }
         let want = (day(start), (end != "-").then(|| day(end)));
         match got {
-            Ok(d) if (d.start, d.end) == want => {}
+            Ok(d) if (d.start, d.end) == want => {
+                // A note is said beside the window: a row names it, or there is none.
+                let said = d.note.map(|note| note.to_string());
+                match (said, note) {
+                    (None, None) => {}
+                    (Some(said), Some(want)) if said.contains(want) => {}
+                    (said, want) => failures.push(format!(
+                        "line {n}: {phrase:?} anchored {anchor}: want note {want:?}, got {said:?}"
+                    )),
+                }
+            }
             Ok(d) => failures.push(format!(
                 "line {n}: {phrase:?} anchored {anchor}: want {} to {}, got {d} ({})",
                 want.0, end, d.form

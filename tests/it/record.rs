@@ -263,6 +263,62 @@ fn the_output_line_names_seq_hash_and_the_deadline_window() {
     );
 }
 
+#[test]
+fn a_reading_that_may_surprise_comes_with_a_note_on_stderr() {
+    // Given an announcement of 2026-01-16,
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.db");
+    run_ok(&ledger, PAIRS[0].0);
+    let commitment = |id: &str, deadline: &str, dry_run: bool| {
+        let mut cmd = pledger(&ledger);
+        cmd.args(["record", "commitment", id, "--announcement", "in-jp-2026", "--title", "Hold a dialogue"]);
+        cmd.args(["--deadline", deadline]);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    // when a commitment is due "by H2 2026", which reads to December 31,
+    let (out, err) = commitment("esd", "by H2 2026", false);
+    // then the record line gives the window and stderr says why it ends there;
+    assert!(out.ends_with("deadline \"by H2 2026\" = 2026-01-16 to 2026-12-31\n"), "{out}");
+    assert_eq!(err, "note: deadline 'by H2 2026': 'by' is read to the end of the part it names; for the day that part begins, write 'by the start of …'\n");
+    // a dry run says the same, and a plain reading says nothing more.
+    let (_, err) = commitment("esd2", "by H2 2026", true);
+    assert!(err.contains("note: deadline 'by H2 2026': 'by' is read to the end"), "{err}");
+    let (_, err) = commitment("esd3", "first half of 2026", false);
+    assert_eq!(err, "");
+
+    // An import says each note at its line.
+    let file = dir.path().join("more.jsonl");
+    let lines = [
+        r#"{"type":"commitment","id":"cable","announcement":"in-jp-2026","title":"Lay a cable","deadline":"in 2026"}"#,
+        r#"{"type":"commitment","id":"port","announcement":"in-jp-2026","title":"Build a port","deadline":"by mid-2026"}"#,
+    ];
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let out = pledger(&ledger).args(["import", file.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        err,
+        format!("{}:2: note: deadline 'by mid-2026': 'by' is read to the end of the part it names; for the day that part begins, write 'by the start of …'\n", file.display())
+    );
+
+    // `pledger deadline` keeps stdout to the window and says the note on stderr.
+    let deadline = |phrase: &str, anchor: &str| {
+        let out = pledger(&ledger).args(["deadline", phrase, "--anchor", anchor]).output().unwrap();
+        assert!(out.status.success());
+        (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (out, err) = deadline("March", "2026-05-04");
+    assert_eq!(out, "March (anchored 2026-05-04): 2027-03-01 to 2027-03-31\n");
+    assert_eq!(err, "note: no year is written: read as the next occurrence, in 2027\n");
+    let (_, err) = deadline("March", "2026-01-16");
+    assert_eq!(err, "");
+}
+
 /// `#N 0123abcd rest` with the hash masked.
 fn mask_hash(line: &str) -> String {
     let mut words: Vec<&str> = line.splitn(3, ' ').collect();
