@@ -28,7 +28,7 @@
 //!           | "as" "soon" "as" "possible" | "in" "due" "course" | "at" "an" "early" "date"
 //!           | "in" "the" "near" "future"
 //!           | ( "in" | "over" | "within" ) [ "the" ] next [ "few" | "several" ] units
-//!                                        ("within [the] next units" is one unit: "within the next weeks")
+//!                            (but "within [the] next units", with "next" itself, is one unit)
 //!           | ( "in" | "over" | "within" ) ( [ "a" ] "few" | "several" ) units
 //!           | "within" units
 //! units     = "days" | "weeks" | "months" | "years"       (no count: "within weeks")
@@ -48,7 +48,7 @@
 //! period    = [ "the" ] ( part | target )
 //! part      = ( "early" | "mid" | "late" ) [ "-" ] third-of
 //!           | ( "beginning" | "start" | "middle" ) "of" third-of
-//!           | ( "end" [ "of" | "-" ] | ( "towards" | "toward" ) "the" "end" "of" ) ( third-of | target )
+//!           | ( "end" [ "of" | "-" ] | ( "towards" | "toward" ) [ "the" ] "end" "of" ) ( third-of | target )
 //!                                                          (any other target: read as "by the end of")
 //! third-of  = year-ref | "year" [ YEAR ] | MONTH [ "." ] of-year
 //!           | [ "this" | "next" | "the" [ "current" ] ] "month"
@@ -192,24 +192,21 @@ pub enum Note {
     ByEndOfPart,
 }
 
-/// `no year is written: read as the next occurrence, in 2027`.
+/// `no year is written: read as the next occurrence, which begins in 2027`.
 impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Note::NextOccurrence { year } => {
-                write!(f, "no year is written: read as the next occurrence, in {year}")
+                write!(f, "no year is written: read as the next occurrence, which begins in {year:04}")
             }
             Note::WinterAhead { year } => write!(
                 f,
-                "winter {year} is December {year} to February {}; the winter in progress is 'winter {}-{:02}'",
+                "winter {year:04} is December {year:04} to February {:04}; the winter in progress is 'winter {:04}-{:02}'",
                 year + 1,
                 year - 1,
                 year.rem_euclid(100)
             ),
-            Note::ByEndOfPart => write!(
-                f,
-                "'by' is read to the end of the part it names; for the day that part begins, write 'by the start of …'"
-            ),
+            Note::ByEndOfPart => write!(f, "'by' is read to the last day of the part it names, not the day it begins"),
         }
     }
 }
@@ -1124,8 +1121,8 @@ impl<'a> Parser<'a, '_> {
             // (read as "before" the Sep-Dec third, it ended on Aug 31).
             let end = self.is(1, "end") || self.is(1, "the") && self.is(2, "end");
             let y = 1 + usize::from(self.is(1, "the"));
-            let year_end =
-                self.is(y, "year") && (self.is(y + 1, "end") || self.is_dash(y + 1) && self.is(y + 2, "end"));
+            let year_end = ["year", "quarter", "month"].iter().any(|u| self.is(y, u))
+                && (self.is(y + 1, "end") || self.is_dash(y + 1) && self.is(y + 2, "end"));
             if !(self.is(0, "before") && (end || year_end)) {
                 return Ok(None);
             }
@@ -1148,20 +1145,22 @@ impl<'a> Parser<'a, '_> {
                 None => return Err(self.expected("a period")),
             }
         } else {
-            match self.parse_period()? {
+            let target = match self.parse_period()? {
                 Some(p) => p.target,
                 None => return Err(self.expected("a period")),
+            };
+            // "by the end of H2" says so; "by H2" may mean its start.
+            if let Target::Yearly(
+                Span::YearPart(Part::Early | Part::Mid)
+                | Span::MonthPart(_, Part::Early | Part::Mid)
+                | Span::Half(2),
+                _,
+            ) = target
+            {
+                self.note.set(Some(Note::ByEndOfPart));
             }
+            target
         };
-        if let Target::Yearly(
-            Span::YearPart(Part::Early | Part::Mid)
-            | Span::MonthPart(_, Part::Early | Part::Mid)
-            | Span::Half(2),
-            _,
-        ) = target
-        {
-            self.note.set(Some(Note::ByEndOfPart));
-        }
         Ok(Some(Plan::By(target)))
     }
 
@@ -1291,7 +1290,7 @@ impl<'a> Parser<'a, '_> {
 
     /// part = ("early" | "mid" | "late") ["-"] third-of
     ///      | ("beginning" | "start" | "middle") "of" third-of
-    ///      | ( "end" ["of" | "-"] | ("towards" | "toward") "the" "end" "of" ) (third-of | target)
+    ///      | ( "end" ["of" | "-"] | ("towards" | "toward") ["the"] "end" "of" ) (third-of | target)
     fn parse_part(&mut self) -> Result<Option<Period>, DeadlineError> {
         let part = if self.eat("early") {
             Part::Early
@@ -1310,8 +1309,12 @@ impl<'a> Parser<'a, '_> {
             return self.parse_end_part().map(Some);
         } else if self.eat("towards") || self.eat("toward") {
             // "towards the end of 2026" names the same time as "the end of 2026".
-            if !self.eat_all(&["the", "end", "of"]) {
+            self.eat("the");
+            if !self.eat("end") {
                 return Err(self.expected("'the end of'"));
+            }
+            if !self.eat("of") {
+                return Err(self.expected("'of'"));
             }
             return self.parse_end_part().map(Some);
         } else {
@@ -1762,17 +1765,24 @@ impl<'a> Parser<'a, '_> {
                 _ => return Err(self.out_of_range()),
             }
         } else if let Some(s) = self.word(0).and_then(season) {
-            // "this winter" said in January could be either winter.
+            // "this winter" said in January could be either winter. The
+            // example is the next one that has not ended, as "summer" reads.
             let name = self.word(0).unwrap_or_default().to_ascii_lowercase();
+            let next = self.resolve(Target::Yearly(Span::Season(s), Year::Next), Need::EndOnOrAfter);
+            let year = next.map(|(first, _)| first.year()).unwrap_or(y);
             let example = match s {
-                Season::Winter => format!("winter {y}-{:02}", (y + 1).rem_euclid(100)),
-                _ => format!("{name} {y}"),
+                Season::Winter => format!("winter {year:04}-{:02}", (year + 1).rem_euclid(100)),
+                _ => format!("{name} {year:04}"),
             };
-            return Err(self.invalid(format!("a season is written with its year, as in '{example}'")));
+            return Err(self.invalid(format!(
+                "a season is named by its year, not by 'this' or 'next': write '{example}'"
+            )));
         } else if self.is(0, "fiscal") || self.is(0, "financial") || self.is(0, "fy") {
             return Err(self.invalid(format!(
-                "a fiscal year is written with both its years, as in 'FY{y}-{:02}', since which one is current depends on whose fiscal year it is",
-                (y + 1).rem_euclid(100)
+                "a fiscal year is named by both its years, not by 'this', 'next' or 'current', since which one is current depends on whose fiscal year it is: write 'FY{y:04}-{:02}' or 'FY{:04}-{:02}'",
+                (y + 1).rem_euclid(100),
+                y - 1,
+                y.rem_euclid(100)
             )));
         } else {
             return Err(self.expected("'year', 'quarter', 'month' or 'week'"));

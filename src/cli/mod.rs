@@ -477,12 +477,9 @@ pub fn raw_stdout() -> impl Write {
     Labelled(io::stdout().lock())
 }
 
-/// Why an event already recorded as `d.seq` was not appended again though a
-/// retraction voids it, and how to restore it: re-recording is not the way,
-/// since the ledger knows the event by its id or content.
 /// The notes on new lines' deadlines (see `pledger::deadline::Note`), on
-/// stderr: `note: deadline: …`, after `FILE:LINE: ` where `at_line`. A bulk
-/// import says the first few and how many more there are.
+/// stderr: `note: deadline 'PHRASE': …`, after `FILE:LINE: ` where
+/// `at_line`. A bulk import says the first few and how many more there are.
 pub fn say_deadline_notes(appended: &pledger::ledger::Appended, at_line: bool) {
     const SHOWN: usize = 20;
     for n in appended.deadline_notes.iter().take(SHOWN) {
@@ -505,6 +502,9 @@ pub fn say_deadline_notes(appended: &pledger::ledger::Appended, at_line: bool) {
     }
 }
 
+/// Why an event already recorded as `d.seq` was not appended again though a
+/// retraction voids it, and how to restore it: re-recording is not the way,
+/// since the ledger knows the event by its id or content.
 pub fn voided_duplicate(d: &pledger::ledger::VoidedDuplicate) -> String {
     let by = seq_list(&d.retracted_by);
     match d.retracted_by.as_slice() {

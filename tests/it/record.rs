@@ -284,10 +284,10 @@ fn a_reading_that_may_surprise_comes_with_a_note_on_stderr() {
     let (out, err) = commitment("esd", "by H2 2026", false);
     // then the record line gives the window and stderr says why it ends there;
     assert!(out.ends_with("deadline \"by H2 2026\" = 2026-01-16 to 2026-12-31\n"), "{out}");
-    assert_eq!(err, "note: deadline 'by H2 2026': 'by' is read to the end of the part it names; for the day that part begins, write 'by the start of …'\n");
+    assert_eq!(err, "note: deadline 'by H2 2026': 'by' is read to the last day of the part it names, not the day it begins\n");
     // a dry run says the same, and a plain reading says nothing more.
     let (_, err) = commitment("esd2", "by H2 2026", true);
-    assert!(err.contains("note: deadline 'by H2 2026': 'by' is read to the end"), "{err}");
+    assert!(err.contains("note: deadline 'by H2 2026': 'by' is read to the last day"), "{err}");
     let (_, err) = commitment("esd3", "first half of 2026", false);
     assert_eq!(err, "");
 
@@ -303,7 +303,7 @@ fn a_reading_that_may_surprise_comes_with_a_note_on_stderr() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(
         err,
-        format!("{}:2: note: deadline 'by mid-2026': 'by' is read to the end of the part it names; for the day that part begins, write 'by the start of …'\n", file.display())
+        format!("{}:2: note: deadline 'by mid-2026': 'by' is read to the last day of the part it names, not the day it begins\n", file.display())
     );
 
     // `pledger deadline` keeps stdout to the window and says the note on stderr.
@@ -314,7 +314,7 @@ fn a_reading_that_may_surprise_comes_with_a_note_on_stderr() {
     };
     let (out, err) = deadline("March", "2026-05-04");
     assert_eq!(out, "March (anchored 2026-05-04): 2027-03-01 to 2027-03-31\n");
-    assert_eq!(err, "note: no year is written: read as the next occurrence, in 2027\n");
+    assert_eq!(err, "note: no year is written: read as the next occurrence, which begins in 2027\n");
     let (_, err) = deadline("March", "2026-01-16");
     assert_eq!(err, "");
 }
