@@ -831,6 +831,18 @@ impl<'a> Parser<'a, '_> {
         DASHES.iter().any(|dash| self.is_punct(k, dash))
     }
 
+    /// How many tokens "end" or "-end" takes at `k` ("year-end", "March
+    /// end"): 0 if neither is there.
+    fn end_suffix(&self, k: usize) -> usize {
+        if self.is(k, "end") {
+            1
+        } else if self.is_dash(k) && self.is(k + 1, "end") {
+            2
+        } else {
+            0
+        }
+    }
+
     fn eat(&mut self, w: &str) -> bool {
         let hit = self.is(0, w);
         self.pos += usize::from(hit);
@@ -1121,8 +1133,8 @@ impl<'a> Parser<'a, '_> {
             // (read as "before" the Sep-Dec third, it ended on Aug 31).
             let end = self.is(1, "end") || self.is(1, "the") && self.is(2, "end");
             let y = 1 + usize::from(self.is(1, "the"));
-            let year_end = ["year", "quarter", "month"].iter().any(|u| self.is(y, u))
-                && (self.is(y + 1, "end") || self.is_dash(y + 1) && self.is(y + 2, "end"));
+            let year_end =
+                ["year", "quarter", "month"].iter().any(|u| self.is(y, u)) && self.end_suffix(y + 1) > 0;
             if !(self.is(0, "before") && (end || year_end)) {
                 return Ok(None);
             }
@@ -1610,27 +1622,24 @@ impl<'a> Parser<'a, '_> {
             }
             return Err(self.expected("a year"));
         }
-        if (lower("month") || lower("quarter"))
-            && (self.is(1, "end") || (self.is_dash(1) && self.is(2, "end")))
-        {
-            // "month-end" is the last third of this month, as "year-end" is
-            // of the year; "quarter-end" is this quarter, as "the end of Q3"
-            // reads "by the end of Q3".
-            let target = if lower("quarter") {
-                self.parse_relative(0)?
+        let end = self.end_suffix(1);
+        if end > 0 && ["year", "quarter", "month"].iter().any(|u| lower(u)) {
+            // "year-end" is the last third of the year ("year-end 2026" of
+            // 2026), "month-end" likewise of this month; "quarter-end" is
+            // this quarter, as "the end of Q3" reads "by the end of Q3".
+            if lower("quarter") {
+                let target = self.parse_relative(0)?;
+                self.pos += end;
+                return Ok(Some(target));
+            }
+            self.pos += 1 + end;
+            return Ok(Some(if lower("year") {
+                let y = self.parse_year_ref(false).unwrap_or(Year::Next);
+                Target::Yearly(Span::YearPart(Part::Late), y)
             } else {
-                self.pos += 1;
                 let (y, m) = self.relative_month(0);
                 Target::Yearly(Span::MonthPart(m, Part::Late), Year::In(y))
-            };
-            self.pos += if self.is(0, "end") { 1 } else { 2 };
-            return Ok(Some(target));
-        }
-        if lower("year") && (self.is(1, "end") || (self.is_dash(1) && self.is(2, "end"))) {
-            // "year-end": the end of the year, "year-end 2026" that of 2026.
-            self.pos += if self.is(1, "end") { 2 } else { 3 };
-            let y = self.parse_year_ref(false).unwrap_or(Year::Next);
-            return Ok(Some(Target::Yearly(Span::YearPart(Part::Late), y)));
+            }));
         }
         if the && ["year", "quarter", "month", "week"].iter().any(|u| lower(u)) {
             // "the year", "the quarter": the current one.
@@ -1647,8 +1656,9 @@ impl<'a> Parser<'a, '_> {
     fn parse_month_rest(&mut self, m: u32) -> Result<Target, DeadlineError> {
         self.eat_punct(".");
         // "March-end" is "the end of March": its last third.
-        if self.is(0, "end") || (self.is_dash(0) && self.is(1, "end")) {
-            self.pos += if self.is(0, "end") { 1 } else { 2 };
+        let end = self.end_suffix(0);
+        if end > 0 {
+            self.pos += end;
             return Ok(Target::Yearly(Span::MonthPart(m, Part::Late), self.parse_of_year()?));
         }
         if let Some(dd) = self.num(0).filter(|d| d.len() <= 2) {
