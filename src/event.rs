@@ -284,6 +284,44 @@ impl IdKind {
     }
 }
 
+/// A rule that one event breaks on its own, found by [`Event::check`]: what
+/// serde's types do not express. It names no place: the caller adds
+/// `FILE:LINE` (or the command) in front.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventProblem {
+    /// A `superseded` outcome that does not say what replaced the commitment.
+    #[error("a superseded outcome needs `by`: the commitment that replaces it")]
+    SupersededWithoutBy,
+    /// A `by` on an outcome that is not `superseded`.
+    #[error("`by` is only for a superseded outcome, not for `{outcome}`")]
+    ByWithoutSupersession { outcome: &'static str },
+    /// A commitment named as its own replacement.
+    #[error("commitment '{commitment}' cannot supersede itself")]
+    SupersedesItself { commitment: String },
+    /// A retraction of seq 0, which no event has.
+    #[error("`retracts` names seq 0, but seqs start at 1")]
+    RetractsSeqZero,
+    /// A control or invisible character in free text (see `text::unprintable`);
+    /// `at` counts characters from 1.
+    #[error("expected `{field}` without control characters, found {} at character {at}", crate::text::describe(*.character))]
+    Unprintable { field: &'static str, character: char, at: usize },
+    /// A party name with white space around it.
+    #[error("expected `parties` without spaces around a name, found '{name}'")]
+    PartySpaced { name: String },
+    /// A party given twice (`first` and `again` differ when the names are
+    /// the same but for case or spacing inside, see [`same_name`]).
+    #[error("expected each party once in `parties`, found {}", twice(first, again))]
+    PartyTwice { first: String, again: String },
+}
+
+fn twice(first: &str, again: &str) -> String {
+    if first == again {
+        format!("'{first}' twice")
+    } else {
+        format!("'{first}' and '{again}'")
+    }
+}
+
 impl Event {
     /// The event's `type` as written in JSON.
     pub fn type_name(&self) -> &'static str {
@@ -362,33 +400,25 @@ impl Event {
 
     /// Checks the rules that a single line must meet on its own and that
     /// serde's types do not express.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), EventProblem> {
         if let Event::Outcome(o) = self {
             match (o.outcome, &o.by) {
-                (OutcomeKind::Superseded, None) => {
-                    return Err("a superseded outcome needs `by`: the commitment that replaces it".into())
-                }
+                (OutcomeKind::Superseded, None) => return Err(EventProblem::SupersededWithoutBy),
                 (OutcomeKind::Met | OutcomeKind::Cancelled, Some(_)) => {
-                    return Err(format!(
-                        "`by` is only for a superseded outcome, not for `{}`",
-                        o.outcome.name()
-                    ))
+                    return Err(EventProblem::ByWithoutSupersession { outcome: o.outcome.name() })
                 }
                 (OutcomeKind::Superseded, Some(by)) if *by == o.commitment => {
-                    return Err(format!("commitment '{by}' cannot supersede itself"))
+                    return Err(EventProblem::SupersedesItself { commitment: by.to_string() })
                 }
                 _ => {}
             }
         }
         if let Event::Retraction(Retraction { retracts: EventRef::Seq(0), .. }) = self {
-            return Err("`retracts` names seq 0, but seqs start at 1".into());
+            return Err(EventProblem::RetractsSeqZero);
         }
         for (field, text) in self.texts() {
             if let Some((at, c)) = crate::text::unprintable(text) {
-                return Err(format!(
-                    "expected `{field}` without control characters, found {} at character {at}",
-                    crate::text::describe(c)
-                ));
+                return Err(EventProblem::Unprintable { field, character: c, at });
             }
         }
         let parties = match self {
@@ -403,14 +433,13 @@ impl Event {
         if let Some(parties) = parties {
             let names: Vec<&str> = parties.iter().map(Text::as_str).collect();
             if let Some(name) = names.iter().find(|n| n.trim() != **n) {
-                return Err(format!("expected `parties` without spaces around a name, found '{name}'"));
+                return Err(EventProblem::PartySpaced { name: name.to_string() });
             }
             for (i, name) in names.iter().enumerate() {
                 if let Some(again) = names[..i].iter().find(|earlier| same_name(earlier, name)) {
-                    return Err(if again == name {
-                        format!("expected each party once in `parties`, found '{name}' twice")
-                    } else {
-                        format!("expected each party once in `parties`, found '{again}' and '{name}'")
+                    return Err(EventProblem::PartyTwice {
+                        first: again.to_string(),
+                        again: name.to_string(),
                     });
                 }
             }
@@ -804,11 +833,11 @@ mod tests {
         let superseded: Event =
             decode(r#"{"type":"outcome","commitment":"a","date":"2026-01-01","outcome":"superseded"}"#)
                 .unwrap();
-        assert!(superseded.check().unwrap_err().contains("needs `by`"));
+        assert_eq!(superseded.check(), Err(EventProblem::SupersededWithoutBy));
         let met: Event =
             decode(r#"{"type":"outcome","commitment":"a","date":"2026-01-01","outcome":"met","by":"b"}"#)
                 .unwrap();
-        assert!(met.check().unwrap_err().contains("only for a superseded"));
+        assert_eq!(met.check(), Err(EventProblem::ByWithoutSupersession { outcome: "met" }));
     }
 
     #[test]

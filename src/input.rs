@@ -9,7 +9,7 @@ use std::fmt;
 use std::io::BufRead;
 
 use crate::chain::MAX_RECORD_LEN;
-use crate::event::Event;
+use crate::event::{Event, EventProblem};
 
 /// Where a line came from: a file name (or `<stdin>`) and a 1-based line number.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,15 +57,29 @@ impl fmt::Display for InputErrors {
     }
 }
 
+/// Why one line of input is not an event ([`decode_line`]). It names no
+/// place: the caller adds `FILE:LINE`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    /// Not the JSON of an event: malformed, not an object, no or an unknown
+    /// `type`, or a field serde refused. The message is serde's, placed by
+    /// column or prefixed with the event's type where it can be.
+    #[error("{0}")]
+    Json(String),
+    /// An event that breaks a rule of its own.
+    #[error(transparent)]
+    Rule(#[from] EventProblem),
+}
+
 /// Decodes one line of JSON into an event, checking what one line can show
-/// on its own. The message has no position: the caller adds `FILE:LINE`.
-pub fn decode_line(text: &str) -> Result<Event, String> {
+/// on its own.
+pub fn decode_line(text: &str) -> Result<Event, LineError> {
     match crate::event::from_json(text) {
         Ok(event) => {
             event.check()?;
             Ok(event)
         }
-        Err(e) => Err(describe_json_error(text, &e)),
+        Err(e) => Err(LineError::Json(describe_json_error(text, &e))),
     }
 }
 
@@ -219,7 +233,7 @@ impl Block {
     ) {
         let decoded =
             parallel_map(&self.texts, |(_, text)| match std::str::from_utf8(&self.bytes[text.clone()]) {
-                Ok(text) => decode_line(text),
+                Ok(text) => decode_line(text).map_err(|e| e.to_string()),
                 Err(e) => Err(format!(
                     "expected UTF-8 text, found an invalid byte at column {}",
                     e.valid_up_to() + 1

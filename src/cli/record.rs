@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use clap_complete::ArgValueCandidates;
 use pledger::deadline::{self, Deadline};
 use pledger::event::{Date, Event, EventRef, IdKind, Parties, Slug, Text};
-use pledger::input::{self, Line, Origin};
+use pledger::input::{self, Line, LineError, Origin};
 use pledger::ledger::{AppendError, AppendedEvent, RejectError};
 use pledger::{Head, Ledger};
 use serde::de::DeserializeOwned;
@@ -489,12 +489,14 @@ impl Draft {
         }
         let kind = self.object.get("type").and_then(Value::as_str).unwrap_or("event").to_owned();
         let line = Value::Object(self.object).to_string();
-        input::decode_line(&line).map_err(|message| {
+        input::decode_line(&line).map_err(|e| {
             // Only the rules between fields are left to fail here (such as a
-            // commitment superseding itself); decode_line names the type
-            // for serde's messages but not for those.
-            let prefix = format!("{kind}:");
-            Refused(vec![if message.starts_with(&prefix) { message } else { format!("{prefix} {message}") }])
+            // commitment superseding itself). serde's messages come named
+            // by the type the object gives; a rule's does not.
+            Refused(vec![match e {
+                LineError::Json(message) => message,
+                LineError::Rule(problem) => format!("{kind}: {problem}"),
+            }])
         })
     }
 }
