@@ -197,6 +197,37 @@ pub struct DeadlineWindow {
     pub end: Option<NaiveDate>,
 }
 
+/// Why a commitment is not listed by [`Projection::statuses`] as of a date
+/// (see [`Projection::unlisted`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unlisted {
+    /// No commitment of this id is recorded at this ledger position.
+    Unrecorded,
+    /// Its event, or its announcement's, is voided by a retraction.
+    Retracted,
+    /// Its announcement is dated after the date: on this day.
+    AnnouncedAfter(NaiveDate),
+}
+
+impl fmt::Display for Unlisted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unlisted::Unrecorded => f.write_str("not recorded"),
+            Unlisted::Retracted => f.write_str("retracted"),
+            Unlisted::AnnouncedAfter(date) => write!(f, "announced {date}"),
+        }
+    }
+}
+
+/// An outcome that says commitment `superseded` was superseded by `by`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Supersession {
+    /// The outcome's seq.
+    pub outcome: u64,
+    pub superseded: String,
+    pub by: String,
+}
+
 impl Projection {
     /// Folds in the event at `seq`. Events must come in chain order, each
     /// exactly once. `resolve` finds the seq of an event named by uuid in a
@@ -339,6 +370,67 @@ impl Projection {
             .filter(|(_, c)| c.announcement == announcement)
             .map(|(id, c)| (id.as_str(), voided.contains(&c.seq)))
             .collect()
+    }
+
+    /// Why each of `ids` that [`Projection::statuses`] would not list as of
+    /// `as_of` is missing; the ones it would list are left out. For a
+    /// commitment that another names, such as the one that superseded it: a
+    /// reader of "superseded by X" should learn that X is retracted.
+    pub fn unlisted<'i>(
+        &self,
+        ids: impl IntoIterator<Item = &'i str>,
+        as_of: NaiveDate,
+    ) -> BTreeMap<&'i str, Unlisted> {
+        let voided = self.voided();
+        ids.into_iter()
+            .filter_map(|id| {
+                let Some(c) = self.commitments.get(id) else { return Some((id, Unlisted::Unrecorded)) };
+                let Some(a) = self.announcements.get(&c.announcement) else {
+                    return Some((id, Unlisted::Unrecorded));
+                };
+                let why = if voided.contains(&c.seq) || voided.contains(&a.seq) {
+                    Unlisted::Retracted
+                } else if a.date > as_of {
+                    Unlisted::AnnouncedAfter(a.date)
+                } else {
+                    return None;
+                };
+                Some((id, why))
+            })
+            .collect()
+    }
+
+    /// The outcomes in force that name a commitment voided by retracting
+    /// the event at `target` (the commitment's own, or its announcement's)
+    /// as the one that superseded another, in chain order. Retracting the
+    /// replacement leaves them standing, and they are worth a look: a
+    /// status of "superseded by X" with no X listed.
+    pub fn supersessions_voided_by(&self, target: u64) -> Vec<Supersession> {
+        let voided = self.voided();
+        let announcement = self.announcements.iter().find(|(_, a)| a.seq == target).map(|(id, _)| id);
+        let gone: HashSet<&str> = (self.commitments.iter())
+            .filter(|(_, c)| c.seq == target || announcement == Some(&c.announcement))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        if gone.is_empty() {
+            return Vec::new();
+        }
+        let live_announcement = |c: &CommitmentFacts| {
+            self.announcements.get(&c.announcement).is_some_and(|a| !voided.contains(&a.seq))
+        };
+        let mut found: Vec<Supersession> = (self.commitments.iter())
+            .filter(|(_, c)| !voided.contains(&c.seq) && live_announcement(c))
+            .flat_map(|(id, c)| {
+                c.endings.iter().filter_map(|e| match &e.what {
+                    Ending::Superseded(by) if gone.contains(by.as_str()) && !voided.contains(&e.seq) => {
+                        Some(Supersession { outcome: e.seq, superseded: id.clone(), by: by.clone() })
+                    }
+                    _ => None,
+                })
+            })
+            .collect();
+        found.sort_by_key(|s| s.outcome);
+        found
     }
 
     /// Every retraction folded in, in chain order: (its seq, its target's).

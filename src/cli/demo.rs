@@ -85,7 +85,9 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let last_chapter = chapters.len() - 1;
     for (i, (as_of, title)) in chapters.into_iter().enumerate() {
         writeln!(out, "{title} (as of {as_of}):")?;
-        super::status::print_table(&mut out, &projection.statuses(as_of), as_of)?;
+        let rows = projection.statuses(as_of);
+        let unlisted = super::status::unlisted_replacements(&projection, &rows, as_of);
+        super::status::print_table(&mut out, &rows, as_of, &unlisted)?;
         if i == last_chapter {
             // "N days overdue" must not read as a report that the parties
             // missed a deadline: it is what the ledger does not hold.

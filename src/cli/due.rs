@@ -51,7 +51,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     } else if rows.is_empty() {
         writeln!(out, "nothing due between {as_of} and {until}")?;
     } else {
-        super::status::print_table(&mut out, &rows, as_of)?;
+        // Only pending commitments are due: none names a replacement.
+        super::status::print_table(&mut out, &rows, as_of, &Default::default())?;
     }
     out.flush()?;
     super::leave_to_exit((projection, rows));

@@ -16,9 +16,10 @@ use std::process::ExitCode;
 
 use clap_complete::ArgValueCandidates;
 use pledger::deadline::{self, Deadline};
-use pledger::event::{Date, Event, EventRef, IdKind, Parties, Slug, Text};
+use pledger::event::{Date, Event, EventRef, IdKind, Parties, Retraction, Slug, Text};
 use pledger::input::{self, Line, LineError, Origin};
 use pledger::ledger::{AppendError, AppendedEvent, RejectError};
+use pledger::projection::Projection;
 use pledger::{Head, Ledger};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -554,6 +555,11 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
             None => say!("dry run: already recorded; nothing would be appended"),
         }
         super::say_deadline_notes(&appended, false);
+        if let Event::Retraction(Retraction { retracts: EventRef::Seq(target), .. }) = &line.event {
+            let projection = ledger.projection(None)?;
+            say_supersessions_voided(&projection, *target, "would void");
+            super::leave_to_exit(projection);
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let appended = ledger.append(std::slice::from_ref(&line), opts.expect_head, &stamp).map_err(refused)?;
@@ -566,7 +572,33 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
     }
     .with_context(|| super::appended_but(appended.new.len(), appended.head))?;
     super::say_deadline_notes(&appended, false);
+    if let (Some(e), Event::Retraction(_)) = (appended.new.first(), &line.event) {
+        // The projection resolves a target given by uuid.
+        let projection = ledger.projection(None)?;
+        let target = projection.retractions().iter().find(|&&(seq, _)| seq == e.seq).map(|&(_, t)| t);
+        if let Some(target) = target {
+            say_supersessions_voided(&projection, target, "voids");
+        }
+        super::leave_to_exit(projection);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A note for each outcome in force that names, as what superseded a
+/// commitment, one that retracting `target` voids: the outcome is not
+/// retracted with it, so its commitment stays "superseded by" a commitment
+/// the ledger no longer lists.
+fn say_supersessions_voided(projection: &Projection, target: u64, voids: &str) {
+    for s in projection.supersessions_voided_by(target) {
+        say!(
+            "note: #{} still says {} was superseded by {}, which this retraction {voids}; \
+             retract #{} too if it was recorded in error",
+            s.outcome,
+            s.superseded,
+            s.by,
+            s.outcome
+        );
+    }
 }
 
 /// `#42 a1b2c3d4 …`, the seq bold and the hash in yellow on a terminal.

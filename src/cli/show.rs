@@ -38,6 +38,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let projection = ledger.projection(None)?;
     let status = projection.status_of(&args.id, as_of);
     let voiding = pledger::projection::voiding(projection.retractions());
+    let rows: Vec<_> = status.iter().cloned().collect();
+    let unlisted = super::status::unlisted_replacements(&projection, &rows, as_of);
     super::leave_to_exit(projection);
     let mut out = super::stdout_unbuffered();
     if args.json {
@@ -61,6 +63,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         });
         serde_json::to_writer_pretty(&mut out, &json)?;
         writeln!(out)?;
+        for note in super::status::replacement_notes(&rows, &unlisted, as_of) {
+            say!("note: {note}");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     for entry in &history.entries {
@@ -93,7 +98,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             out,
             "status as of {as_of}: {} ({}); deadline {}",
             super::styled_status(row.status, 0),
-            super::status::when_text(&row, as_of),
+            super::status::when_text(&row, as_of, &unlisted),
             super::status::deadline_text(&row)
         )?,
         None => {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use pledger::event::same_name;
-use pledger::projection::{CommitmentStatus, Status};
+use pledger::projection::{CommitmentStatus, Projection, Status, Unlisted};
 use pledger::OpenMode;
 
 use super::Context;
@@ -60,12 +60,15 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         .filter(|c| args.party.as_deref().is_none_or(|p| has_party(c, p)))
         .filter(|c| args.tag.as_deref().is_none_or(|t| has_tag(c, t)))
         .collect();
+    let unlisted = unlisted_replacements(&projection, &rows, as_of);
     let mut out = super::stdout();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &rows)?;
         writeln!(out)?;
+        // The table says it in the row; the JSON rows have no room for it.
+        notes.extend(replacement_notes(&rows, &unlisted, as_of));
     } else {
-        print_table(&mut out, &rows, as_of)?;
+        print_table(&mut out, &rows, as_of, &unlisted)?;
         print_summary(&mut out, &rows, as_of, projection.seq)?;
     }
     out.flush()?;
@@ -118,12 +121,49 @@ fn print_summary(
     )
 }
 
+/// The commitments that `rows` name as what superseded them but that the
+/// ledger does not list as of `as_of`, with why: "superseded by X" must not
+/// read as if X were in force when X is retracted or announced later.
+pub fn unlisted_replacements<'r>(
+    projection: &Projection,
+    rows: &'r [CommitmentStatus],
+    as_of: NaiveDate,
+) -> BTreeMap<&'r str, Unlisted> {
+    projection.unlisted(rows.iter().filter_map(|r| r.superseded_by.as_deref()), as_of)
+}
+
+/// `c1 is superseded by c2, which is retracted …`, for each row whose
+/// replacement is in `unlisted`.
+pub fn replacement_notes<'a>(
+    rows: &'a [CommitmentStatus],
+    unlisted: &'a BTreeMap<&str, Unlisted>,
+    as_of: NaiveDate,
+) -> impl Iterator<Item = String> + 'a {
+    rows.iter().filter_map(move |row| {
+        let by = row.superseded_by.as_deref()?;
+        let why = match unlisted.get(by)? {
+            Unlisted::Retracted => {
+                "is retracted; the outcome that says so stands until it is retracted too".to_owned()
+            }
+            Unlisted::AnnouncedAfter(date) => format!("is announced only on {date}, after {as_of}"),
+            Unlisted::Unrecorded => "is not recorded at this ledger position".to_owned(),
+        };
+        Some(format!("{} is superseded by {by}, which {why}", row.id))
+    })
+}
+
 /// The table: id, status, deadline, what the status means in days, title.
-pub fn print_table(out: &mut impl Write, rows: &[CommitmentStatus], as_of: NaiveDate) -> std::io::Result<()> {
+/// `unlisted` is [`unlisted_replacements`] of `rows`.
+pub fn print_table(
+    out: &mut impl Write,
+    rows: &[CommitmentStatus],
+    as_of: NaiveDate,
+    unlisted: &BTreeMap<&str, Unlisted>,
+) -> std::io::Result<()> {
     let id_width = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
     let deadlines: Vec<String> = rows.iter().map(deadline_text).collect();
     let deadline_width = deadlines.iter().map(|d| d.chars().count()).max().unwrap_or(8).max(8);
-    let whens: Vec<String> = rows.iter().map(|r| when_text(r, as_of)).collect();
+    let whens: Vec<String> = rows.iter().map(|r| when_text(r, as_of, unlisted)).collect();
     let when_width = whens.iter().map(|w| w.len()).max().unwrap_or(4).max(4);
     writeln!(
         out,
@@ -155,8 +195,9 @@ pub fn deadline_text(row: &CommitmentStatus) -> String {
     }
 }
 
-/// What the status means as of the date: met on, days overdue, days left.
-pub fn when_text(row: &CommitmentStatus, as_of: NaiveDate) -> String {
+/// What the status means as of the date: met on, days overdue, days left,
+/// or what superseded it (marked when `unlisted` says it is not listed).
+pub fn when_text(row: &CommitmentStatus, as_of: NaiveDate, unlisted: &BTreeMap<&str, Unlisted>) -> String {
     let end = row.deadline.as_ref().and_then(|d| d.end);
     match row.status {
         Status::Met => {
@@ -178,6 +219,12 @@ pub fn when_text(row: &CommitmentStatus, as_of: NaiveDate) -> String {
             None => "no fixed deadline".to_owned(),
         },
         Status::Cancelled => format!("cancelled {}", row.ended_on.map(|d| d.to_string()).unwrap_or_default()),
-        Status::Superseded => format!("superseded by {}", row.superseded_by.as_deref().unwrap_or("?")),
+        Status::Superseded => {
+            let by = row.superseded_by.as_deref().unwrap_or("?");
+            match unlisted.get(by) {
+                Some(why) => format!("superseded by {by} [{why}]"),
+                None => format!("superseded by {by}"),
+            }
+        }
     }
 }

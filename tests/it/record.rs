@@ -641,6 +641,63 @@ fn retract_takes_a_seq_or_a_uuid_and_names_what_it_voids() {
     assert!(status.contains("0 commitments"), "{status}");
 }
 
+/// A commitment superseded by one that is then retracted, or announced only
+/// later, stays superseded (the outcome is a fact of its own), and every
+/// command that shows "superseded by X" says that X is not listed.
+#[test]
+fn superseded_by_a_commitment_not_listed_says_why() {
+    // Given: c-old superseded on 1 February by c-new, which a second
+    // announcement of 1 June gives.
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.db");
+    let lines = [
+        r#"{"type":"announcement","id":"ann","date":"2026-01-10","title":"T","parties":["A","B"]}"#,
+        r#"{"type":"commitment","id":"c-old","announcement":"ann","title":"Old","deadline":"first half of 2026"}"#,
+        r#"{"type":"announcement","id":"ann-2","date":"2026-06-01","title":"T2","parties":["A","B"]}"#,
+        r#"{"type":"commitment","id":"c-new","announcement":"ann-2","title":"New"}"#,
+        r#"{"type":"outcome","commitment":"c-old","date":"2026-02-01","outcome":"superseded","by":"c-new"}"#,
+    ];
+    let file = dir.path().join("events.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    run_ok(&ledger, &["import", file.to_str().unwrap()]);
+    let when_of_c_old = |as_of: &str| -> String {
+        let table = run_ok(&ledger, &["status", "--as-of", as_of]);
+        let row = table.lines().find(|l| l.starts_with("c-old ")).unwrap_or_else(|| panic!("{table}"));
+        row.split("  ").map(str::trim).filter(|f| f.starts_with("superseded by")).collect()
+    };
+
+    // Then: before c-new is announced, the row says when it will be; after, nothing.
+    assert_eq!(when_of_c_old("2026-03-01"), "superseded by c-new [announced 2026-06-01]");
+    assert_eq!(when_of_c_old("2026-07-01"), "superseded by c-new");
+
+    // When c-new is retracted (dry run first): retract names the outcome left standing.
+    let dry = pledger(&ledger).args(["retract", "4", "--reason", "Wrong", "--dry-run"]).output().unwrap();
+    let note = "note: #5 still says c-old was superseded by c-new, which this retraction would void; \
+                retract #5 too if it was recorded in error";
+    assert!(String::from_utf8_lossy(&dry.stderr).contains(note), "{dry:?}");
+    let done = pledger(&ledger).args(["retract", "4", "--reason", "Wrong"]).output().unwrap();
+    assert!(done.status.success(), "{done:?}");
+    assert!(String::from_utf8_lossy(&done.stderr).contains(&note.replace("would void", "voids")), "{done:?}");
+
+    // Then: status, show and status --json all say c-new is retracted.
+    assert_eq!(when_of_c_old("2026-07-01"), "superseded by c-new [retracted]");
+    let show = run_ok(&ledger, &["show", "c-old", "--as-of", "2026-07-01"]);
+    assert!(show.contains("status as of 2026-07-01: superseded (superseded by c-new [retracted])"), "{show}");
+    let json = pledger(&ledger).args(["status", "--as-of", "2026-07-01", "--json"]).output().unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(rows[0]["superseded_by"], "c-new", "the JSON row is unchanged");
+    assert_eq!(
+        String::from_utf8_lossy(&json.stderr).trim(),
+        "note: c-old is superseded by c-new, which is retracted; the outcome that says so stands until it is \
+         retracted too"
+    );
+
+    // When the outcome is retracted too, c-old is back to its own deadline.
+    run_ok(&ledger, &["retract", "5", "--reason", "Recorded in error"]);
+    let table = run_ok(&ledger, &["status", "--as-of", "2026-07-01"]);
+    assert!(table.lines().any(|l| l.starts_with("c-old  overdue")), "{table}");
+}
+
 /// The recording commands never need a path other than `--ledger`: a
 /// relative ledger in the working directory works as for other commands.
 #[test]
