@@ -31,7 +31,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::chain::{self, Envelope, Head, RawRecord};
 use crate::deadline;
-use crate::event::{Event, EventRef, IdKind, Slug, Text};
+use crate::event::{Event, EventRef, IdKind, Retraction, Slug, Text};
 use crate::input::{cores, parallel_map_from, InputError, InputErrors, Line};
 use crate::projection::Projection;
 use crate::store::{Batch, Chunk, ContentDigest, Index, IndexKey, OpenMode, Run, Store, StoreError};
@@ -311,7 +311,7 @@ impl Ledger {
                     let canonical = framer.canonical(run.record(i));
                     match checker.check(line, canonical, digest, stored, deadline) {
                         Ok(Verdict::New) => {}
-                        Ok(Verdict::AlreadyRecorded) => {
+                        Ok(Verdict::AlreadyRecorded { .. }) => {
                             already_recorded += 1;
                             continue;
                         }
@@ -815,7 +815,11 @@ impl Framer {
 
 enum Verdict {
     New,
-    AlreadyRecorded,
+    /// Already recorded: as `seq`, when the chain holds it (not when an
+    /// earlier line of the batch gives it).
+    AlreadyRecorded {
+        seq: Option<u64>,
+    },
     /// Already recorded as `seq`, which the retractions `retracted_by` void.
     Voided {
         seq: u64,
@@ -953,6 +957,13 @@ struct Checker<'a, 'l> {
     voided: Option<(usize, HashMap<u64, Vec<u64>>)>,
     /// New lines whose deadline reads with a note.
     deadline_notes: Vec<DeadlineNote<'l>>,
+    /// The file of the lines checked last, and for each of its lines, its
+    /// line number and the seq it has or will have (`None` if not known: a
+    /// line given twice, or refused).
+    file: Option<std::sync::Arc<str>>,
+    file_seqs: Vec<(usize, Option<u64>)>,
+    /// Whether any of them is recorded in the chain already.
+    file_overlaps: bool,
 }
 
 impl<'a, 'l> Checker<'a, 'l> {
@@ -986,6 +997,9 @@ impl<'a, 'l> Checker<'a, 'l> {
             batch_retractions: Vec::new(),
             voided: None,
             deadline_notes: Vec::new(),
+            file: None,
+            file_seqs: Vec::new(),
+            file_overlaps: false,
         }
     }
 
@@ -1001,13 +1015,41 @@ impl<'a, 'l> Checker<'a, 'l> {
         stored: Result<Option<u64>, StoreError>,
         deadline: Option<FirstReading>,
     ) -> Result<Verdict, Problem> {
+        // Lines come file by file.
+        if !self.file.as_ref().is_some_and(|file| std::sync::Arc::ptr_eq(file, &line.origin.file)) {
+            self.file = Some(line.origin.file.clone());
+            self.file_seqs.clear();
+            self.file_overlaps = false;
+        }
+        let verdict = self.check_line(line, canonical, digest, stored, deadline);
+        let seq = match verdict {
+            Ok(Verdict::New) => Some(self.next_seq - 1),
+            Ok(Verdict::AlreadyRecorded { seq }) => seq,
+            Ok(Verdict::Voided { seq, .. }) => Some(seq),
+            Err(_) => None,
+        };
+        self.file_overlaps |=
+            matches!(verdict, Ok(Verdict::AlreadyRecorded { seq: Some(_) } | Verdict::Voided { .. }));
+        self.file_seqs.push((line.origin.line, seq));
+        verdict
+    }
+
+    /// [`Checker::check`], but for the seqs of the file's lines.
+    fn check_line(
+        &mut self,
+        line: &'l Line,
+        canonical: &[u8],
+        digest: Option<ContentDigest>,
+        stored: Result<Option<u64>, StoreError>,
+        deadline: Option<FirstReading>,
+    ) -> Result<Verdict, Problem> {
         let event = &line.event;
         match (event.id(), digest) {
             (Some((kind, id)), _) => {
                 if let Some(earlier) = self.pending_ids.get(&(kind, id.as_str())) {
                     // Equal events have equal canonical bytes.
                     return if earlier.event == *event {
-                        Ok(Verdict::AlreadyRecorded)
+                        Ok(Verdict::AlreadyRecorded { seq: None })
                     } else {
                         // Lines of several files are checked as one batch.
                         let place = if earlier.origin.file == line.origin.file {
@@ -1034,7 +1076,7 @@ impl<'a, 'l> Checker<'a, 'l> {
                     return self.recorded_as(seq);
                 }
                 if !self.pending_content.insert(digest) {
-                    return Ok(Verdict::AlreadyRecorded);
+                    return Ok(Verdict::AlreadyRecorded { seq: None });
                 }
             }
         }
@@ -1059,6 +1101,9 @@ impl<'a, 'l> Checker<'a, 'l> {
         if let Some(note) = self.check_references(event, seq, deadline)? {
             self.deadline_notes.push(DeadlineNote { line, note });
         }
+        if let Event::Retraction(Retraction { retracts: EventRef::Seq(target), .. }) = event {
+            self.check_numbering(*target)?;
+        }
         if let Event::Retraction(r) = event {
             // By uuid, it names an event of the chain (checked above).
             let target = match r.retracts {
@@ -1068,6 +1113,35 @@ impl<'a, 'l> Checker<'a, 'l> {
             self.batch_retractions.extend(target.map(|target| (seq, target)));
         }
         Ok(Verdict::New)
+    }
+
+    /// Checks that a retraction of seq `target`, on the line after those in
+    /// `file_seqs`, means the same event whether `target` counts in this
+    /// ledger or in its file, when the file holds events this ledger has
+    /// recorded: such a file (an export, or a file re-imported as it
+    /// grows) numbers its events as the ledger it was written for did, and
+    /// imported into a ledger whose history differs, its retraction by seq
+    /// would void another event. When the file has no `target`-th event
+    /// before the retraction, or that event is (or becomes) that seq here,
+    /// both agree. A file of new events only is taken to number the ledger's.
+    fn check_numbering(&self, target: u64) -> Result<(), Problem> {
+        if !self.file_overlaps {
+            return Ok(());
+        }
+        let Some(&(line, Some(here))) = usize::try_from(target - 1).ok().and_then(|i| self.file_seqs.get(i))
+        else {
+            return Ok(());
+        };
+        if here == target {
+            return Ok(());
+        }
+        Err(format!(
+            "expected `retracts` to name the same event in this ledger as in this file, found seq {target}, \
+             which is this file's event on line {line} but #{here} here: a file exported from another ledger \
+             numbers its events as that ledger did; retract by uuid (`pledger log` shows them), or import the \
+             file without this line and use `pledger retract`"
+        )
+        .into())
     }
 
     /// The verdict on a line whose event the chain holds as `seq`: already
@@ -1088,7 +1162,7 @@ impl<'a, 'l> Checker<'a, 'l> {
         let voided = self.voided.as_ref().map(|(_, voided)| voided);
         Ok(match voided.and_then(|voided| voided.get(&seq)) {
             Some(retracted_by) => Verdict::Voided { seq, retracted_by: retracted_by.clone() },
-            None => Verdict::AlreadyRecorded,
+            None => Verdict::AlreadyRecorded { seq: Some(seq) },
         })
     }
 

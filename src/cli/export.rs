@@ -1,6 +1,8 @@
 //! `pledger export`: the events, without envelopes, as JSON Lines that
 //! `import` into a new ledger reproduces (a retraction by uuid is written
-//! by seq, since a new ledger gives the events new uuids).
+//! by seq, since a new ledger gives the events new uuids). Imported into a
+//! ledger that holds some of them, the ledger's checks refuse a retraction
+//! whose seq would name another event there than in the file.
 
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;

@@ -421,6 +421,51 @@ fn a_ledger_held_by_another_process_is_reported_as_in_use() {
 }
 
 #[test]
+fn an_export_imported_where_its_seqs_name_other_events_is_refused() {
+    // given two ledgers with the same first events, which then part: A
+    // records a progress note at #N+1 and retracts it by seq, B a meeting at #N+1
+    let n = sample_len(2);
+    let (a, b) = (TestLedger::new(), TestLedger::new());
+    a.import("events.jsonl", &sample(2));
+    b.import("events.jsonl", &sample(2));
+    let progress =
+        r#"{"type":"progress","commitment":"c1","date":"2026-02-01","note":"On the wrong commitment"}"#;
+    a.pledger().args(["append", "--json", progress]).assert().success();
+    let retraction = format!(r#"{{"type":"retraction","retracts":{},"reason":"Wrong commitment"}}"#, n + 1);
+    a.pledger().args(["append", "--json", &retraction]).assert().success();
+    let meeting = r#"{"type":"meeting","id":"m-b","date":"2026-03-10","title":"Held","fulfils":["c1"]}"#;
+    b.pledger().args(["append", "--json", meeting]).assert().success();
+    let before = b.head();
+
+    // when A's export is imported into B, where its progress note would be #N+2
+    let exported = a.pledger().arg("export").output().unwrap();
+    let file = b.write("a.jsonl", &exported.stdout);
+    let out = b.pledger().arg("import").arg(&file).output().unwrap();
+
+    // then it is refused at the retraction, naming both numberings, and B is
+    // unchanged (the retraction would have voided B's meeting)
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let expected = format!(
+        "{}:{}: expected `retracts` to name the same event in this ledger as in this file, found seq {}, \
+         which is this file's event on line {} but #{} here",
+        file.display(),
+        n + 2,
+        n + 1,
+        n + 1,
+        n + 2
+    );
+    assert!(stderr(&out).starts_with(&expected), "{}", stderr(&out));
+    assert_eq!(b.head(), before);
+
+    // and the same export still imports into a fresh ledger, and again into A
+    let c = TestLedger::new();
+    c.pledger().arg("import").arg(&file).assert().success();
+    assert_eq!(stdout(&c.pledger().arg("export").output().unwrap()), stdout(&exported));
+    let again = a.pledger().arg("import").arg(&file).output().unwrap();
+    assert!(stdout(&again).starts_with(&format!("0 new, {} already recorded", n + 2)), "{again:?}");
+}
+
+#[test]
 fn export_then_import_into_a_fresh_ledger_reproduces_the_same_events() {
     // given a ledger with every type of event, including a retraction by uuid
     let a = TestLedger::new();
