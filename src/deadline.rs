@@ -42,6 +42,7 @@
 //! by        = ( "by" | "no" "later" "than" | "not" "later" "than" | "on" "or" "before" )
 //!             ( end-of target | start-of target | period )
 //!           | "before" end-of target | "before" [ "the" ] "year" [ "-" ] "end" [ year-ref ]
+//!           | "before" MONTH [ "." ] [ "-" ] "end" of-year
 //! start-of  = [ "the" ] ( "start" | "beginning" ) "of"     (due on the target's first day)
 //! before    = "before" period
 //! end-of    = [ "the" ] "end" [ "of" | "-" ]
@@ -1122,6 +1123,7 @@ impl<'a> Parser<'a, '_> {
 
     /// by = ("by" | "no later than" | "not later than" | "on or before") (end-of target | start-of target | period)
     ///    | "before" end-of target | "before" ["the"] "year" ["-"] "end" [year-ref]
+    ///    | "before" MONTH ["."] ["-"] "end" of-year
     fn parse_by(&mut self) -> Result<Option<Plan>, DeadlineError> {
         let by = self.eat("by")
             || self.eat_all(&["no", "later", "than"])
@@ -1129,13 +1131,16 @@ impl<'a> Parser<'a, '_> {
             || self.eat_all(&["on", "or", "before"]);
         if !by {
             // "before the end of X" is the longer match, so it is a "by"
-            // phrase; so is "before year-end", which names the same day
-            // (read as "before" the Sep-Dec third, it ended on Aug 31).
+            // phrase; so are "before year-end" and "before June-end", which
+            // name the same day (read as "before" the Sep-Dec third, or
+            // June's last third, they ended on Aug 31 or June 20).
             let end = self.is(1, "end") || self.is(1, "the") && self.is(2, "end");
             let y = 1 + usize::from(self.is(1, "the"));
             let year_end =
                 ["year", "quarter", "month"].iter().any(|u| self.is(y, u)) && self.end_suffix(y + 1) > 0;
-            if !(self.is(0, "before") && (end || year_end)) {
+            let month_end = self.word(y).and_then(month_number).is_some()
+                && self.end_suffix(y + 1 + usize::from(self.is_punct(y + 1, "."))) > 0;
+            if !(self.is(0, "before") && (end || year_end || month_end)) {
                 return Ok(None);
             }
             self.pos += 1;
