@@ -697,8 +697,10 @@ impl TryFrom<String> for Text {
     type Error = String;
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        if value.trim().is_empty() {
+        if value.is_empty() {
             Err("expected text, found an empty string".into())
+        } else if value.trim().is_empty() {
+            Err("expected text, found only white space".into())
         } else {
             Ok(Text(value))
         }
@@ -815,7 +817,8 @@ mod tests {
                 "not a day of the calendar",
             ),
             (r#"{"type":"progress","commitment":"a","date":"30/01/2026","note":"x"}"#, "YYYY-MM-DD"),
-            (r#"{"type":"progress","commitment":"a","date":"2026-01-01","note":"  "}"#, "empty string"),
+            (r#"{"type":"progress","commitment":"a","date":"2026-01-01","note":"  "}"#, "only white space"),
+            (r#"{"type":"progress","commitment":"a","date":"2026-01-01","note":""}"#, "an empty string"),
             (
                 r#"{"type":"announcement","id":"a","date":"2026-01-01","title":"t","parties":[]}"#,
                 "at least one party",

@@ -390,9 +390,62 @@ fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
                 "unknown event type {kind:?}; expected announcement, commitment, meeting, deadline, outcome, progress or retraction"
             )
         }
-        Some(serde_json::Value::String(kind)) => format!("{kind}: {message}"),
+        Some(serde_json::Value::String(kind)) => match blank_found(message) {
+            // serde names no field for a value its type refused; a blank
+            // text or id has no value to quote, so name the field.
+            Some((expected, found)) => {
+                let mut blank = blank_texts(&value);
+                // The one serde refused is blank in the way it says.
+                let empty = found == "an empty string";
+                match blank.iter().position(|(_, is_empty)| *is_empty == empty) {
+                    None => format!("{kind}: {message}"),
+                    Some(i) => {
+                        let (field, _) = blank.remove(i);
+                        let more: Vec<String> = blank.into_iter().map(|(f, _)| format!("`{f}`")).collect();
+                        let more =
+                            if more.is_empty() { String::new() } else { format!(" (and in {})", more.join(", ")) };
+                        format!("{kind}: {expected} in `{field}`, found {found}{more}")
+                    }
+                }
+            }
+            None => format!("{kind}: {message}"),
+        },
         Some(other) => format!("expected \"type\" to be a string, found {}", json_kind(other)),
     }
+}
+
+/// A message that a field's type gives a blank string, split into what was
+/// expected and what was found: `("expected text", "an empty string")`.
+fn blank_found(message: &str) -> Option<(&str, &str)> {
+    ["an empty string", "only white space"].into_iter().find_map(|found| {
+        let expected = message.strip_suffix(found)?.strip_suffix(", found ")?;
+        Some((expected, found))
+    })
+}
+
+/// The fields of `value` (`source.url`, `parties[1]`) that hold an empty
+/// string or only white space, sorted, each with whether it is empty.
+fn blank_texts(value: &serde_json::Value) -> Vec<(String, bool)> {
+    fn walk(value: &serde_json::Value, path: String, out: &mut Vec<(String, bool)>) {
+        match value {
+            serde_json::Value::String(s) if s.trim().is_empty() => out.push((path, s.is_empty())),
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, format!("{path}[{i}]"), out);
+                }
+            }
+            serde_json::Value::Object(fields) => {
+                for (name, field) in fields {
+                    let path = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+                    walk(field, path, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, String::new(), &mut out);
+    out
 }
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";

@@ -379,7 +379,7 @@ fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
             &["record", "commitment", "Bad_Id", "--announcement", "in-jp-2026", "--title", " ", "--tag", ""],
             &[
                 "ID: expected an id of lowercase letters, digits and '-', found \"Bad_Id\"",
-                "--title: expected text, found an empty string",
+                "--title: expected text, found only white space",
                 "--tag: expected text, found an empty string",
                 "error: 3 problems found; nothing was appended",
             ],
@@ -472,7 +472,7 @@ fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
         (
             // Reported at the flag, beside the other flags' problems
             &["record", "commitment", "x", "--announcement", "in-jp-2026", "--title", " ", "--tag", "ai "],
-            &["--title: expected text, found an empty string", "--tag: expected a name without spaces around it, found \"ai \""],
+            &["--title: expected text, found only white space", "--tag: expected a name without spaces around it, found \"ai \""],
         ),
     ];
     for (args, expected) in cases {
