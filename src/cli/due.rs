@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use chrono::{Days, NaiveDate};
+use pledger::deadline::LAST_DAY;
 use pledger::projection::Status;
 use pledger::OpenMode;
 
@@ -29,7 +30,8 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     let as_of = args.as_of.unwrap_or_else(|| ctx.today());
-    let until = as_of.checked_add_days(Days::new(args.within)).unwrap_or(NaiveDate::MAX);
+    // No window ends after the calendar's last day, so neither does a span.
+    let until = as_of.checked_add_days(Days::new(args.within)).map_or(LAST_DAY, |d| d.min(LAST_DAY));
     let projection = ledger.projection(None)?;
     let mut rows: Vec<_> = projection
         .statuses(as_of)
@@ -45,8 +47,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     if args.json {
         serde_json::to_writer_pretty(&mut out, &rows)?;
         writeln!(out)?;
-    } else if rows.is_empty() && until == NaiveDate::MAX {
-        // A span past the calendar's end (`--within 99999999999d`).
+    } else if rows.is_empty() && until == LAST_DAY {
+        // A span to the calendar's end (`--within 99999999999d`).
         writeln!(out, "nothing due from {as_of} on")?;
     } else if rows.is_empty() {
         writeln!(out, "nothing due between {as_of} and {until}")?;

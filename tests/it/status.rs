@@ -619,6 +619,9 @@ fn due_lists_pending_commitments_whose_window_ends_within_the_span_soonest_first
     let out =
         t.pledger().args(["due", "--as-of", "2027-01-01", "--within", "99999999999d"]).output().unwrap();
     assert_eq!(crate::support::stdout(&out), "nothing due from 2027-01-01 on\n");
+    // as does one that reaches past it from a date near it, rather than name a year past 9999
+    let out = t.pledger().args(["due", "--as-of", "9999-12-20", "--within", "4w"]).output().unwrap();
+    assert_eq!(crate::support::stdout(&out), "nothing due from 9999-12-20 on\n");
     // And a span that is not one is refused
     for (span, says) in [
         ("a month", "expected a span such as 30d or 4w, found \"a month\""),
