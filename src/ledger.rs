@@ -401,6 +401,20 @@ impl Ledger {
         self.envelope_batches(from, keep).flatten()
     }
 
+    /// The seq of the event whose envelope has `uuid`, if the chain holds
+    /// one: a scan that decodes only the records whose bytes hold the uuid.
+    pub fn seq_of_uuid(&self, uuid: uuid::Uuid) -> Result<Option<u64>, StoreError> {
+        let text = uuid.hyphenated().to_string();
+        let holds = |record: &RawRecord<'_>| record.body().windows(text.len()).any(|w| w == text.as_bytes());
+        for envelope in self.envelopes_where(1, holds) {
+            let envelope = envelope?;
+            if envelope.uuid == uuid {
+                return Ok(Some(envelope.seq));
+            }
+        }
+        Ok(None)
+    }
+
     /// [`Ledger::envelopes`] in the batches they are decoded in: chunks
     /// are read until they hold [`DECODE_BATCH_BYTES`] of records, and each
     /// batch is decoded on all cores (decoding JSON is most of the cost), in

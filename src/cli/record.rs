@@ -524,14 +524,16 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
         (None, ctx.open_to_append(std::slice::from_ref(&line), opts.expect_head).map_err(refused)?)
     };
     let window = deadline_window(&ledger, &line.event)?;
+    // What a retraction voids, by seq whichever way it names it.
+    let retracted = match &line.event {
+        Event::Retraction(Retraction { retracts: EventRef::Seq(seq), .. }) => Some(*seq),
+        Event::Retraction(Retraction { retracts: EventRef::Uuid(uuid), .. }) => ledger.seq_of_uuid(*uuid)?,
+        _ => None,
+    };
     let describe = |e: &Event| -> anyhow::Result<String> {
         let mut what = describe(e, window.as_ref());
-        if let Event::Retraction(r) = e {
-            if let EventRef::Seq(seq) = r.retracts {
-                if let Some(target) = ledger.envelope(seq)? {
-                    what = format!("{what} (was {} {})", target.event.type_name(), target.event.label());
-                }
-            }
+        if let Some(target) = retracted.map(|seq| ledger.envelope(seq)).transpose()?.flatten() {
+            what = format!("{what} (was {} {})", target.event.type_name(), target.event.label());
         }
         Ok(what)
     };
@@ -555,9 +557,9 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
             None => say!("dry run: already recorded; nothing would be appended"),
         }
         super::say_deadline_notes(&appended, false);
-        if let Event::Retraction(Retraction { retracts: EventRef::Seq(target), .. }) = &line.event {
+        if let Some(target) = retracted {
             let projection = ledger.projection(None)?;
-            say_supersessions_voided(&projection, *target, "would void");
+            say_supersessions_voided(&projection, target, "would void");
             super::leave_to_exit(projection);
         }
         return Ok(ExitCode::SUCCESS);
@@ -572,13 +574,9 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
     }
     .with_context(|| super::appended_but(appended.new.len(), appended.head))?;
     super::say_deadline_notes(&appended, false);
-    if let (Some(e), Event::Retraction(_)) = (appended.new.first(), &line.event) {
-        // The projection resolves a target given by uuid.
+    if let (Some(_), Some(target)) = (appended.new.first(), retracted) {
         let projection = ledger.projection(None)?;
-        let target = projection.retractions().iter().find(|&&(seq, _)| seq == e.seq).map(|&(_, t)| t);
-        if let Some(target) = target {
-            say_supersessions_voided(&projection, target, "voids");
-        }
+        say_supersessions_voided(&projection, target, "voids");
         super::leave_to_exit(projection);
     }
     Ok(ExitCode::SUCCESS)

@@ -636,7 +636,10 @@ fn retract_takes_a_seq_or_a_uuid_and_names_what_it_voids() {
     let second: serde_json::Value = serde_json::from_str(log.lines().nth(1).unwrap()).unwrap();
     let uuid = second["uuid"].as_str().unwrap().to_owned();
     let out = run_ok(&ledger, &["retract", &uuid, "--reason", "Duplicate"]);
-    assert_eq!(mask_hash(out.trim()), format!("#5 ######## retraction of {uuid}: Duplicate"));
+    assert_eq!(
+        mask_hash(out.trim()),
+        format!("#5 ######## retraction of {uuid}: Duplicate (was announcement quad-2026)")
+    );
     let status = run_ok(&ledger, &["status", "--as-of", "2026-02-01"]);
     assert!(status.contains("0 commitments"), "{status}");
 }
