@@ -748,10 +748,17 @@ impl Parties {
 }
 
 /// The form in which party names and tags are compared: without the
-/// spaces around them and regardless of case, so that "India" and " india"
-/// are one party in `status --party` and in `report` alike.
+/// spaces around them, with each run of spaces inside as one, without the
+/// characters that cannot be seen ([`crate::text::hidden_name`]) and
+/// regardless of case, so that "India", " india" and "India" followed by a
+/// zero width space are one party in `status --party` and in `report` alike.
 pub fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
+    // A character that cannot be seen (a zero width space, a soft hyphen)
+    // or a doubled space would otherwise show one party as two that print
+    // alike, each with its own score.
+    let visible = name.chars().filter(|&c| crate::text::hidden_name(c).is_none() || c.is_whitespace());
+    let words: String = visible.collect();
+    words.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 /// Whether two party names or tags are the same under [`name_key`].
@@ -841,6 +848,23 @@ mod tests {
             decode(r#"{"type":"outcome","commitment":"a","date":"2026-01-01","outcome":"met","by":"b"}"#)
                 .unwrap();
         assert_eq!(met.check(), Err(EventProblem::ByWithoutSupersession { outcome: "met" }));
+    }
+
+    #[test]
+    fn party_names_that_print_alike_are_one_name() {
+        let same = [
+            ("India", " india "),
+            ("India", "India\u{200b}"),
+            ("India", "In\u{00ad}dia"),
+            ("United States", "united  states"),
+            ("United States", "United\u{a0}States"),
+        ];
+        for (a, b) in same {
+            assert!(same_name(a, b), "{a:?} and {b:?}");
+        }
+        for (a, b) in [("India", "Indias"), ("United States", "UnitedStates")] {
+            assert!(!same_name(a, b), "{a:?} and {b:?}");
+        }
     }
 
     #[test]

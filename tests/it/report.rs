@@ -391,12 +391,13 @@ fn a_faithful_report_names_what_later_events_dated_before_its_date_give_otherwis
     );
 }
 
-/// Given commitments whose parties are spelled in different cases, when the
+/// Given commitments whose parties are spelled in different cases (or with
+/// a zero width space that prints as nothing), when the
 /// compliance report is taken, then each party is one row that counts every
 /// commitment naming it once, and a half percent is rounded up, in the text
 /// and in the JSON's counts alike.
 #[test]
-fn compliance_groups_parties_regardless_of_case_and_rounds_halves_up() {
+fn compliance_groups_parties_regardless_of_case_and_invisible_characters_and_rounds_halves_up() {
     let t = TestLedger::new();
     t.import(
         "events.jsonl",
@@ -404,7 +405,7 @@ fn compliance_groups_parties_regardless_of_case_and_rounds_halves_up() {
             r#"{"type":"announcement","id":"s","date":"2026-01-16","title":"Summit","parties":["India","Japan"]}"#,
             r#"{"type":"commitment","id":"c1","announcement":"s","title":"Met on time","deadline":"2026"}"#,
             r#"{"type":"commitment","id":"c2","announcement":"s","title":"Overdue","deadline":"first half of 2026","parties":["india"]}"#,
-            r#"{"type":"commitment","id":"c3","announcement":"s","title":"Pending","deadline":"2027"}"#,
+            r#"{"type":"commitment","id":"c3","announcement":"s","title":"Pending","deadline":"2027","parties":["India\u200b","Japan"]}"#,
             r#"{"type":"commitment","id":"c4","announcement":"s","title":"Cancelled","deadline":"2027"}"#,
             r#"{"type":"commitment","id":"c5","announcement":"s","title":"Met late","deadline":"Q1 2026","parties":["Japan"]}"#,
             r#"{"type":"meeting","id":"m1","date":"2026-03-01","title":"Held","fulfils":["c1"]}"#,
@@ -430,7 +431,7 @@ fn compliance_groups_parties_regardless_of_case_and_rounds_halves_up() {
             )
         })
         .collect();
-    // India: c1 met, c2 overdue (as "india"), c3 pending, c4 cancelled;
+    // India: c1 met, c2 overdue (as "india"), c3 pending (with U+200B), c4 cancelled;
     // Japan: c1 met, c3 pending, c4 cancelled, c5 met late.
     assert_eq!(counts, [("India".to_owned(), 1, 0, 1, 1, 1, 4), ("Japan".to_owned(), 1, 1, 1, 0, 1, 4)]);
     let text = stdout(&t.pledger().args(["report", "--as-of", AS_OF]).output().unwrap());
