@@ -433,6 +433,14 @@ impl Projection {
         found
     }
 
+    /// Every deadline phrase commitment `id` was given, retracted or not:
+    /// its own, then its revisions' in chain order. The status rules show
+    /// one of these, or none.
+    pub fn deadline_phrases(&self, id: &str) -> Vec<&str> {
+        let Some(c) = self.commitments.get(id) else { return Vec::new() };
+        c.deadline.iter().chain(c.revisions.iter().map(|r| &r.what)).map(String::as_str).collect()
+    }
+
     /// Every retraction folded in, in chain order: (its seq, its target's).
     pub fn retractions(&self) -> &[(u64, u64)] {
         &self.retractions

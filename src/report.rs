@@ -153,7 +153,9 @@ pub enum Differs {
 
 /// The fields of a row that the status rules (`STATUS.md`) and deadline
 /// conventions compute. The others (`id`, `title`, `parties`, `tags`,
-/// `announcement`, `announced`) are copied from the events as recorded.
+/// `announcement`, `announced`) are copied from the events as recorded, and
+/// so is a deadline's phrase: a report whose phrase is none the commitment
+/// was given differs in `deadline.phrase`, which no rules explain.
 pub const RULE_FIELDS: [&str; 6] = ["status", "deadline", "met_on", "on_time", "ended_on", "superseded_by"];
 
 impl RowDiff {
@@ -295,7 +297,24 @@ impl StatusReport {
             });
         }
         if now.commitments != self.commitments || now.counts != self.counts {
-            let rows = row_diffs(&self.commitments, &now.commitments);
+            let mut rows = row_diffs(&self.commitments, &now.commitments);
+            // The rules choose which recorded phrase is in force, so only a
+            // phrase the commitment was never given comes from elsewhere.
+            let projection = ledger.projection(Some(self.ledger.seq))?;
+            let reported: BTreeMap<&str, &CommitmentStatus> =
+                self.commitments.iter().map(|c| (c.id.as_str(), c)).collect();
+            for row in &mut rows {
+                let Differs::Fields(fields) = &mut row.differs else { continue };
+                let phrase =
+                    reported.get(row.id.as_str()).and_then(|c| c.deadline.as_ref()).map(|d| &d.phrase);
+                if let Some(phrase) = phrase {
+                    if !projection.deadline_phrases(&row.id).contains(&phrase.as_str()) {
+                        for field in fields.iter_mut().filter(|f| **f == "deadline") {
+                            *field = "deadline.phrase";
+                        }
+                    }
+                }
+            }
             let listing = if now.commitments != self.commitments { Listing::Rows } else { Listing::Counts };
             return Ok(CheckOutcome::StatusesDiffer { rows, listing, rules: self.rules() });
         }

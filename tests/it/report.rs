@@ -147,6 +147,30 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             "its rows for c9 (not in the ledger) are not what",
         ),
         (
+            "made under older rules, with a deadline phrase the commitment was never given",
+            |r| {
+                r["rules"] = json!(STATUS_RULES - 1);
+                row(r, "c3")["deadline"]["phrase"] = json!("first half of 2027");
+            },
+            1,
+            "its rows for c3 (deadline.phrase) are not what the events up to seq 9 give as of 2026-11-28: what \
+             differs for c3 comes from the events themselves, not from the status rules, so it was changed after \
+             it was made",
+        ),
+        (
+            "made under older rules, with the phrase of a revision it was given",
+            |r| {
+                r["rules"] = json!(STATUS_RULES - 1);
+                row(r, "c2")["deadline"]["phrase"] = json!("first half of 2026");
+            },
+            1,
+            &format!(
+                "its rows for c2 (deadline) are not what the events up to seq {seq} give as of {AS_OF}: the report \
+                 was made under status rules v{}",
+                STATUS_RULES - 1
+            ),
+        ),
+        (
             "a title changed",
             |r| row(r, "c1")["title"] = json!("Commitment number one"),
             1,
