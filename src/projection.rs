@@ -433,6 +433,11 @@ impl Projection {
         found
     }
 
+    /// Whether announcement `id` is recorded and voided by a retraction.
+    pub fn announcement_retracted(&self, id: &str) -> bool {
+        self.announcements.get(id).is_some_and(|a| self.voided().contains(&a.seq))
+    }
+
     /// Every deadline phrase commitment `id` was given, retracted or not:
     /// its own, then its revisions' in chain order. The status rules show
     /// one of these, or none.

@@ -98,6 +98,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         say!("{}:{}: note: {}", d.line.origin.file, d.line.origin.line, super::voided_duplicate(d));
     }
     super::say_deadline_notes(&appended, true);
+    super::say_future_dates(&appended, ctx.today(), true);
     writeln!(
         super::stdout_unbuffered(),
         "{} new, {} already recorded; head {}",

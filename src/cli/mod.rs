@@ -502,6 +502,70 @@ pub fn say_deadline_notes(appended: &pledger::ledger::Appended, at_line: bool) {
     }
 }
 
+/// A note for each new event dated after `today` (the first 20, then a
+/// count): a meeting or an outcome is recorded once it has happened, and a
+/// mistyped year would count only from a date years ahead, leaving a
+/// commitment overdue until then. Not refused: an announcement may give
+/// the date of a summit ahead.
+pub fn say_future_dates(appended: &pledger::ledger::Appended, today: NaiveDate, at_line: bool) {
+    const SHOWN: usize = 20;
+    let ahead: Vec<_> = (appended.new.iter())
+        .filter_map(|e| Some((e, e.line.event.date()?.0)))
+        .filter(|&(_, date)| date > today)
+        .collect();
+    for (e, date) in ahead.iter().take(SHOWN) {
+        let what = format!(
+            "{} {} is dated {date}, after today ({today})",
+            e.line.event.type_name(),
+            e.line.event.label()
+        );
+        let why = "a status as of today does not count it";
+        if at_line {
+            say!("{}:{}: note: {what}: {why}", e.line.origin.file, e.line.origin.line);
+        } else {
+            say!("note: {what}: {why}");
+        }
+    }
+    if let Some(more) = ahead.len().checked_sub(SHOWN).filter(|&m| m > 0) {
+        say!("note: {more} more events are dated after today");
+    }
+}
+
+/// A note for each commitment that `event` (one just recorded) names and
+/// that is retracted, its own event or its announcement's: what the event
+/// says about it shows in no status, and the recorder may not know. A note
+/// is not worth failing a command whose event is appended, so a ledger
+/// that cannot be read here gives none.
+pub fn say_retracted_references(ledger: &pledger::Ledger, event: &pledger::Event) {
+    use pledger::projection::Unlisted;
+    use pledger::Event;
+    let (named, announcement) = match event {
+        Event::Commitment(c) => (vec![], Some(c.announcement.as_str())),
+        Event::Announcement(_) | Event::Retraction(_) => return,
+        other => (other.commitments().into_iter().map(|id| id.as_str()).collect(), None),
+    };
+    let Ok(projection) = ledger.projection(None) else { return };
+    if let Some(a) = announcement.filter(|a| projection.announcement_retracted(a)) {
+        say!("note: announcement {a} is retracted, so no status lists its commitments until that retraction is retracted");
+    }
+    let unlisted = projection.unlisted(named.iter().copied(), pledger::deadline::LAST_DAY);
+    let superseded_by = match event {
+        Event::Outcome(o) => o.by.as_ref().map(|b| b.as_str()),
+        _ => None,
+    };
+    for id in named.iter().filter(|id| unlisted.get(**id) == Some(&Unlisted::Retracted)) {
+        if Some(*id) == superseded_by {
+            say!("note: commitment {id}, named as what superseded it, is retracted (its event or its announcement's)");
+        } else {
+            say!(
+                "note: commitment {id} is retracted (its event or its announcement's), so this event shows in no \
+                 status until that retraction is retracted"
+            );
+        }
+    }
+    leave_to_exit(projection);
+}
+
 /// Why an event already recorded as `d.seq` was not appended again though a
 /// retraction voids it, and how to restore it: re-recording is not the way,
 /// since the ledger knows the event by its id or content.

@@ -19,7 +19,6 @@ use pledger::deadline::{self, Deadline};
 use pledger::event::{Date, Event, EventRef, IdKind, Parties, Retraction, Slug, Text};
 use pledger::input::{self, Line, LineError, Origin};
 use pledger::ledger::{AppendError, AppendedEvent, RejectError};
-use pledger::projection::Projection;
 use pledger::{Head, Ledger};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -557,10 +556,10 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
             None => say!("dry run: already recorded; nothing would be appended"),
         }
         super::say_deadline_notes(&appended, false);
+        super::say_future_dates(&appended, ctx.today(), false);
+        super::say_retracted_references(&ledger, &line.event);
         if let Some(target) = retracted {
-            let projection = ledger.projection(None)?;
-            say_supersessions_voided(&projection, target, "would void");
-            super::leave_to_exit(projection);
+            say_supersessions_voided(&ledger, target, "would void");
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -574,10 +573,13 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
     }
     .with_context(|| super::appended_but(appended.new.len(), appended.head))?;
     super::say_deadline_notes(&appended, false);
-    if let (Some(_), Some(target)) = (appended.new.first(), retracted) {
-        let projection = ledger.projection(None)?;
-        say_supersessions_voided(&projection, target, "voids");
-        super::leave_to_exit(projection);
+    super::say_future_dates(&appended, ctx.today(), false);
+    if appended.new.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    super::say_retracted_references(&ledger, &line.event);
+    if let Some(target) = retracted {
+        say_supersessions_voided(&ledger, target, "voids");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -586,7 +588,9 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
 /// commitment, one that retracting `target` voids: the outcome is not
 /// retracted with it, so its commitment stays "superseded by" a commitment
 /// the ledger no longer lists.
-fn say_supersessions_voided(projection: &Projection, target: u64, voids: &str) {
+fn say_supersessions_voided(ledger: &Ledger, target: u64, voids: &str) {
+    // As for other notes, a ledger that cannot be read here gives none.
+    let Ok(projection) = ledger.projection(None) else { return };
     for s in projection.supersessions_voided_by(target) {
         say!(
             "note: #{} still says {} was superseded by {}, which this retraction {voids}; \
@@ -597,6 +601,7 @@ fn say_supersessions_voided(projection: &Projection, target: u64, voids: &str) {
             s.outcome
         );
     }
+    super::leave_to_exit(projection);
 }
 
 /// `#42 a1b2c3d4 …`, the seq bold and the hash in yellow on a terminal.

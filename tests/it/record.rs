@@ -701,6 +701,51 @@ fn superseded_by_a_commitment_not_listed_says_why() {
     assert!(table.lines().any(|l| l.starts_with("c-old  overdue")), "{table}");
 }
 
+/// An event that would count in no status, because what it names is
+/// retracted, or not until a date ahead, is appended with a note saying so.
+#[test]
+fn an_event_that_counts_nowhere_yet_comes_with_a_note() {
+    // Given an announcement whose commitment c1 is retracted
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.db");
+    run_ok(
+        &ledger,
+        &["record", "announcement", "a1", "--date", "2026-01-10", "--title", "A", "--party", "India"],
+    );
+    run_ok(&ledger, &["record", "commitment", "c1", "--announcement", "a1", "--title", "C1"]);
+    run_ok(&ledger, &["record", "commitment", "c2", "--announcement", "a1", "--title", "C2"]);
+    run_ok(&ledger, &["retract", "2", "--reason", "Not a commitment"]);
+    let stderr_of = |args: &[&str]| {
+        let out = pledger(&ledger).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+
+    // When an outcome of c1 is recorded, then the note says it shows nowhere
+    let retracted =
+        "note: commitment c1 is retracted (its event or its announcement's), so this event shows in \
+                     no status until that retraction is retracted";
+    let met = ["record", "outcome", "c1", "--date", "2026-06-01", "--met"];
+    assert_eq!(stderr_of(&[&met[..], &["--dry-run"]].concat()).lines().last(), Some(retracted));
+    assert_eq!(stderr_of(&met).trim(), retracted);
+    // and one of c2, which stands, comes with none
+    assert_eq!(stderr_of(&["record", "outcome", "c2", "--date", "2026-06-01", "--met"]), "");
+
+    // When a meeting is dated years ahead (a mistyped year), by record or import
+    let ahead = ["record", "progress", "c2", "--date", "2999-05-20", "--note", "Talks"];
+    let note = stderr_of(&ahead);
+    assert!(note.starts_with("note: progress c2 is dated 2999-05-20, after today (20"), "{note}");
+    assert!(note.trim_end().ends_with("): a status as of today does not count it"), "{note}");
+    let file = dir.path().join("later.jsonl");
+    std::fs::write(&file, r#"{"type":"meeting","id":"m","date":"2999-01-01","title":"M","fulfils":["c2"]}"#)
+        .unwrap();
+    let note = stderr_of(&["import", file.to_str().unwrap()]);
+    assert!(
+        note.starts_with(&format!("{}:1: note: meeting m is dated 2999-01-01", file.display())),
+        "{note}"
+    );
+}
+
 /// The recording commands never need a path other than `--ledger`: a
 /// relative ledger in the working directory works as for other commands.
 #[test]
