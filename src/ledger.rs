@@ -309,7 +309,7 @@ impl Ledger {
                 for (i, (item, line)) in items.into_iter().zip(lines.by_ref()).enumerate() {
                     let Prepared { key, anchor, digest, stored, deadline } = item;
                     let canonical = framer.canonical(run.record(i));
-                    match checker.check(line, canonical, digest, stored, deadline) {
+                    match checker.check(line, Ahead { canonical, digest, stored, deadline }) {
                         Ok(Verdict::New) => {}
                         Ok(Verdict::AlreadyRecorded { .. }) => {
                             already_recorded += 1;
@@ -841,6 +841,17 @@ enum Verdict {
     },
 }
 
+/// What the checks of one line start from, worked out ahead: the bytes its
+/// event serializes to, their digest if it has no id, what the store holds
+/// under its id or content, and its deadline as read against the anchor it
+/// names.
+struct Ahead<'c> {
+    canonical: &'c [u8],
+    digest: Option<ContentDigest>,
+    stored: Result<Option<u64>, StoreError>,
+    deadline: Option<FirstReading>,
+}
+
 /// What a block of lines needs before it is checked that depends on no
 /// other line, in parts worked out on different cores.
 struct PreparedBlock {
@@ -1017,25 +1028,15 @@ impl<'a, 'l> Checker<'a, 'l> {
         }
     }
 
-    /// Checks `line`, whose event serializes to `canonical` (with `digest`
-    /// if it has no id), whose id or content the store holds under
-    /// `stored`, and whose deadline was read as `deadline` against the
-    /// anchor it names.
-    fn check(
-        &mut self,
-        line: &'l Line,
-        canonical: &[u8],
-        digest: Option<ContentDigest>,
-        stored: Result<Option<u64>, StoreError>,
-        deadline: Option<FirstReading>,
-    ) -> Result<Verdict, Problem> {
+    /// Checks `line`, with what was worked out for it ahead.
+    fn check(&mut self, line: &'l Line, ahead: Ahead<'_>) -> Result<Verdict, Problem> {
         // Lines come file by file.
         if !self.file.as_ref().is_some_and(|file| std::sync::Arc::ptr_eq(file, &line.origin.file)) {
             self.file = Some(line.origin.file.clone());
             self.file_seqs.clear();
             self.file_overlaps = false;
         }
-        let verdict = self.check_line(line, canonical, digest, stored, deadline);
+        let verdict = self.check_line(line, ahead);
         let seq = match verdict {
             Ok(Verdict::New) => Some(self.next_seq - 1),
             Ok(Verdict::AlreadyRecorded { seq }) => seq,
@@ -1049,14 +1050,8 @@ impl<'a, 'l> Checker<'a, 'l> {
     }
 
     /// [`Checker::check`], but for the seqs of the file's lines.
-    fn check_line(
-        &mut self,
-        line: &'l Line,
-        canonical: &[u8],
-        digest: Option<ContentDigest>,
-        stored: Result<Option<u64>, StoreError>,
-        deadline: Option<FirstReading>,
-    ) -> Result<Verdict, Problem> {
+    fn check_line(&mut self, line: &'l Line, ahead: Ahead<'_>) -> Result<Verdict, Problem> {
+        let Ahead { canonical, digest, stored, deadline } = ahead;
         let event = &line.event;
         match (event.id(), digest) {
             (Some((kind, id)), _) => {
