@@ -24,7 +24,7 @@
 //! the lines are re-checked against the new chain.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -78,6 +78,10 @@ pub struct Appended<'a> {
     /// The new lines whose deadline comes with a note (see
     /// [`deadline::Note`]), in chain order.
     pub deadline_notes: Vec<DeadlineNote<'a>>,
+    /// The new retractions by seq whose file numbers its events otherwise
+    /// than this ledger, in chain order: each may void another event than
+    /// its author meant.
+    pub numbering_notes: Vec<NumberingNote<'a>>,
     /// The head after the append (unchanged when nothing was new).
     pub head: Head,
 }
@@ -88,6 +92,18 @@ pub struct Appended<'a> {
 pub struct DeadlineNote<'a> {
     pub line: &'a Line,
     pub note: deadline::Note,
+}
+
+/// A new retraction of seq `target` in a file that holds events this
+/// ledger has recorded, whose `target`-th event (on line `file_line`) is
+/// `here` in this ledger: if the file numbers its events as another ledger
+/// did (an export of it), the retraction meant `here`, not `target`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberingNote<'a> {
+    pub line: &'a Line,
+    pub target: u64,
+    pub file_line: usize,
+    pub here: u64,
 }
 
 /// One appended event.
@@ -379,7 +395,8 @@ impl Ledger {
         }
         let head = batch.head();
         let deadline_notes = std::mem::take(&mut checker.deadline_notes);
-        Ok((batch, Appended { new, already_recorded, voided, deadline_notes, head }))
+        let numbering_notes = std::mem::take(&mut checker.numbering_notes);
+        Ok((batch, Appended { new, already_recorded, voided, deadline_notes, numbering_notes, head }))
     }
 
     /// Every event from `from` on, decoded, in chain order. Reads lazily,
@@ -829,10 +846,11 @@ impl Framer {
 
 enum Verdict {
     New,
-    /// Already recorded: as `seq`, when the chain holds it (not when an
-    /// earlier line of the batch gives it).
+    /// Already recorded as `seq`, by the chain (`in_chain`) or by an
+    /// earlier line of the batch.
     AlreadyRecorded {
-        seq: Option<u64>,
+        seq: u64,
+        in_chain: bool,
     },
     /// Already recorded as `seq`, which the retractions `retracted_by` void.
     Voided {
@@ -961,11 +979,11 @@ struct Checker<'a, 'l> {
     index: &'a Index<'a>,
     next_seq: u64,
     head_seq: u64,
-    /// Ids given by earlier lines of this batch, with the line.
-    pending_ids: HashMap<(IdKind, &'l str), &'l Line>,
+    /// Ids given by earlier lines of this batch, with the line and its seq.
+    pending_ids: HashMap<(IdKind, &'l str), (&'l Line, u64)>,
     /// Digests of the canonical bytes of id-less events from earlier lines
-    /// of this batch.
-    pending_content: HashSet<ContentDigest, DigestHashing>,
+    /// of this batch, with their seqs.
+    pending_content: HashMap<ContentDigest, u64, DigestHashing>,
     /// Announcement dates, from the chain or this batch.
     announcement_dates: HashMap<Cow<'l, str>, NaiveDate>,
     /// Each commitment's announcement date, from the chain or this batch.
@@ -989,6 +1007,9 @@ struct Checker<'a, 'l> {
     file_seqs: Vec<(usize, Option<u64>)>,
     /// Whether any of them is recorded in the chain already.
     file_overlaps: bool,
+    /// New retractions by seq that the file numbers otherwise (see
+    /// [`Checker::renumbered`]).
+    numbering_notes: Vec<NumberingNote<'l>>,
 }
 
 impl<'a, 'l> Checker<'a, 'l> {
@@ -1011,7 +1032,7 @@ impl<'a, 'l> Checker<'a, 'l> {
             next_seq: head.seq + 1,
             head_seq: head.seq,
             pending_ids: HashMap::with_capacity(with_id),
-            pending_content: HashSet::with_capacity_and_hasher(
+            pending_content: HashMap::with_capacity_and_hasher(
                 lines.len() - with_id,
                 DigestHashing::default(),
             ),
@@ -1025,6 +1046,7 @@ impl<'a, 'l> Checker<'a, 'l> {
             file: None,
             file_seqs: Vec::new(),
             file_overlaps: false,
+            numbering_notes: Vec::new(),
         }
     }
 
@@ -1039,12 +1061,11 @@ impl<'a, 'l> Checker<'a, 'l> {
         let verdict = self.check_line(line, ahead);
         let seq = match verdict {
             Ok(Verdict::New) => Some(self.next_seq - 1),
-            Ok(Verdict::AlreadyRecorded { seq }) => seq,
-            Ok(Verdict::Voided { seq, .. }) => Some(seq),
+            Ok(Verdict::AlreadyRecorded { seq, .. } | Verdict::Voided { seq, .. }) => Some(seq),
             Err(_) => None,
         };
         self.file_overlaps |=
-            matches!(verdict, Ok(Verdict::AlreadyRecorded { seq: Some(_) } | Verdict::Voided { .. }));
+            matches!(verdict, Ok(Verdict::AlreadyRecorded { in_chain: true, .. } | Verdict::Voided { .. }));
         self.file_seqs.push((line.origin.line, seq));
         verdict
     }
@@ -1055,10 +1076,10 @@ impl<'a, 'l> Checker<'a, 'l> {
         let event = &line.event;
         match (event.id(), digest) {
             (Some((kind, id)), _) => {
-                if let Some(earlier) = self.pending_ids.get(&(kind, id.as_str())) {
+                if let Some(&(earlier, seq)) = self.pending_ids.get(&(kind, id.as_str())) {
                     // Equal events have equal canonical bytes.
                     return if earlier.event == *event {
-                        Ok(Verdict::AlreadyRecorded { seq: None })
+                        Ok(Verdict::AlreadyRecorded { seq, in_chain: false })
                     } else {
                         // Lines of several files are checked as one batch.
                         let place = if earlier.origin.file == line.origin.file {
@@ -1084,9 +1105,10 @@ impl<'a, 'l> Checker<'a, 'l> {
                 if let Some(seq) = stored? {
                     return self.recorded_as(seq);
                 }
-                if !self.pending_content.insert(digest) {
-                    return Ok(Verdict::AlreadyRecorded { seq: None });
+                if let Some(&seq) = self.pending_content.get(&digest) {
+                    return Ok(Verdict::AlreadyRecorded { seq, in_chain: false });
                 }
+                self.pending_content.insert(digest, self.next_seq);
             }
         }
         // Register before checking references, so that a line with a bad
@@ -1103,7 +1125,7 @@ impl<'a, 'l> Checker<'a, 'l> {
             _ => {}
         }
         if let Some((kind, id)) = event.id() {
-            self.pending_ids.insert((kind, id.as_str()), line);
+            self.pending_ids.insert((kind, id.as_str()), (line, self.next_seq));
         }
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -1111,7 +1133,9 @@ impl<'a, 'l> Checker<'a, 'l> {
             self.deadline_notes.push(DeadlineNote { line, note });
         }
         if let Event::Retraction(Retraction { retracts: EventRef::Seq(target), .. }) = event {
-            self.check_numbering(*target)?;
+            if let Some((file_line, here)) = self.renumbered(*target) {
+                self.numbering_notes.push(NumberingNote { line, target: *target, file_line, here });
+            }
         }
         if let Event::Retraction(r) = event {
             // By uuid, it names an event of the chain (checked above).
@@ -1124,33 +1148,25 @@ impl<'a, 'l> Checker<'a, 'l> {
         Ok(Verdict::New)
     }
 
-    /// Checks that a retraction of seq `target`, on the line after those in
-    /// `file_seqs`, means the same event whether `target` counts in this
-    /// ledger or in its file, when the file holds events this ledger has
-    /// recorded: such a file (an export, or a file re-imported as it
-    /// grows) numbers its events as the ledger it was written for did, and
-    /// imported into a ledger whose history differs, its retraction by seq
-    /// would void another event. When the file has no `target`-th event
-    /// before the retraction, or that event is (or becomes) that seq here,
-    /// both agree. A file of new events only is taken to number the ledger's.
-    fn check_numbering(&self, target: u64) -> Result<(), Problem> {
+    /// Whether a retraction of seq `target`, on the line after those in
+    /// `file_seqs`, names another event in its file's numbering than in
+    /// this ledger's, in a file that holds events this ledger has recorded:
+    /// the line number and seq here of the file's `target`-th event if so.
+    /// Such a file (an export, or a file re-imported as it grows) may number
+    /// its events as the ledger it was written for did, and imported into a
+    /// ledger whose history differs, its retraction by seq voids another
+    /// event. Which was meant only its author knows: a file re-imported
+    /// after lines were inserted, or into a ledger that had events before
+    /// it, numbers the ledger's.
+    fn renumbered(&self, target: u64) -> Option<(usize, u64)> {
         if !self.file_overlaps {
-            return Ok(());
+            return None;
         }
-        let Some(&(line, Some(here))) = usize::try_from(target - 1).ok().and_then(|i| self.file_seqs.get(i))
-        else {
-            return Ok(());
-        };
-        if here == target {
-            return Ok(());
+        let i = usize::try_from(target.checked_sub(1)?).ok()?;
+        match self.file_seqs.get(i) {
+            Some(&(line, Some(here))) if here != target => Some((line, here)),
+            _ => None,
         }
-        Err(format!(
-            "expected `retracts` to name the same event in this ledger as in this file, found seq {target}, \
-             which is this file's event on line {line} but #{here} here: a file exported from another ledger \
-             numbers its events as that ledger did; retract by uuid (`pledger log` shows them), or import the \
-             file without this line and use `pledger retract`"
-        )
-        .into())
     }
 
     /// The verdict on a line whose event the chain holds as `seq`: already
@@ -1171,7 +1187,7 @@ impl<'a, 'l> Checker<'a, 'l> {
         let voided = self.voided.as_ref().map(|(_, voided)| voided);
         Ok(match voided.and_then(|voided| voided.get(&seq)) {
             Some(retracted_by) => Verdict::Voided { seq, retracted_by: retracted_by.clone() },
-            None => Verdict::AlreadyRecorded { seq: Some(seq) },
+            None => Verdict::AlreadyRecorded { seq, in_chain: true },
         })
     }
 

@@ -1,8 +1,9 @@
 //! `pledger export`: the events, without envelopes, as JSON Lines that
 //! `import` into a new ledger reproduces (a retraction by uuid is written
 //! by seq, since a new ledger gives the events new uuids). Imported into a
-//! ledger that holds some of them, the ledger's checks refuse a retraction
-//! whose seq would name another event there than in the file.
+//! ledger that holds some of them but numbers them otherwise, a retraction
+//! by seq still names that ledger's seq, and `import` notes the event the
+//! file's numbering gives (see `ledger::NumberingNote`).
 
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;

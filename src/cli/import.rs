@@ -99,6 +99,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     }
     super::say_deadline_notes(&appended, true);
     super::say_future_dates(&appended, ctx.today(), true);
+    say_numbering_notes(&appended);
     writeln!(
         super::stdout_unbuffered(),
         "{} new, {} already recorded; head {}",
@@ -135,4 +136,26 @@ fn progress_bar(total_bytes: u64) -> ProgressBar {
             .expect("the template is valid"),
     );
     bar
+}
+
+/// A note for each new retraction by seq that its file may have meant
+/// otherwise (see [`pledger::ledger::NumberingNote`]): what it voids here,
+/// and how to put it right if the file was exported from another ledger.
+fn say_numbering_notes(appended: &pledger::ledger::Appended) {
+    for n in &appended.numbering_notes {
+        let own = appended.new.iter().find(|e| std::ptr::eq(e.line, n.line)).map(|e| e.seq);
+        let undo = own.map(|own| format!("retract #{own}, this retraction, and retract #{} instead", n.here));
+        say!(
+            "{}:{}: note: this voids #{} here, but the file's event on line {} is #{} here; if the file keeps the \
+             seqs of another ledger (an export of it), it meant #{}: see `pledger log --from {}`, and if so, {}",
+            n.line.origin.file,
+            n.line.origin.line,
+            n.target,
+            n.file_line,
+            n.here,
+            n.here,
+            n.target.min(n.here),
+            undo.unwrap_or_else(|| "retract it".to_owned())
+        );
+    }
 }

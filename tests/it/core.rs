@@ -420,8 +420,15 @@ fn a_ledger_held_by_another_process_is_reported_as_in_use() {
     assert_eq!(t.head(), head);
 }
 
+/// A retraction by seq means the ledger's seq. A file that shares events
+/// with the ledger but numbers them otherwise (another ledger's export) may
+/// have meant another event: the import says so, at the line, with the
+/// event the file's numbering names and how to put it right. Which was
+/// meant only its author knows, so it is a note, not a refusal: a file
+/// re-imported as it grows numbers the ledger's seqs even when lines were
+/// inserted into it.
 #[test]
-fn an_export_imported_where_its_seqs_name_other_events_is_refused() {
+fn a_retraction_by_seq_that_its_file_numbers_otherwise_comes_with_a_note() {
     // given two ledgers with the same first events, which then part: A
     // records a progress note at #N+1 and retracts it by seq, B a meeting at #N+1
     let n = sample_len(2);
@@ -432,37 +439,55 @@ fn an_export_imported_where_its_seqs_name_other_events_is_refused() {
         r#"{"type":"progress","commitment":"c1","date":"2026-02-01","note":"On the wrong commitment"}"#;
     a.pledger().args(["append", "--json", progress]).assert().success();
     let retraction = format!(r#"{{"type":"retraction","retracts":{},"reason":"Wrong commitment"}}"#, n + 1);
+    let jan = a.write("jan.jsonl", &a.pledger().arg("export").output().unwrap().stdout);
     a.pledger().args(["append", "--json", &retraction]).assert().success();
+    let feb = a.write("feb.jsonl", &a.pledger().arg("export").output().unwrap().stdout);
     let meeting = r#"{"type":"meeting","id":"m-b","date":"2026-03-10","title":"Held","fulfils":["c1"]}"#;
     b.pledger().args(["append", "--json", meeting]).assert().success();
-    let before = b.head();
 
-    // when A's export is imported into B, where its progress note would be #N+2
-    let exported = a.pledger().arg("export").output().unwrap();
-    let file = b.write("a.jsonl", &exported.stdout);
-    let out = b.pledger().arg("import").arg(&file).output().unwrap();
+    // when A's two exports are imported into B in one command, where the
+    // progress note becomes #N+2 and the retraction #N+3
+    let out = b.pledger().arg("import").arg(&jan).arg(&feb).output().unwrap();
 
-    // then it is refused at the retraction, naming both numberings, and B is
-    // unchanged (the retraction would have voided B's meeting)
-    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    // then the retraction voids B's #N+1, as a seq of this ledger, and the
+    // note names the event the export meant, at feb.jsonl's retraction
+    assert!(out.status.success(), "{}", stderr(&out));
     let expected = format!(
-        "{}:{}: expected `retracts` to name the same event in this ledger as in this file, found seq {}, \
-         which is this file's event on line {} but #{} here",
-        file.display(),
+        "{}:{}: note: this voids #{} here, but the file's event on line {} is #{} here; if the file keeps the seqs \
+         of another ledger (an export of it), it meant #{}: see `pledger log --from {}`, and if so, retract #{}, \
+         this retraction, and retract #{} instead",
+        feb.display(),
         n + 2,
         n + 1,
         n + 1,
+        n + 2,
+        n + 2,
+        n + 1,
+        n + 3,
         n + 2
     );
-    assert!(stderr(&out).starts_with(&expected), "{}", stderr(&out));
-    assert_eq!(b.head(), before);
+    // (after the notes on the sample's own retracted event, already recorded)
+    assert_eq!(stderr(&out).lines().last(), Some(expected.as_str()));
+    assert_eq!(stderr(&out).matches("note: this voids").count(), 1, "{}", stderr(&out));
 
-    // and the same export still imports into a fresh ledger, and again into A
+    // Given a ledger that had an event before its file, and the file
+    // re-imported with a retraction of one of its own events by the seq `log` shows
     let c = TestLedger::new();
-    c.pledger().arg("import").arg(&file).assert().success();
-    assert_eq!(stdout(&c.pledger().arg("export").output().unwrap()), stdout(&exported));
-    let again = a.pledger().arg("import").arg(&file).output().unwrap();
-    assert!(stdout(&again).starts_with(&format!("0 new, {} already recorded", n + 2)), "{again:?}");
+    let first = announcement("before-the-file");
+    c.pledger().args(["append", "--json", &first]).assert().success();
+    let own = sample(2);
+    c.import("own.jsonl", &own);
+    let grown = format!("{own}{{\"type\":\"retraction\",\"retracts\":3,\"reason\":\"Not given\"}}\n");
+    // When it is imported again, then the retraction is taken, as of #3
+    // here, and the note allows that the file may have meant its third event
+    let out = c.pledger().arg("import").arg(c.write("own.jsonl", &grown)).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(": note: this voids #3 here, but the file's event on line 3 is #4 here"),
+        "{out:?}"
+    );
+    let log = stdout(&c.pledger().args(["log", "--from", "3"]).output().unwrap());
+    assert!(log.lines().next().unwrap().contains("[retracted]"), "{log}");
 }
 
 #[test]
