@@ -395,9 +395,17 @@ fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
             // text or id has no value to quote, so name the field.
             Some((expected, found)) => {
                 let mut blank = blank_texts(&value);
-                // The one serde refused is blank in the way it says.
+                // The one serde refused is blank in the way it says, of the
+                // type it names, and the first such in the line: serde reads
+                // the fields in the order written.
                 let empty = found == "an empty string";
-                match blank.iter().position(|(_, is_empty)| *is_empty == empty) {
+                let id = expected.starts_with("expected an id");
+                let fits = |(field, is_empty): &(String, bool)| *is_empty == empty && is_id_field(field) == id;
+                let refused = (blank.iter().enumerate())
+                    .filter(|(_, b)| fits(b))
+                    .min_by_key(|(i, (field, _))| (key_place(text, field).unwrap_or(usize::MAX), *i))
+                    .map(|(i, _)| i);
+                match refused {
                     None => format!("{kind}: {message}"),
                     Some(i) => {
                         let (field, _) = blank.remove(i);
@@ -421,6 +429,24 @@ fn blank_found(message: &str) -> Option<(&str, &str)> {
         let expected = message.strip_suffix(found)?.strip_suffix(", found ")?;
         Some((expected, found))
     })
+}
+
+/// Whether a field named as [`blank_texts`] names it holds an id, not text.
+fn is_id_field(field: &str) -> bool {
+    let name = field.split('[').next().unwrap_or(field);
+    ["id", "announcement", "commitment", "by", "fulfils", "progresses"].contains(&name)
+}
+
+/// Where in `text` the key of `field` (its last name: `url` for
+/// `source.url`, `parties` for `parties[1]`) first appears, as a byte offset.
+fn key_place(text: &str, field: &str) -> Option<usize> {
+    let name = field.rsplit('.').next().unwrap_or(field);
+    let name = name.split('[').next().unwrap_or(name);
+    let quoted = format!("\"{name}\"");
+    text.match_indices(&quoted)
+        .filter(|(at, _)| text[at + quoted.len()..].trim_start().starts_with(':'))
+        .map(|(at, _)| at)
+        .next()
 }
 
 /// The fields of `value` (`source.url`, `parties[1]`) that hold an empty
