@@ -418,8 +418,10 @@ impl Projection {
         let live_announcement = |c: &CommitmentFacts| {
             self.announcements.get(&c.announcement).is_some_and(|a| !voided.contains(&a.seq))
         };
+        // A superseded commitment that the same retraction voids (given in
+        // the same announcement) leaves nothing standing.
         let mut found: Vec<Supersession> = (self.commitments.iter())
-            .filter(|(_, c)| !voided.contains(&c.seq) && live_announcement(c))
+            .filter(|(id, c)| !voided.contains(&c.seq) && live_announcement(c) && !gone.contains(id.as_str()))
             .flat_map(|(id, c)| {
                 c.endings.iter().filter_map(|e| match &e.what {
                     Ending::Superseded(by) if gone.contains(by.as_str()) && !voided.contains(&e.seq) => {

@@ -558,8 +558,8 @@ pub fn say_retracted_references(ledger: &pledger::Ledger, event: &pledger::Event
             say!("note: commitment {id}, named as what superseded it, is retracted (its event or its announcement's)");
         } else {
             say!(
-                "note: commitment {id} is retracted (its event or its announcement's), so this event shows in no \
-                 status until that retraction is retracted"
+                "note: commitment {id} is retracted (its event or its announcement's), so what this event says of \
+                 it shows in no status until that retraction is retracted"
             );
         }
     }

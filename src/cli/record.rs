@@ -557,9 +557,11 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
         }
         super::say_deadline_notes(&appended, false);
         super::say_future_dates(&appended, ctx.today(), false);
-        super::say_retracted_references(&ledger, &line.event);
-        if let Some(target) = retracted {
-            say_supersessions_voided(&ledger, target, "would void");
+        if !appended.new.is_empty() {
+            super::say_retracted_references(&ledger, &line.event);
+            if let Some(target) = retracted {
+                say_supersessions_voided(&ledger, target, "would void");
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -723,8 +723,8 @@ fn an_event_that_counts_nowhere_yet_comes_with_a_note() {
 
     // When an outcome of c1 is recorded, then the note says it shows nowhere
     let retracted =
-        "note: commitment c1 is retracted (its event or its announcement's), so this event shows in \
-                     no status until that retraction is retracted";
+        "note: commitment c1 is retracted (its event or its announcement's), so what this event says of it \
+         shows in no status until that retraction is retracted";
     let met = ["record", "outcome", "c1", "--date", "2026-06-01", "--met"];
     assert_eq!(stderr_of(&[&met[..], &["--dry-run"]].concat()).lines().last(), Some(retracted));
     assert_eq!(stderr_of(&met).trim(), retracted);
