@@ -94,16 +94,19 @@ pub struct DeadlineNote<'a> {
     pub note: deadline::Note,
 }
 
-/// A new retraction of seq `target` in a file that holds events this
-/// ledger has recorded, whose `target`-th event (on line `file_line`) is
-/// `here` in this ledger: if the file numbers its events as another ledger
-/// did (an export of it), the retraction meant `here`, not `target`.
+/// A new retraction (appended as `seq`) of seq `target` in a file that
+/// holds events this ledger has recorded, whose `target`-th event (on line
+/// `file_line`) is `here` in this ledger, voided already if `here_voided`:
+/// if the file numbers its events as another ledger did (an export of it),
+/// the retraction meant `here`, not `target`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NumberingNote<'a> {
     pub line: &'a Line,
+    pub seq: u64,
     pub target: u64,
     pub file_line: usize,
     pub here: u64,
+    pub here_voided: bool,
 }
 
 /// One appended event.
@@ -846,17 +849,26 @@ impl Framer {
 
 enum Verdict {
     New,
-    /// Already recorded as `seq`, by the chain (`in_chain`) or by an
-    /// earlier line of the batch.
+    /// Already recorded as `seq`: by the chain or an earlier file of the
+    /// batch (`elsewhere`), or by an earlier line of the same file.
     AlreadyRecorded {
         seq: u64,
-        in_chain: bool,
+        elsewhere: bool,
     },
     /// Already recorded as `seq`, which the retractions `retracted_by` void.
     Voided {
         seq: u64,
         retracted_by: Vec<u64>,
     },
+}
+
+/// A line of the file being checked: its line number, the seq it has or
+/// will have (`None` if it is refused), and whether a retraction voids it.
+#[derive(Clone, Copy)]
+struct FileLine {
+    line: usize,
+    seq: Option<u64>,
+    voided: bool,
 }
 
 /// What the checks of one line start from, worked out ahead: the bytes its
@@ -982,8 +994,8 @@ struct Checker<'a, 'l> {
     /// Ids given by earlier lines of this batch, with the line and its seq.
     pending_ids: HashMap<(IdKind, &'l str), (&'l Line, u64)>,
     /// Digests of the canonical bytes of id-less events from earlier lines
-    /// of this batch, with their seqs.
-    pending_content: HashMap<ContentDigest, u64, DigestHashing>,
+    /// of this batch, with their seqs and the number of their file.
+    pending_content: HashMap<ContentDigest, (u64, u32), DigestHashing>,
     /// Announcement dates, from the chain or this batch.
     announcement_dates: HashMap<Cow<'l, str>, NaiveDate>,
     /// Each commitment's announcement date, from the chain or this batch.
@@ -1000,12 +1012,13 @@ struct Checker<'a, 'l> {
     voided: Option<(usize, HashMap<u64, Vec<u64>>)>,
     /// New lines whose deadline reads with a note.
     deadline_notes: Vec<DeadlineNote<'l>>,
-    /// The file of the lines checked last, and for each of its lines, its
-    /// line number and the seq it has or will have (`None` if not known: a
-    /// line given twice, or refused).
+    /// The file of the lines checked last, its number among the batch's
+    /// files, and its lines so far.
     file: Option<std::sync::Arc<str>>,
-    file_seqs: Vec<(usize, Option<u64>)>,
-    /// Whether any of them is recorded in the chain already.
+    file_number: u32,
+    file_seqs: Vec<FileLine>,
+    /// Whether any of them is recorded already, by the chain or an earlier
+    /// file of the batch.
     file_overlaps: bool,
     /// New retractions by seq that the file numbers otherwise (see
     /// [`Checker::renumbered`]).
@@ -1044,6 +1057,7 @@ impl<'a, 'l> Checker<'a, 'l> {
             voided: None,
             deadline_notes: Vec::new(),
             file: None,
+            file_number: 0,
             file_seqs: Vec::new(),
             file_overlaps: false,
             numbering_notes: Vec::new(),
@@ -1055,6 +1069,7 @@ impl<'a, 'l> Checker<'a, 'l> {
         // Lines come file by file.
         if !self.file.as_ref().is_some_and(|file| std::sync::Arc::ptr_eq(file, &line.origin.file)) {
             self.file = Some(line.origin.file.clone());
+            self.file_number += 1;
             self.file_seqs.clear();
             self.file_overlaps = false;
         }
@@ -1065,8 +1080,9 @@ impl<'a, 'l> Checker<'a, 'l> {
             Err(_) => None,
         };
         self.file_overlaps |=
-            matches!(verdict, Ok(Verdict::AlreadyRecorded { in_chain: true, .. } | Verdict::Voided { .. }));
-        self.file_seqs.push((line.origin.line, seq));
+            matches!(verdict, Ok(Verdict::AlreadyRecorded { elsewhere: true, .. } | Verdict::Voided { .. }));
+        let voided = matches!(verdict, Ok(Verdict::Voided { .. }));
+        self.file_seqs.push(FileLine { line: line.origin.line, seq, voided });
         verdict
     }
 
@@ -1079,7 +1095,8 @@ impl<'a, 'l> Checker<'a, 'l> {
                 if let Some(&(earlier, seq)) = self.pending_ids.get(&(kind, id.as_str())) {
                     // Equal events have equal canonical bytes.
                     return if earlier.event == *event {
-                        Ok(Verdict::AlreadyRecorded { seq, in_chain: false })
+                        let elsewhere = !std::sync::Arc::ptr_eq(&earlier.origin.file, &line.origin.file);
+                        Ok(Verdict::AlreadyRecorded { seq, elsewhere })
                     } else {
                         // Lines of several files are checked as one batch.
                         let place = if earlier.origin.file == line.origin.file {
@@ -1105,10 +1122,10 @@ impl<'a, 'l> Checker<'a, 'l> {
                 if let Some(seq) = stored? {
                     return self.recorded_as(seq);
                 }
-                if let Some(&seq) = self.pending_content.get(&digest) {
-                    return Ok(Verdict::AlreadyRecorded { seq, in_chain: false });
+                if let Some(&(seq, file)) = self.pending_content.get(&digest) {
+                    return Ok(Verdict::AlreadyRecorded { seq, elsewhere: file != self.file_number });
                 }
-                self.pending_content.insert(digest, self.next_seq);
+                self.pending_content.insert(digest, (self.next_seq, self.file_number));
             }
         }
         // Register before checking references, so that a line with a bad
@@ -1133,8 +1150,9 @@ impl<'a, 'l> Checker<'a, 'l> {
             self.deadline_notes.push(DeadlineNote { line, note });
         }
         if let Event::Retraction(Retraction { retracts: EventRef::Seq(target), .. }) = event {
-            if let Some((file_line, here)) = self.renumbered(*target) {
-                self.numbering_notes.push(NumberingNote { line, target: *target, file_line, here });
+            if let Some(FileLine { line: file_line, seq: Some(here), voided }) = self.renumbered(*target) {
+                let note = NumberingNote { line, seq, target: *target, file_line, here, here_voided: voided };
+                self.numbering_notes.push(note);
             }
         }
         if let Event::Retraction(r) = event {
@@ -1158,15 +1176,12 @@ impl<'a, 'l> Checker<'a, 'l> {
     /// event. Which was meant only its author knows: a file re-imported
     /// after lines were inserted, or into a ledger that had events before
     /// it, numbers the ledger's.
-    fn renumbered(&self, target: u64) -> Option<(usize, u64)> {
+    fn renumbered(&self, target: u64) -> Option<FileLine> {
         if !self.file_overlaps {
             return None;
         }
         let i = usize::try_from(target.checked_sub(1)?).ok()?;
-        match self.file_seqs.get(i) {
-            Some(&(line, Some(here))) if here != target => Some((line, here)),
-            _ => None,
-        }
+        self.file_seqs.get(i).copied().filter(|f| f.seq.is_some_and(|here| here != target))
     }
 
     /// The verdict on a line whose event the chain holds as `seq`: already
@@ -1187,7 +1202,7 @@ impl<'a, 'l> Checker<'a, 'l> {
         let voided = self.voided.as_ref().map(|(_, voided)| voided);
         Ok(match voided.and_then(|voided| voided.get(&seq)) {
             Some(retracted_by) => Verdict::Voided { seq, retracted_by: retracted_by.clone() },
-            None => Verdict::AlreadyRecorded { seq, in_chain: true },
+            None => Verdict::AlreadyRecorded { seq, elsewhere: true },
         })
     }
 

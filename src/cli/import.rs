@@ -19,7 +19,9 @@ use super::Context;
     after_help = "Examples:\n  pledger import events/india-japan-strategic-dialogue-2026-01-16.jsonl\n  \
 pledger --ledger old.db export | pledger import -\n\n\
 Re-importing a file appends only the lines that are not recorded yet. `-` reads standard input\n\
-(named <stdin> in messages); a file named - is ./-."
+(named <stdin> in messages); a file named - is ./-. A retraction by seq names this ledger's seq:\n\
+where a file that shares events with the ledger numbers the retracted one otherwise (another\n\
+ledger's export), a note says which event the file's numbering gives."
 )]
 pub struct Args {
     /// JSON Lines files, one event per line (- for standard input).
@@ -143,11 +145,14 @@ fn progress_bar(total_bytes: u64) -> ProgressBar {
 /// and how to put it right if the file was exported from another ledger.
 fn say_numbering_notes(appended: &pledger::ledger::Appended) {
     for n in &appended.numbering_notes {
-        let own = appended.new.iter().find(|e| std::ptr::eq(e.line, n.line)).map(|e| e.seq);
-        let undo = own.map(|own| format!("retract #{own}, this retraction, and retract #{} instead", n.here));
+        let undo = if n.here_voided {
+            format!("retract #{}, this retraction (#{} is voided already)", n.seq, n.here)
+        } else {
+            format!("retract #{}, this retraction, and retract #{} instead", n.seq, n.here)
+        };
         say!(
-            "{}:{}: note: this voids #{} here, but the file's event on line {} is #{} here; if the file keeps the \
-             seqs of another ledger (an export of it), it meant #{}: see `pledger log --from {}`, and if so, {}",
+            "{}:{}: note: this retracts #{} here, but the file's event on line {} is #{} here; if the file keeps the \
+             seqs of another ledger (an export of it), it meant #{}: see `pledger log --from {}`, and if so, {undo}",
             n.line.origin.file,
             n.line.origin.line,
             n.target,
@@ -155,7 +160,6 @@ fn say_numbering_notes(appended: &pledger::ledger::Appended) {
             n.here,
             n.here,
             n.target.min(n.here),
-            undo.unwrap_or_else(|| "retract it".to_owned())
         );
     }
 }

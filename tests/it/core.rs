@@ -453,7 +453,7 @@ fn a_retraction_by_seq_that_its_file_numbers_otherwise_comes_with_a_note() {
     // note names the event the export meant, at feb.jsonl's retraction
     assert!(out.status.success(), "{}", stderr(&out));
     let expected = format!(
-        "{}:{}: note: this voids #{} here, but the file's event on line {} is #{} here; if the file keeps the seqs \
+        "{}:{}: note: this retracts #{} here, but the file's event on line {} is #{} here; if the file keeps the seqs \
          of another ledger (an export of it), it meant #{}: see `pledger log --from {}`, and if so, retract #{}, \
          this retraction, and retract #{} instead",
         feb.display(),
@@ -468,7 +468,7 @@ fn a_retraction_by_seq_that_its_file_numbers_otherwise_comes_with_a_note() {
     );
     // (after the notes on the sample's own retracted event, already recorded)
     assert_eq!(stderr(&out).lines().last(), Some(expected.as_str()));
-    assert_eq!(stderr(&out).matches("note: this voids").count(), 1, "{}", stderr(&out));
+    assert_eq!(stderr(&out).matches("note: this retracts").count(), 1, "{}", stderr(&out));
 
     // Given a ledger that had an event before its file, and the file
     // re-imported with a retraction of one of its own events by the seq `log` shows
@@ -483,11 +483,22 @@ fn a_retraction_by_seq_that_its_file_numbers_otherwise_comes_with_a_note() {
     let out = c.pledger().arg("import").arg(c.write("own.jsonl", &grown)).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains(": note: this voids #3 here, but the file's event on line 3 is #4 here"),
+        stderr(&out).contains(": note: this retracts #3 here, but the file's event on line 3 is #4 here"),
         "{out:?}"
     );
     let log = stdout(&c.pledger().args(["log", "--from", "3"]).output().unwrap());
     assert!(log.lines().next().unwrap().contains("[retracted]"), "{log}");
+
+    // Given a ledger with one event before, when the sample and A's export
+    // are imported in one command, then the export's lines that the sample
+    // gave count as shared, and its retraction comes with the note
+    let d = TestLedger::new();
+    d.pledger().args(["append", "--json", &first]).assert().success();
+    let sample_file = d.write("sample.jsonl", sample(2));
+    let out = d.pledger().arg("import").arg(&sample_file).arg(&feb).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let note = format!("{}:{}: note: this retracts #{} here", feb.display(), n + 2, n + 1);
+    assert!(stderr(&out).contains(&note), "{}", stderr(&out));
 }
 
 #[test]
