@@ -5,6 +5,7 @@
 //! skipped; a file with no event at all is refused, since importing it is
 //! almost certainly a mistake (the wrong file, or an empty export).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io::BufRead;
 
@@ -401,9 +402,17 @@ fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
                 let empty = found == "an empty string";
                 let id = expected.starts_with("expected an id");
                 let fits = |(field, is_empty): &(String, bool)| *is_empty == empty && is_id_field(field) == id;
+                let places = value_places(text);
+                let place = |field: &str| {
+                    let (name, index) = match field.split_once('[') {
+                        Some((name, rest)) => (name, rest.trim_end_matches(']').parse().unwrap_or(0)),
+                        None => (field, 0),
+                    };
+                    (places.get(name).copied().unwrap_or(usize::MAX), index)
+                };
                 let refused = (blank.iter().enumerate())
                     .filter(|(_, b)| fits(b))
-                    .min_by_key(|(i, (field, _))| (key_place(text, field).unwrap_or(usize::MAX), *i))
+                    .min_by_key(|(i, (field, _))| (place(field), *i))
                     .map(|(i, _)| i);
                 match refused {
                     None => format!("{kind}: {message}"),
@@ -437,16 +446,26 @@ fn is_id_field(field: &str) -> bool {
     ["id", "announcement", "commitment", "by", "fulfils", "progresses"].contains(&name)
 }
 
-/// Where in `text` the key of `field` (its last name: `url` for
-/// `source.url`, `parties` for `parties[1]`) first appears, as a byte offset.
-fn key_place(text: &str, field: &str) -> Option<usize> {
-    let name = field.rsplit('.').next().unwrap_or(field);
-    let name = name.split('[').next().unwrap_or(name);
-    let quoted = format!("\"{name}\"");
-    text.match_indices(&quoted)
-        .filter(|(at, _)| text[at + quoted.len()..].trim_start().starts_with(':'))
-        .map(|(at, _)| at)
-        .next()
+/// Where the value of each field of the object in `text` begins, as a byte
+/// offset, under the names [`blank_texts`] gives (`title`, `source.url`; an
+/// array's elements are at their array's place): the order serde reads the
+/// fields in. Keys are read as JSON, escapes and all.
+fn value_places(text: &str) -> HashMap<String, usize> {
+    use serde_json::value::RawValue;
+    fn walk(text: &str, object: &str, prefix: &str, out: &mut HashMap<String, usize>) {
+        let Ok(fields) = serde_json::from_str::<HashMap<String, &RawValue>>(object) else { return };
+        for (name, raw) in fields {
+            let at = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+            let path = if prefix.is_empty() { name } else { format!("{prefix}.{name}") };
+            if raw.get().starts_with('{') {
+                walk(text, raw.get(), &path, out);
+            }
+            out.insert(path, at);
+        }
+    }
+    let mut out = HashMap::new();
+    walk(text, text, "", &mut out);
+    out
 }
 
 /// The fields of `value` (`source.url`, `parties[1]`) that hold an empty
