@@ -395,25 +395,13 @@ fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
             // serde names no field for a value its type refused; a blank
             // text or id has no value to quote, so name the field.
             Some((expected, found)) => {
-                let mut blank = blank_texts(&value);
+                let mut blank = blank_fields(text);
                 // The one serde refused is blank in the way it says, of the
                 // type it names, and the first such in the line: serde reads
                 // the fields in the order written.
                 let empty = found == "an empty string";
                 let id = expected.starts_with("expected an id");
-                let fits = |(field, is_empty): &(String, bool)| *is_empty == empty && is_id_field(field) == id;
-                let places = value_places(text);
-                let place = |field: &str| {
-                    let (name, index) = match field.split_once('[') {
-                        Some((name, rest)) => (name, rest.trim_end_matches(']').parse().unwrap_or(0)),
-                        None => (field, 0),
-                    };
-                    (places.get(name).copied().unwrap_or(usize::MAX), index)
-                };
-                let refused = (blank.iter().enumerate())
-                    .filter(|(_, b)| fits(b))
-                    .min_by_key(|(i, (field, _))| (place(field), *i))
-                    .map(|(i, _)| i);
+                let refused = blank.iter().position(|(field, is_empty)| *is_empty == empty && is_id_field(field) == id);
                 match refused {
                     None => format!("{kind}: {message}"),
                     Some(i) => {
@@ -440,57 +428,45 @@ fn blank_found(message: &str) -> Option<(&str, &str)> {
     })
 }
 
-/// Whether a field named as [`blank_texts`] names it holds an id, not text.
+/// Whether a field named as [`blank_fields`] names it holds an id, not text.
 fn is_id_field(field: &str) -> bool {
     let name = field.split('[').next().unwrap_or(field);
     ["id", "announcement", "commitment", "by", "fulfils", "progresses"].contains(&name)
 }
 
-/// Where the value of each field of the object in `text` begins, as a byte
-/// offset, under the names [`blank_texts`] gives (`title`, `source.url`; an
-/// array's elements are at their array's place): the order serde reads the
-/// fields in. Keys are read as JSON, escapes and all.
-fn value_places(text: &str) -> HashMap<String, usize> {
+/// The fields of the object in `text` that hold an empty string or only
+/// white space (`title`, `source.url`, `parties[1]`), in the order written
+/// (the order serde reads them in), each with whether it is empty. Keys are
+/// read as JSON, escapes and all.
+fn blank_fields(text: &str) -> Vec<(String, bool)> {
     use serde_json::value::RawValue;
-    fn walk(text: &str, object: &str, prefix: &str, out: &mut HashMap<String, usize>) {
-        let Ok(fields) = serde_json::from_str::<HashMap<String, &RawValue>>(object) else { return };
-        for (name, raw) in fields {
-            let at = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-            let path = if prefix.is_empty() { name } else { format!("{prefix}.{name}") };
-            if raw.get().starts_with('{') {
-                walk(text, raw.get(), &path, out);
+    fn walk(text: &str, raw: &RawValue, path: String, out: &mut Vec<(usize, String, bool)>) {
+        let json = raw.get();
+        let at = json.as_ptr() as usize - text.as_ptr() as usize;
+        if json.starts_with('"') {
+            if let Ok(s) = serde_json::from_str::<String>(json).map(|s| s.trim().is_empty().then_some(s)) {
+                out.extend(s.map(|s| (at, path, s.is_empty())));
             }
-            out.insert(path, at);
-        }
-    }
-    let mut out = HashMap::new();
-    walk(text, text, "", &mut out);
-    out
-}
-
-/// The fields of `value` (`source.url`, `parties[1]`) that hold an empty
-/// string or only white space, sorted, each with whether it is empty.
-fn blank_texts(value: &serde_json::Value) -> Vec<(String, bool)> {
-    fn walk(value: &serde_json::Value, path: String, out: &mut Vec<(String, bool)>) {
-        match value {
-            serde_json::Value::String(s) if s.trim().is_empty() => out.push((path, s.is_empty())),
-            serde_json::Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    walk(item, format!("{path}[{i}]"), out);
-                }
+        } else if json.starts_with('[') {
+            for (i, item) in
+                serde_json::from_str::<Vec<&RawValue>>(json).unwrap_or_default().into_iter().enumerate()
+            {
+                walk(text, item, format!("{path}[{i}]"), out);
             }
-            serde_json::Value::Object(fields) => {
-                for (name, field) in fields {
-                    let path = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
-                    walk(field, path, out);
-                }
+        } else if json.starts_with('{') {
+            let fields: HashMap<String, &RawValue> = serde_json::from_str(json).unwrap_or_default();
+            for (name, field) in fields {
+                let path = if path.is_empty() { name } else { format!("{path}.{name}") };
+                walk(text, field, path, out);
             }
-            _ => {}
         }
     }
     let mut out = Vec::new();
-    walk(value, String::new(), &mut out);
-    out
+    if let Ok(raw) = serde_json::from_str::<&RawValue>(text) {
+        walk(text, raw, String::new(), &mut out);
+    }
+    out.sort_by_key(|&(at, _, _)| at);
+    out.into_iter().map(|(_, path, empty)| (path, empty)).collect()
 }
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";

@@ -31,7 +31,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::chain::{self, Envelope, Head, RawRecord};
 use crate::deadline;
-use crate::event::{Event, EventRef, IdKind, Retraction, Slug, Text};
+use crate::event::{Event, EventRef, IdKind, Slug, Text};
 use crate::input::{cores, parallel_map_from, InputError, InputErrors, Line};
 use crate::projection::Projection;
 use crate::store::{Batch, Chunk, ContentDigest, Index, IndexKey, OpenMode, Run, Store, StoreError};
@@ -1149,16 +1149,18 @@ impl<'a, 'l> Checker<'a, 'l> {
         if let Some(note) = self.check_references(event, seq, deadline)? {
             self.deadline_notes.push(DeadlineNote { line, note });
         }
-        if let Event::Retraction(Retraction { retracts: EventRef::Seq(target), .. }) = event {
-            if let Some(FileLine { line: file_line, seq: Some(here), voided }) = self.renumbered(*target) {
-                let note = NumberingNote { line, seq, target: *target, file_line, here, here_voided: voided };
-                self.numbering_notes.push(note);
-            }
-        }
         if let Event::Retraction(r) = event {
             // By uuid, it names an event of the chain (checked above).
             let target = match r.retracts {
-                EventRef::Seq(target) => Some(target),
+                EventRef::Seq(target) => {
+                    if let Some(FileLine { line: file_line, seq: Some(here), voided }) =
+                        self.renumbered(target)
+                    {
+                        let note = NumberingNote { line, seq, target, file_line, here, here_voided: voided };
+                        self.numbering_notes.push(note);
+                    }
+                    Some(target)
+                }
                 EventRef::Uuid(uuid) => self.uuids.as_ref().and_then(|u| u.get(&uuid).copied()),
             };
             self.batch_retractions.extend(target.map(|target| (seq, target)));

@@ -18,7 +18,7 @@ use clap_complete::ArgValueCandidates;
 use pledger::deadline::{self, Deadline};
 use pledger::event::{Date, Event, EventRef, IdKind, Parties, Retraction, Slug, Text};
 use pledger::input::{self, Line, LineError, Origin};
-use pledger::ledger::{AppendError, AppendedEvent, RejectError};
+use pledger::ledger::{AppendError, Appended, AppendedEvent, RejectError};
 use pledger::{Head, Ledger};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -555,14 +555,7 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
             }
             None => say!("dry run: already recorded; nothing would be appended"),
         }
-        super::say_deadline_notes(&appended, false);
-        super::say_future_dates(&appended, ctx.today(), false);
-        if !appended.new.is_empty() {
-            super::say_retracted_references(&ledger, &line.event);
-            if let Some(target) = retracted {
-                say_supersessions_voided(&ledger, target, "would void");
-            }
-        }
+        say_notes(&ledger, &appended, retracted, "would void", ctx);
         return Ok(ExitCode::SUCCESS);
     }
     let appended = ledger.append(std::slice::from_ref(&line), opts.expect_head, &stamp).map_err(refused)?;
@@ -574,16 +567,22 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
         None => writeln!(out, "already recorded: {place}; head {}", appended.head),
     }
     .with_context(|| super::appended_but(appended.new.len(), appended.head))?;
-    super::say_deadline_notes(&appended, false);
-    super::say_future_dates(&appended, ctx.today(), false);
-    if appended.new.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    super::say_retracted_references(&ledger, &line.event);
-    if let Some(target) = retracted {
-        say_supersessions_voided(&ledger, target, "voids");
-    }
+    say_notes(&ledger, &appended, retracted, "voids", ctx);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The notes on the event `appended` holds (or would hold, in a dry run),
+/// if any: its deadline reading, a date after today, a retracted commitment
+/// it names, and for a retraction of `retracted`, the outcomes it leaves
+/// standing (the retraction `voids` them).
+fn say_notes(ledger: &Ledger, appended: &Appended, retracted: Option<u64>, voids: &str, ctx: &Context) {
+    super::say_deadline_notes(appended, false);
+    super::say_future_dates(appended, ctx.today(), false);
+    let Some(e) = appended.new.first() else { return };
+    super::say_retracted_references(ledger, &e.line.event);
+    if let Some(target) = retracted {
+        say_supersessions_voided(ledger, target, voids);
+    }
 }
 
 /// A note for each outcome in force that names, as what superseded a
