@@ -24,7 +24,7 @@ use crate::chain::{Hash, Head};
 use crate::event::name_key;
 use crate::input::json_kind;
 use crate::ledger::Ledger;
-use crate::projection::{CommitmentStatus, Status, STATUS_RULES};
+use crate::projection::{CommitmentStatus, Projection, Status, STATUS_RULES};
 use crate::store::StoreError;
 
 /// The first line of a report's JSON says what it is.
@@ -257,7 +257,15 @@ impl StatusReport {
     /// Computes the report as of `as_of` from the events with seq ≤ `at`
     /// (default: the head).
     pub fn compute(ledger: &Ledger, as_of: NaiveDate, at: Option<u64>) -> Result<StatusReport, StoreError> {
-        let projection = ledger.projection(at)?;
+        StatusReport::compute_from(ledger, &ledger.projection(at)?, as_of)
+    }
+
+    /// [`StatusReport::compute`] from the projection at the position.
+    fn compute_from(
+        ledger: &Ledger,
+        projection: &Projection,
+        as_of: NaiveDate,
+    ) -> Result<StatusReport, StoreError> {
         let commitments = projection.statuses(as_of);
         let mut counts = BTreeMap::new();
         for c in &commitments {
@@ -289,7 +297,8 @@ impl StatusReport {
         if head.seq < self.ledger.seq {
             return Ok(CheckOutcome::LedgerTooShort { seq: self.ledger.seq, head: head.seq });
         }
-        let now = StatusReport::compute(ledger, self.as_of, Some(self.ledger.seq))?;
+        let projection = ledger.projection(Some(self.ledger.seq))?;
+        let now = StatusReport::compute_from(ledger, &projection, self.as_of)?;
         if now.ledger.content_hash != self.ledger.content_hash {
             return Ok(CheckOutcome::ContentDiffers {
                 reported: self.ledger.content_hash,
@@ -300,7 +309,6 @@ impl StatusReport {
             let mut rows = row_diffs(&self.commitments, &now.commitments);
             // The rules choose which recorded phrase is in force, so only a
             // phrase the commitment was never given comes from elsewhere.
-            let projection = ledger.projection(Some(self.ledger.seq))?;
             let reported: BTreeMap<&str, &CommitmentStatus> =
                 self.commitments.iter().map(|c| (c.id.as_str(), c)).collect();
             for row in &mut rows {
