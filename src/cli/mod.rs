@@ -481,8 +481,7 @@ pub fn raw_stdout() -> impl Write {
 /// stderr: `note: deadline 'PHRASE': …`, after `FILE:LINE: ` where
 /// `at_line`. A bulk import says the first few and how many more there are.
 pub fn say_deadline_notes(appended: &pledger::ledger::Appended, at_line: bool) {
-    const SHOWN: usize = 20;
-    for n in appended.deadline_notes.iter().take(SHOWN) {
+    let notes = appended.deadline_notes.iter().map(|n| {
         let phrase = match &n.line.event {
             pledger::Event::Commitment(c) => c.deadline.as_ref(),
             pledger::Event::Deadline(d) => Some(&d.deadline),
@@ -491,15 +490,13 @@ pub fn say_deadline_notes(appended: &pledger::ledger::Appended, at_line: bool) {
         // New lines hold no control characters (they were checked), so the
         // phrase is quoted as written.
         let phrase = phrase.map(|p| format!(" '{}'", p.as_str())).unwrap_or_default();
-        if at_line {
-            say!("{}:{}: note: deadline{phrase}: {}", n.line.origin.file, n.line.origin.line, n.note);
-        } else {
-            say!("note: deadline{phrase}: {}", n.note);
-        }
-    }
-    if let Some(more) = appended.deadline_notes.len().checked_sub(SHOWN).filter(|&m| m > 0) {
-        say!("note: {more} more deadlines come with notes; `pledger deadline PHRASE --anchor DATE` shows any one");
-    }
+        (n.line, format!("deadline{phrase}: {}", n.note))
+    });
+    say_first_notes(
+        notes,
+        at_line,
+        "deadlines come with notes; `pledger deadline PHRASE --anchor DATE` shows any one",
+    );
 }
 
 /// A note for each new event dated after `today` (the first 20, then a
@@ -508,26 +505,41 @@ pub fn say_deadline_notes(appended: &pledger::ledger::Appended, at_line: bool) {
 /// commitment overdue until then. Not refused: an announcement may give
 /// the date of a summit ahead.
 pub fn say_future_dates(appended: &pledger::ledger::Appended, today: NaiveDate, at_line: bool) {
+    let notes = (appended.new.iter()).filter_map(|e| {
+        let date = e.line.event.date()?.0;
+        let event = &e.line.event;
+        (date > today).then(|| {
+            let what =
+                format!("{} {} is dated {date}, after today ({today})", event.type_name(), event.label());
+            (e.line, format!("{what}: a status as of today does not count it"))
+        })
+    });
+    say_first_notes(notes, at_line, "events are dated after today");
+}
+
+/// Says the first 20 of `notes` on stderr, each as `note: …` (after
+/// `FILE:LINE: ` where `at_line`), then how many `more` there are: a bulk
+/// import may hold thousands.
+fn say_first_notes<'l>(
+    notes: impl Iterator<Item = (&'l pledger::input::Line, String)>,
+    at_line: bool,
+    more: &str,
+) {
     const SHOWN: usize = 20;
-    let ahead: Vec<_> = (appended.new.iter())
-        .filter_map(|e| Some((e, e.line.event.date()?.0)))
-        .filter(|&(_, date)| date > today)
-        .collect();
-    for (e, date) in ahead.iter().take(SHOWN) {
-        let what = format!(
-            "{} {} is dated {date}, after today ({today})",
-            e.line.event.type_name(),
-            e.line.event.label()
-        );
-        let why = "a status as of today does not count it";
+    let mut count = 0;
+    for (line, note) in notes {
+        count += 1;
+        if count > SHOWN {
+            continue;
+        }
         if at_line {
-            say!("{}:{}: note: {what}: {why}", e.line.origin.file, e.line.origin.line);
+            say!("{}:{}: note: {note}", line.origin.file, line.origin.line);
         } else {
-            say!("note: {what}: {why}");
+            say!("note: {note}");
         }
     }
-    if let Some(more) = ahead.len().checked_sub(SHOWN).filter(|&m| m > 0) {
-        say!("note: {more} more events are dated after today");
+    if count > SHOWN {
+        say!("note: {} more {more}", count - SHOWN);
     }
 }
 
