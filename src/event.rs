@@ -12,6 +12,7 @@
 //! ledger's business, since that needs the rest of the chain.
 
 use std::fmt;
+use std::str::FromStr;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -64,10 +65,10 @@ impl<'de> Deserialize<'de> for TypeFirst {
 
 struct TypeFirstVisitor;
 
-/// The values of `"type"`, for [`TypeFirst`].
-#[derive(Deserialize)]
+/// The values of `"type"`: what kind of event a line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-enum EventType {
+pub enum EventType {
     Announcement,
     Commitment,
     Meeting,
@@ -75,6 +76,31 @@ enum EventType {
     Outcome,
     Progress,
     Retraction,
+}
+
+impl EventType {
+    /// The type as written in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventType::Announcement => "announcement",
+            EventType::Commitment => "commitment",
+            EventType::Meeting => "meeting",
+            EventType::Deadline => "deadline",
+            EventType::Outcome => "outcome",
+            EventType::Progress => "progress",
+            EventType::Retraction => "retraction",
+        }
+    }
+
+    /// The kind of id events of this type have, if they have one.
+    pub fn id_kind(self) -> Option<IdKind> {
+        match self {
+            EventType::Announcement => Some(IdKind::Announcement),
+            EventType::Commitment => Some(IdKind::Commitment),
+            EventType::Meeting => Some(IdKind::Meeting),
+            _ => None,
+        }
+    }
 }
 
 /// An object key, for [`TypeFirst`]: whether it is `"type"`.
@@ -235,6 +261,118 @@ pub struct Progress {
 pub struct Retraction {
     pub retracts: EventRef,
     pub reason: Text,
+    /// The event `retracts` is meant to name, as `export` writes it: a
+    /// check on the line, never stored (see [`RetractedEvent`]).
+    #[serde(default, skip_serializing)]
+    pub retracts_event: Option<RetractedEvent>,
+}
+
+/// The event a retraction means, named by what it is rather than by its
+/// place in one ledger's numbering: its type, and its `id` or, for a type
+/// without ids, the `digest` of its canonical JSON (see
+/// [`EventDigest`]). A seq means a place in the ledger a line is appended
+/// to, so a file written for another ledger (an export of it) may name
+/// another event by the same seq; `export` writes this beside `retracts`,
+/// and the checks refuse the line if this ledger numbers the event
+/// otherwise, or does not hold it. It is not part of the event: the
+/// retraction is stored, hashed and recognised on re-import without it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetractedEvent {
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Slug>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<EventDigest>,
+}
+
+impl RetractedEvent {
+    /// Checks that the event is named by the key its type has.
+    fn check(&self) -> Result<(), EventProblem> {
+        let kind = self.kind.name();
+        let found = match (self.kind.id_kind(), &self.id, &self.digest) {
+            (Some(_), Some(_), None) | (None, None, Some(_)) => return Ok(()),
+            (Some(_), None, Some(_)) => "a `digest`",
+            (Some(_), None, None) => "no `id`",
+            (Some(_), Some(_), Some(_)) => "a `digest` as well",
+            (None, Some(_), None) => "an `id`",
+            (None, None, None) => "no `digest`",
+            (None, Some(_), Some(_)) => "an `id` as well",
+        };
+        let by = if self.kind.id_kind().is_some() { "id" } else { "digest" };
+        Err(EventProblem::RetractedEventKey { kind, by, found })
+    }
+
+    /// How `export` names `event`: by its id, or by the digest of its
+    /// canonical bytes.
+    pub fn naming(event: &Event) -> RetractedEvent {
+        let kind = event.event_type();
+        match event.id() {
+            Some((_, id)) => RetractedEvent { kind, id: Some(id.clone()), digest: None },
+            None => RetractedEvent { kind, id: None, digest: Some(EventDigest::of(&event.canonical_json())) },
+        }
+    }
+}
+
+impl fmt::Display for RetractedEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.id, &self.digest) {
+            (Some(id), _) => write!(f, "{} '{id}'", self.kind.name()),
+            (None, Some(digest)) => write!(f, "{} with digest {digest}", self.kind.name()),
+            (None, None) => f.write_str(self.kind.name()),
+        }
+    }
+}
+
+/// What an event without an id is known by across ledgers: the first 16
+/// bytes of BLAKE3 over its canonical JSON ([`Event::canonical_json`]),
+/// written as 32 lowercase hex digits. It is the key the store's content
+/// index gives the event, so a re-import finds it by the same bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventDigest(pub [u8; 16]);
+
+impl EventDigest {
+    /// The digest of an event's canonical bytes.
+    pub fn of(canonical: &[u8]) -> EventDigest {
+        EventDigest(blake3::hash(canonical).as_bytes()[..16].try_into().expect("16 of 32 bytes"))
+    }
+}
+
+impl fmt::Display for EventDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl FromStr for EventDigest {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let hex = s.as_bytes();
+        let digit = |c: u8| (c as char).to_digit(16).filter(|_| !c.is_ascii_uppercase());
+        if hex.len() != 32 || !hex.iter().all(|&c| digit(c).is_some()) {
+            return Err(format!("expected a digest of 32 lowercase hex digits, found '{s}'"));
+        }
+        let mut bytes = [0; 16];
+        for (byte, pair) in bytes.iter_mut().zip(hex.chunks(2)) {
+            *byte = (digit(pair[0]).expect("checked") * 16 + digit(pair[1]).expect("checked")) as u8;
+        }
+        Ok(EventDigest(bytes))
+    }
+}
+
+impl Serialize for EventDigest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for EventDigest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// Where a fact was reported. Every field is optional.
@@ -308,6 +446,10 @@ pub enum EventProblem {
     /// A party name with white space around it.
     #[error("expected `parties` without spaces around a name, found '{name}'")]
     PartySpaced { name: String },
+    /// A `retracts_event` that names its event by the wrong key for its
+    /// type: by `id` for the types with ids, by `digest` for the others.
+    #[error("expected `retracts_event` to name the {kind} by its `{by}`, found {found}")]
+    RetractedEventKey { kind: &'static str, by: &'static str, found: &'static str },
     /// A party given twice (`first` and `again` differ when the names are
     /// the same but for case or spacing inside, see [`same_name`]).
     #[error("expected each party once in `parties`, found {}", twice(first, again))]
@@ -325,14 +467,19 @@ fn twice(first: &str, again: &str) -> String {
 impl Event {
     /// The event's `type` as written in JSON.
     pub fn type_name(&self) -> &'static str {
+        self.event_type().name()
+    }
+
+    /// The event's `type`.
+    pub fn event_type(&self) -> EventType {
         match self {
-            Event::Announcement(_) => "announcement",
-            Event::Commitment(_) => "commitment",
-            Event::Meeting(_) => "meeting",
-            Event::Deadline(_) => "deadline",
-            Event::Outcome(_) => "outcome",
-            Event::Progress(_) => "progress",
-            Event::Retraction(_) => "retraction",
+            Event::Announcement(_) => EventType::Announcement,
+            Event::Commitment(_) => EventType::Commitment,
+            Event::Meeting(_) => EventType::Meeting,
+            Event::Deadline(_) => EventType::Deadline,
+            Event::Outcome(_) => EventType::Outcome,
+            Event::Progress(_) => EventType::Progress,
+            Event::Retraction(_) => EventType::Retraction,
         }
     }
 
@@ -393,6 +540,29 @@ impl Event {
         out
     }
 
+    /// The event as `export` writes it: its canonical bytes, but for a
+    /// retraction's `retracts_event`, which the canonical bytes leave out,
+    /// written after `retracts`.
+    pub fn interchange_json(&self) -> Vec<u8> {
+        /// A retraction with the fields in the order `export` writes them.
+        #[derive(Serialize)]
+        struct Exchanged<'a> {
+            #[serde(rename = "type")]
+            kind: EventType,
+            retracts: &'a EventRef,
+            retracts_event: &'a RetractedEvent,
+            reason: &'a Text,
+        }
+        match self {
+            Event::Retraction(Retraction { retracts, reason, retracts_event: Some(named) }) => {
+                let exchanged =
+                    Exchanged { kind: EventType::Retraction, retracts, retracts_event: named, reason };
+                serde_json::to_vec(&exchanged).expect("events always serialize")
+            }
+            _ => self.canonical_json(),
+        }
+    }
+
     /// [`Event::canonical_json`], written to the end of `out`.
     pub fn write_canonical_json(&self, out: &mut Vec<u8>) {
         serde_json::to_writer(out, self).expect("events always serialize");
@@ -415,6 +585,9 @@ impl Event {
         }
         if let Event::Retraction(Retraction { retracts: EventRef::Seq(0), .. }) = self {
             return Err(EventProblem::RetractsSeqZero);
+        }
+        if let Event::Retraction(Retraction { retracts_event: Some(named), .. }) = self {
+            named.check()?;
         }
         for (field, text) in self.texts() {
             if let Some((at, c)) = crate::text::unprintable(text) {

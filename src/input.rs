@@ -430,7 +430,8 @@ fn blank_found(message: &str) -> Option<(&str, &str)> {
 
 /// Whether a field named as [`blank_fields`] names it holds an id, not text.
 fn is_id_field(field: &str) -> bool {
-    let name = field.split('[').next().unwrap_or(field);
+    let name = field.rsplit('.').next().unwrap_or(field);
+    let name = name.split('[').next().unwrap_or(name);
     ["id", "announcement", "commitment", "by", "fulfils", "progresses"].contains(&name)
 }
 

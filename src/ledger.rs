@@ -31,7 +31,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::chain::{self, Envelope, Head, RawRecord};
 use crate::deadline;
-use crate::event::{Event, EventRef, IdKind, Slug, Text};
+use crate::event::{Event, EventRef, IdKind, RetractedEvent, Slug, Text};
 use crate::input::{cores, parallel_map_from, InputError, InputErrors, Line};
 use crate::projection::Projection;
 use crate::store::{Batch, Chunk, ContentDigest, Index, IndexKey, OpenMode, Run, Store, StoreError};
@@ -525,7 +525,11 @@ impl Ledger {
     /// retraction that names its target by uuid is written with the
     /// target's seq instead. The uuid map is built only once such a
     /// retraction is met, so a ledger without one is exported in bounded
-    /// memory.
+    /// memory. A ledger whose history differs numbers the events otherwise,
+    /// so each retraction also names its target by what it is
+    /// (`retracts_event`, see [`RetractedEvent`]), which the checks hold the
+    /// seq to. A retraction of a retraction is not named so: the target's
+    /// own `retracts` is a seq of this ledger, which its digest covers.
     pub fn exported_events(&self, to: Option<u64>) -> impl Iterator<Item = Result<Event, StoreError>> + '_ {
         let to = to.unwrap_or(u64::MAX);
         let mut seqs: Option<HashMap<uuid::Uuid, u64>> = None;
@@ -543,6 +547,17 @@ impl Ledger {
                         ))
                     })?;
                     r.retracts = EventRef::Seq(seq);
+                }
+                if let EventRef::Seq(seq) = r.retracts {
+                    let target = self.envelope(seq)?.ok_or_else(|| {
+                        self.damaged(format!(
+                            "event {} retracts event {seq}, which is not in the ledger",
+                            envelope.seq
+                        ))
+                    })?;
+                    if !matches!(target.event, Event::Retraction(_)) {
+                        r.retracts_event = Some(RetractedEvent::naming(&target.event));
+                    }
                 }
             }
             if let Some(map) = &mut seqs {
@@ -1073,7 +1088,20 @@ impl<'a, 'l> Checker<'a, 'l> {
             self.file_seqs.clear();
             self.file_overlaps = false;
         }
-        let verdict = self.check_line(line, ahead);
+        let verdict = match (self.check_line(line, ahead), &line.event) {
+            // A retraction recorded already is the same one only if it
+            // retracts the event the line names.
+            (
+                Ok(recorded @ (Verdict::AlreadyRecorded { .. } | Verdict::Voided { .. })),
+                Event::Retraction(r),
+            ) => match (&r.retracts_event, self.retracted_seq(r.retracts)?) {
+                (Some(named), Some(target)) => {
+                    self.check_named(named, target, &r.retracts).map(|()| recorded)
+                }
+                _ => Ok(recorded),
+            },
+            (verdict, _) => verdict,
+        };
         let seq = match verdict {
             Ok(Verdict::New) => Some(self.next_seq - 1),
             Ok(Verdict::AlreadyRecorded { seq, .. } | Verdict::Voided { seq, .. }) => Some(seq),
@@ -1153,8 +1181,11 @@ impl<'a, 'l> Checker<'a, 'l> {
             // By uuid, it names an event of the chain (checked above).
             let target = match r.retracts {
                 EventRef::Seq(target) => {
+                    // A retraction that names its event otherwise was
+                    // checked against this ledger's numbering already.
+                    let unnamed = r.retracts_event.is_none();
                     if let Some(FileLine { line: file_line, seq: Some(here), voided }) =
-                        self.renumbered(target)
+                        self.renumbered(target).filter(|_| unnamed)
                     {
                         let note = NumberingNote { line, seq, target, file_line, here, here_voided: voided };
                         self.numbering_notes.push(note);
@@ -1252,20 +1283,76 @@ impl<'a, 'l> Checker<'a, 'l> {
                 self.commitment_on(&p.commitment, p.date.0, "progress")?;
                 Ok(None)
             }
-            Event::Retraction(r) => match r.retracts {
-                EventRef::Seq(target) if target >= seq => Err(format!(
-                    "`retracts` names seq {target}, but a retraction can only retract an earlier event (this one will be seq {seq})"
-                )
-                .into()),
-                EventRef::Seq(_) => Ok(None),
-                EventRef::Uuid(uuid) => {
-                    if self.uuids()?.contains_key(&uuid) {
-                        Ok(None)
-                    } else {
-                        Err(format!("`retracts` names event {uuid}, which is not in the ledger").into())
+            Event::Retraction(r) => {
+                let target = match r.retracts {
+                    EventRef::Seq(target) if target >= seq => {
+                        return Err(format!(
+                            "`retracts` names seq {target}, but a retraction can only retract an earlier event (this one will be seq {seq})"
+                        )
+                        .into())
                     }
+                    EventRef::Seq(target) => target,
+                    EventRef::Uuid(uuid) => match self.retracted_seq(r.retracts)? {
+                        Some(target) => target,
+                        None => {
+                            return Err(
+                                format!("`retracts` names event {uuid}, which is not in the ledger").into()
+                            )
+                        }
+                    },
+                };
+                match &r.retracts_event {
+                    Some(named) => self.check_named(named, target, &r.retracts).map(|()| None),
+                    None => Ok(None),
                 }
+            }
+        }
+    }
+
+    /// The seq `retracts` names here, if the chain holds it.
+    fn retracted_seq(&mut self, retracts: EventRef) -> Result<Option<u64>, Problem> {
+        Ok(match retracts {
+            EventRef::Seq(target) => Some(target),
+            EventRef::Uuid(uuid) => self.uuids()?.get(&uuid).copied(),
+        })
+    }
+
+    /// Checks that the event a retraction's `retracts_event` names is the
+    /// one its `retracts` names here, `target`: the line may have been
+    /// written for a ledger that numbers its events otherwise.
+    fn check_named(&self, named: &RetractedEvent, target: u64, retracts: &EventRef) -> Result<(), Problem> {
+        let here = match (named.kind.id_kind(), &named.id, &named.digest) {
+            (Some(kind), Some(id), _) => match self.pending_ids.get(&(kind, id.as_str())) {
+                Some(&(_, seq)) => Some(seq),
+                None => self.index.lookup_id(kind, id.as_str())?,
             },
+            (_, _, Some(digest)) => {
+                let digest = ContentDigest::from(*digest);
+                match self.pending_content.get(&digest) {
+                    Some(&(seq, _)) => Some(seq),
+                    None => self.index.lookup_digest(&digest)?,
+                }
+            }
+            // `Event::check` refused it.
+            _ => None,
+        };
+        match here {
+            Some(here) if here == target => Ok(()),
+            Some(here) => Err(format!(
+                "expected `retracts` to be {here}, the seq this ledger gives the {named} that `retracts_event` \
+                 names, found {}; the line numbers events as another ledger does (an export of it): write \
+                 \"retracts\": {here}",
+                match retracts {
+                    EventRef::Seq(_) => target.to_string(),
+                    EventRef::Uuid(uuid) => format!("{uuid} (#{target} here)"),
+                }
+            )
+            .into()),
+            None => Err(format!(
+                "expected `retracts_event` to name an event of this ledger or of an earlier line, found the {named}, \
+                 which neither holds"
+            )
+            .into()),
         }
     }
 

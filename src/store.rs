@@ -48,7 +48,7 @@ use sled::{IVec, Tree};
 use chrono::{Datelike, NaiveDate};
 
 use crate::chain::{self, FrameError, Hash, Head, RawRecord};
-use crate::event::IdKind;
+use crate::event::{EventDigest, IdKind};
 use crate::input::{parallel_map, parallel_map_from};
 
 mod journal;
@@ -2414,9 +2414,9 @@ fn id_key(kind: IdKind, id: &str) -> Vec<u8> {
     key
 }
 
-/// What the content index keys an id-less event by: the first 16 bytes of
-/// BLAKE3 over its canonical bytes, with the bucket they fall in (worked
-/// out once, where the digest is made).
+/// What the content index keys an id-less event by: the [`EventDigest`]
+/// of its canonical bytes, with the bucket it falls in (worked out once,
+/// where the digest is made).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ContentDigest {
     bytes: [u8; 16],
@@ -2425,12 +2425,17 @@ pub struct ContentDigest {
 
 impl ContentDigest {
     pub fn of(canonical: &[u8]) -> ContentDigest {
-        let hash = blake3::hash(canonical);
-        ContentDigest::from_bytes(hash.as_bytes()[..16].try_into().expect("16 of 32 bytes"))
+        ContentDigest::from(EventDigest::of(canonical))
     }
 
     fn from_bytes(bytes: [u8; 16]) -> ContentDigest {
         ContentDigest { bytes, bucket: bucket_of(&bytes) }
+    }
+}
+
+impl From<EventDigest> for ContentDigest {
+    fn from(digest: EventDigest) -> ContentDigest {
+        ContentDigest::from_bytes(digest.0)
     }
 }
 

@@ -1,9 +1,9 @@
 //! `pledger export`: the events, without envelopes, as JSON Lines that
 //! `import` into a new ledger reproduces (a retraction by uuid is written
-//! by seq, since a new ledger gives the events new uuids). Imported into a
-//! ledger that holds some of them but numbers them otherwise, a retraction
-//! by seq still names that ledger's seq, and `import` notes the event the
-//! file's numbering gives (see `ledger::NumberingNote`).
+//! by seq, since a new ledger gives the events new uuids). Each retraction
+//! also names its event by what it is (`retracts_event`, see
+//! `event::RetractedEvent`), so imported into a ledger that numbers that
+//! event otherwise, it is refused rather than voiding another event.
 
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
@@ -27,7 +27,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(super::raw_stdout());
     let to = super::check_at(&ledger, args.to, "--to")?;
     for event in ledger.exported_events(to) {
-        out.write_all(&event?.canonical_json())?;
+        out.write_all(&event?.interchange_json())?;
         out.write_all(b"\n")?;
     }
     out.flush()?;

@@ -19,9 +19,10 @@ use super::Context;
     after_help = "Examples:\n  pledger import events/india-japan-strategic-dialogue-2026-01-16.jsonl\n  \
 pledger --ledger old.db export | pledger import -\n\n\
 Re-importing a file appends only the lines that are not recorded yet. `-` reads standard input\n\
-(named <stdin> in messages); a file named - is ./-. A retraction by seq names this ledger's seq:\n\
-where a file that shares events with the ledger numbers the retracted one otherwise (another\n\
-ledger's export), a note says which event the file's numbering gives."
+(named <stdin> in messages); a file named - is ./-. A retraction by seq names this ledger's seq.\n\
+One with `retracts_event` (as `export` writes them) is refused where this ledger numbers the\n\
+event it names otherwise; for one without it, where a file that shares events with the ledger\n\
+numbers the retracted one otherwise, a note says which event the file's numbering gives."
 )]
 pub struct Args {
     /// JSON Lines files, one event per line (- for standard input).

@@ -2,6 +2,8 @@
 //! verify, all-or-nothing imports, re-import, stale heads, tampering,
 //! saved heads, a ledger in use, and export then import.
 
+use std::path::PathBuf;
+
 use pledger::chain::HEADER_LEN;
 use pledger::Head;
 
@@ -420,17 +422,10 @@ fn a_ledger_held_by_another_process_is_reported_as_in_use() {
     assert_eq!(t.head(), head);
 }
 
-/// A retraction by seq means the ledger's seq. A file that shares events
-/// with the ledger but numbers them otherwise (another ledger's export) may
-/// have meant another event: the import says so, at the line, with the
-/// event the file's numbering names and how to put it right. Which was
-/// meant only its author knows, so it is a note, not a refusal: a file
-/// re-imported as it grows numbers the ledger's seqs even when lines were
-/// inserted into it.
-#[test]
-fn a_retraction_by_seq_that_its_file_numbers_otherwise_comes_with_a_note() {
-    // given two ledgers with the same first events, which then part: A
-    // records a progress note at #N+1 and retracts it by seq, B a meeting at #N+1
+/// Given two ledgers with the same first events, which then part: A records
+/// a progress note at #N+1 and retracts it by seq, B a meeting at #N+1. The
+/// exports of A before and after the retraction, and B.
+fn ledgers_that_part() -> (TestLedger, TestLedger, PathBuf, PathBuf) {
     let n = sample_len(2);
     let (a, b) = (TestLedger::new(), TestLedger::new());
     a.import("events.jsonl", &sample(2));
@@ -444,6 +439,90 @@ fn a_retraction_by_seq_that_its_file_numbers_otherwise_comes_with_a_note() {
     let feb = a.write("feb.jsonl", &a.pledger().arg("export").output().unwrap().stdout);
     let meeting = r#"{"type":"meeting","id":"m-b","date":"2026-03-10","title":"Held","fulfils":["c1"]}"#;
     b.pledger().args(["append", "--json", meeting]).assert().success();
+    (a, b, jan, feb)
+}
+
+/// An export names each retracted event by what it is as well as by seq,
+/// so imported into a ledger that numbers that event otherwise, the
+/// retraction is refused, with the seq to write; it never voids another
+/// event.
+#[test]
+fn an_exported_retraction_that_this_ledger_numbers_otherwise_is_refused_with_the_seq_to_write() {
+    let n = sample_len(2);
+    let (a, b, jan, feb) = ledgers_that_part();
+    let head = b.head();
+
+    // when A's two exports are imported into B in one command, where the
+    // progress note becomes #N+2
+    let out = b.pledger().arg("import").arg(&jan).arg(&feb).output().unwrap();
+
+    // then the import is refused at feb.jsonl's retraction, and nothing is appended
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let digest = {
+        let export = std::fs::read_to_string(&feb).unwrap();
+        let progress = export.lines().nth(n as usize).unwrap().to_owned();
+        blake3::hash(progress.as_bytes()).as_bytes()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let expected = format!(
+        "{}:{}: expected `retracts` to be {}, the seq this ledger gives the progress with digest {digest} that \
+         `retracts_event` names, found {}; the line numbers events as another ledger does (an export of it): \
+         write \"retracts\": {}",
+        feb.display(),
+        n + 2,
+        n + 2,
+        n + 1,
+        n + 2
+    );
+    assert!(stderr(&out).lines().any(|l| l == expected), "{}", stderr(&out));
+    assert_eq!(b.head(), head);
+
+    // and once the line says what it was told to, the import voids the
+    // progress note, not B's meeting
+    let fixed = std::fs::read_to_string(&feb)
+        .unwrap()
+        .replace(&format!(r#""retracts":{},"#, n + 1), &format!(r#""retracts":{},"#, n + 2));
+    let out = b.pledger().arg("import").arg(&jan).arg(b.write("feb.jsonl", fixed)).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = stdout(&b.pledger().args(["log", "--from", &(n + 1).to_string()]).output().unwrap());
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(lines[0].contains("meeting") && !lines[0].contains("[retracted]"), "{log}");
+    assert!(lines[1].contains("progress") && lines[1].contains("[retracted]"), "{log}");
+
+    // and A's own export, imported into A again, is already recorded
+    let out = a.pledger().arg("import").arg(&feb).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with(&format!("0 new, {} already recorded", n + 2)), "{}", stdout(&out));
+}
+
+/// A retraction by seq that does not name its event otherwise (written by
+/// hand) means the ledger's seq. A file that shares events with the ledger
+/// but numbers them otherwise may have meant another event: the import
+/// says so, at the line, with the event the file's numbering names and how
+/// to put it right. Which was meant only its author knows, so it is a note,
+/// not a refusal: a file re-imported as it grows numbers the ledger's seqs
+/// even when lines were inserted into it.
+#[test]
+fn a_retraction_by_seq_that_its_file_numbers_otherwise_comes_with_a_note() {
+    // given A's export without the names of retracted events, and B
+    let n = sample_len(2);
+    let (_a, b, jan, feb) = ledgers_that_part();
+    let unnamed: String = std::fs::read_to_string(&feb)
+        .unwrap()
+        .lines()
+        .map(|line| match line.find(r#","retracts_event":"#) {
+            Some(at) => {
+                let end = at + line[at..].find('}').unwrap() + 1;
+                format!("{}{}\n", &line[..at], &line[end..])
+            }
+            None => format!("{line}\n"),
+        })
+        .collect();
+    assert!(!unnamed.contains("retracts_event"), "{unnamed}");
+    let named = feb;
+    let feb = b.write("unnamed.jsonl", unnamed);
 
     // when A's two exports are imported into B in one command, where the
     // progress note becomes #N+2 and the retraction #N+3
@@ -469,6 +548,12 @@ fn a_retraction_by_seq_that_its_file_numbers_otherwise_comes_with_a_note() {
     // (after the notes on the sample's own retracted event, already recorded)
     assert_eq!(stderr(&out).lines().last(), Some(expected.as_str()));
     assert_eq!(stderr(&out).matches("note: this retracts").count(), 1, "{}", stderr(&out));
+    // and the export that names the event, imported after, does not count
+    // that retraction as the one it gives: it is refused, with the seq to write
+    let out = b.pledger().arg("import").arg(&jan).arg(&named).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let refusal = format!("{}:{}: expected `retracts` to be {}, the seq", named.display(), n + 2, n + 2);
+    assert!(stderr(&out).starts_with(&refusal), "{}", stderr(&out));
 
     // Given a ledger that had an event before its file, and the file
     // re-imported with a retraction of one of its own events by the seq `log` shows

@@ -228,8 +228,17 @@ fn each_record_command_stores_the_event_of_its_json_line() {
     std::fs::write(&jsonl, lines.join("\n") + "\n").unwrap();
     run_ok(&imported, &["import", jsonl.to_str().unwrap()]);
     assert_eq!(export(&recorded), export(&imported));
-    // And each is the line as written (the lines above are canonical).
-    assert_eq!(export(&recorded), lines.join("\n") + "\n");
+    // And each is the line as written (the lines above are canonical), but
+    // that the retraction also names the event it retracts by what it is:
+    // an outcome, by the first 16 bytes of BLAKE3 over its canonical line.
+    let digest: String =
+        blake3::hash(lines[10].as_bytes()).as_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let mut exported = lines.clone();
+    let named = format!(
+        r#"{{"type":"retraction","retracts":11,"retracts_event":{{"type":"outcome","digest":"{digest}"}},"reason":"Recorded twice"}}"#
+    );
+    exported[11] = &named;
+    assert_eq!(export(&recorded), exported.join("\n") + "\n");
     // Re-recording the same announcement is recognised, like a re-import.
     let again = run_ok(&recorded, PAIRS[0].0);
     assert!(again.starts_with("already recorded: announcement in-jp-2026; head 12:"), "{again}");
