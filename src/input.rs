@@ -39,6 +39,16 @@ pub struct Line {
 pub struct InputError {
     pub origin: Origin,
     pub message: String,
+    /// For a retraction refused only because this ledger gives the event
+    /// its `retracts_event` names another seq: that seq, which `import`
+    /// writes in `retracts` before it checks the lines again.
+    pub renumber: Option<u64>,
+}
+
+impl InputError {
+    pub fn new(origin: Origin, message: String) -> InputError {
+        InputError { origin, message, renumber: None }
+    }
 }
 
 /// Every problem found in an input, in the order found. Nothing is appended
@@ -98,8 +108,7 @@ pub fn read_lines(
     let mut errors = Vec::new();
     let mut saw_event_line = false;
     let mut line_no = 0;
-    let error =
-        |line: usize, message: String| InputError { origin: Origin { file: file.clone(), line }, message };
+    let error = |line: usize, message: String| InputError::new(Origin { file: file.clone(), line }, message);
     // A line is kept in memory only up to the largest event there can be:
     // an over-long line is measured and refused, never held whole, so a
     // hostile file (a gigabyte without a newline) cannot exhaust memory.
@@ -170,7 +179,7 @@ pub fn read_lines(
 pub fn read_one(file: &str, reader: impl std::io::Read) -> Result<Line, InputErrors> {
     use std::io::Read as _;
     let error = |line: usize, message: String| {
-        InputErrors(vec![InputError { origin: Origin { file: file.into(), line }, message }])
+        InputErrors(vec![InputError::new(Origin { file: file.into(), line }, message)])
     };
     // Room for the longest event, a byte order mark and a `\r\n`; one more
     // byte tells that there was more.
@@ -248,7 +257,7 @@ impl Block {
             let origin = Origin { file: file.clone(), line: line_no };
             match result {
                 Ok(event) => lines.push(Line { origin, event }),
-                Err(message) => errors.push(InputError { origin, message }),
+                Err(message) => errors.push(InputError::new(origin, message)),
             }
         }
         errors.extend(pending_errors.map(|(_, e)| e));

@@ -340,19 +340,24 @@ impl Ledger {
                             continue;
                         }
                         Err(Problem::Line(message)) => {
-                            errors.push(InputError { origin: line.origin.clone(), message });
+                            errors.push(InputError::new(line.origin.clone(), message));
+                            continue;
+                        }
+                        Err(Problem::Renumber { message, here }) => {
+                            let origin = line.origin.clone();
+                            errors.push(InputError { origin, message, renumber: Some(here) });
                             continue;
                         }
                         Err(Problem::Store(e)) => return Err(e.into()),
                     }
                     let record_len = run.record(i).len();
                     if record_len >= chain::MAX_RECORD_LEN {
-                        errors.push(InputError {
-                            origin: line.origin.clone(),
-                            message: format!(
+                        errors.push(InputError::new(
+                            line.origin.clone(),
+                            format!(
                                 "expected an event under 32 KiB when stored, found one of {record_len} bytes"
                             ),
-                        });
+                        ));
                     }
                     if !errors.is_empty() {
                         continue;
@@ -962,6 +967,12 @@ const PREPARE_BLOCK: usize = 8192;
 
 enum Problem {
     Line(String),
+    /// A retraction whose `retracts_event` this ledger gives seq `here`,
+    /// another seq than its `retracts`.
+    Renumber {
+        message: String,
+        here: u64,
+    },
     Store(StoreError),
 }
 
@@ -1338,7 +1349,9 @@ impl<'a, 'l> Checker<'a, 'l> {
         };
         match here {
             Some(here) if here == target => Ok(()),
-            Some(here) => Err(format!(
+            Some(here) => Err(Problem::Renumber {
+                here,
+                message: format!(
                 "expected `retracts` to be {here}, the seq this ledger gives the {named} that `retracts_event` \
                  names, found {}; the line numbers events as another ledger does (an export of it): write \
                  \"retracts\": {here}",
@@ -1346,8 +1359,8 @@ impl<'a, 'l> Checker<'a, 'l> {
                     EventRef::Seq(_) => target.to_string(),
                     EventRef::Uuid(uuid) => format!("{uuid} (#{target} here)"),
                 }
-            )
-            .into()),
+                ),
+            }),
             None => Err(format!(
                 "expected `retracts_event` to name an event of this ledger or of an earlier line, found the {named}, \
                  which neither holds"

@@ -3,7 +3,8 @@
 //! by seq, since a new ledger gives the events new uuids). Each retraction
 //! also names its event by what it is (`retracts_event`, see
 //! `event::RetractedEvent`), so imported into a ledger that numbers that
-//! event otherwise, it is refused rather than voiding another event.
+//! event otherwise, it voids that event (by that ledger's seq, which
+//! `import` writes in) rather than another.
 
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;

@@ -9,8 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use pledger::input::{self, InputErrors};
-use pledger::ledger::RejectError;
+use std::collections::{BTreeMap, HashSet};
+
+use pledger::event::{Event, EventRef, Retraction};
+use pledger::input::{self, InputErrors, Line};
+use pledger::ledger::{Appended, RejectError};
 
 use super::Context;
 
@@ -20,9 +23,10 @@ use super::Context;
 pledger --ledger old.db export | pledger import -\n\n\
 Re-importing a file appends only the lines that are not recorded yet. `-` reads standard input\n\
 (named <stdin> in messages); a file named - is ./-. A retraction by seq names this ledger's seq.\n\
-One with `retracts_event` (as `export` writes them) is refused where this ledger numbers the\n\
-event it names otherwise; for one without it, where a file that shares events with the ledger\n\
-numbers the retracted one otherwise, a note says which event the file's numbering gives."
+One with `retracts_event` (as `export` writes them) that this ledger numbers otherwise retracts\n\
+the event it names, by this ledger's seq, with a note; for one without it, where a file that\n\
+shares events with the ledger numbers the retracted one otherwise, a note says which event the\n\
+file's numbering gives."
 )]
 pub struct Args {
     /// JSON Lines files, one event per line (- for standard input).
@@ -80,7 +84,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         // there is none yet: a refused import creates nothing).
         let (_scratch, ledger) = ctx.open_to_check()?;
         if let Err(RejectError::Input(more)) = ledger.check(&lines, &ctx.stamp()) {
-            errors.extend(more.0);
+            // (a seq the import would write in for the user is not a problem)
+            errors.extend(more.0.into_iter().filter(|e| e.renumber.is_none()));
         }
         let order = |e: &input::InputError| {
             let file = args.files.iter().position(|f| *name_of(f) == *e.origin.file);
@@ -93,26 +98,114 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     // before the ledger is created (a second check, ~0.2 s per 200,000
     // events, paid once per ledger), so that a refused import at a mistyped
     // `--ledger` leaves nothing behind for the next command to find.
-    let ledger = ctx.open_to_append(&lines, None)?;
-    let appended = ledger.append(&lines, None, &ctx.stamp())?;
-    // Re-importing stays safe, so these are notes: the import did what
-    // it could, and the ledger still holds (and voids) each event.
-    for d in &appended.voided {
-        say!("{}:{}: note: {}", d.line.origin.file, d.line.origin.line, super::voided_duplicate(d));
+    //
+    // A retraction that names its event (`retracts_event`, as an export
+    // writes them) by another seq than this ledger gives it was written for
+    // another ledger: its seq is written in and the lines checked again,
+    // until none needs it (a line's new seq can move the seqs after it).
+    let mut renumbering = Renumbering::new(&lines);
+    let ledger = loop {
+        let errors = match ctx.open_to_append(&lines, None) {
+            Err(RejectError::Input(errors)) => errors,
+            opened => break opened?,
+        };
+        renumbering.apply(&mut lines, errors)?;
+    };
+    loop {
+        let errors = match ledger.append(&lines, None, &ctx.stamp()) {
+            Err(RejectError::Input(errors)) => errors,
+            Err(e) => return Err(e.into()),
+            Ok(appended) => {
+                // Re-importing stays safe, so these are notes: the import did
+                // what it could, and the ledger still holds (and voids) each event.
+                for d in &appended.voided {
+                    say!(
+                        "{}:{}: note: {}",
+                        d.line.origin.file,
+                        d.line.origin.line,
+                        super::voided_duplicate(d)
+                    );
+                }
+                super::say_deadline_notes(&appended, true);
+                super::say_future_dates(&appended, ctx.today(), true);
+                say_numbering_notes(&appended);
+                renumbering.say_notes(&lines, &appended);
+                writeln!(
+                    super::stdout_unbuffered(),
+                    "{} new, {} already recorded; head {}",
+                    appended.new.len(),
+                    appended.already_recorded,
+                    appended.head
+                )
+                .with_context(|| super::appended_but(appended.new.len(), appended.head))?;
+                super::leave_to_exit(lines);
+                return Ok(ExitCode::SUCCESS);
+            }
+        };
+        renumbering.apply(&mut lines, errors)?;
     }
-    super::say_deadline_notes(&appended, true);
-    super::say_future_dates(&appended, ctx.today(), true);
-    say_numbering_notes(&appended);
-    writeln!(
-        super::stdout_unbuffered(),
-        "{} new, {} already recorded; head {}",
-        appended.new.len(),
-        appended.already_recorded,
-        appended.head
-    )
-    .with_context(|| super::appended_but(appended.new.len(), appended.head))?;
-    super::leave_to_exit(lines);
-    Ok(ExitCode::SUCCESS)
+}
+
+/// The retractions whose seq the import wrote in: each line (by its place
+/// among the lines) with the `retracts` it was given.
+struct Renumbering {
+    given: BTreeMap<usize, EventRef>,
+    /// Checks left before a line still refused is reported (one per
+    /// retraction that names its event, and one more).
+    passes: usize,
+}
+
+impl Renumbering {
+    fn new(lines: &[Line]) -> Renumbering {
+        let named = |line: &&Line| matches!(&line.event, Event::Retraction(r) if r.retracts_event.is_some());
+        Renumbering { given: BTreeMap::new(), passes: 1 + lines.iter().filter(named).count() }
+    }
+
+    /// Writes in the seqs `errors` asks for, if that is all it asks for;
+    /// otherwise the other problems are the error.
+    fn apply(&mut self, lines: &mut [Line], errors: InputErrors) -> Result<(), RejectError> {
+        let (fixes, others): (Vec<_>, Vec<_>) = errors.0.into_iter().partition(|e| e.renumber.is_some());
+        if !others.is_empty() || self.passes == 0 {
+            let errors = if others.is_empty() { fixes } else { others };
+            return Err(RejectError::Input(InputErrors(errors)));
+        }
+        self.passes -= 1;
+        // The problems come in the order of the lines.
+        let mut at = 0;
+        for fix in fixes {
+            while lines[at].origin != fix.origin {
+                at += 1;
+            }
+            if let (Event::Retraction(r), Some(here)) = (&mut lines[at].event, fix.renumber) {
+                self.given.entry(at).or_insert(r.retracts);
+                r.retracts = EventRef::Seq(here);
+            }
+        }
+        Ok(())
+    }
+
+    /// A note at each new line whose seq was written in (one recorded
+    /// already is said to be).
+    fn say_notes(&self, lines: &[Line], appended: &Appended) {
+        if self.given.is_empty() {
+            return;
+        }
+        let new: HashSet<*const Line> = appended.new.iter().map(|e| e.line as *const Line).collect();
+        for (&at, given) in &self.given {
+            let line = &lines[at];
+            let Event::Retraction(Retraction { retracts, retracts_event: Some(named), .. }) = &line.event
+            else {
+                continue;
+            };
+            if new.contains(&(line as *const Line)) {
+                say!(
+                    "{}: note: this retracts {retracts}, the {named} that `retracts_event` names, where the line \
+                     gives {given}, as the ledger it was written for numbers it (an export of that ledger)",
+                    line.origin,
+                );
+            }
+        }
+    }
 }
 
 /// Whether a FILE argument is `-`, standard input.

@@ -442,36 +442,36 @@ fn ledgers_that_part() -> (TestLedger, TestLedger, PathBuf, PathBuf) {
     (a, b, jan, feb)
 }
 
-/// An export names each retracted event by what it is as well as by seq,
-/// so imported into a ledger that numbers that event otherwise, the
-/// retraction is refused, with the seq to write; it never voids another
-/// event.
+/// An export names each retracted event by what it is as well as by seq.
+/// Imported into a ledger that numbers that event otherwise, the
+/// retraction voids the event it names, with a note at the line; it never
+/// voids another event. `append`, which takes one event as given, refuses
+/// it with the seq to write.
 #[test]
-fn an_exported_retraction_that_this_ledger_numbers_otherwise_is_refused_with_the_seq_to_write() {
+fn an_exported_retraction_that_this_ledger_numbers_otherwise_voids_the_event_it_names() {
     let n = sample_len(2);
     let (a, b, jan, feb) = ledgers_that_part();
-    let head = b.head();
-
-    // when A's two exports are imported into B in one command, where the
-    // progress note becomes #N+2
-    let out = b.pledger().arg("import").arg(&jan).arg(&feb).output().unwrap();
-
-    // then the import is refused at feb.jsonl's retraction, and nothing is appended
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let export = std::fs::read_to_string(&feb).unwrap();
     let digest = {
-        let export = std::fs::read_to_string(&feb).unwrap();
-        let progress = export.lines().nth(n as usize).unwrap().to_owned();
+        let progress = export.lines().nth(n as usize).unwrap();
         blake3::hash(progress.as_bytes()).as_bytes()[..16]
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     };
+
+    // when B imports A's first export, where the progress note becomes
+    // #N+2, and then is given the retraction alone to append, then it is
+    // refused, with the seq to write
+    b.pledger().arg("import").arg(&jan).assert().success();
+    let head = b.head();
+    let retraction = export.lines().last().unwrap();
+    let out = b.pledger().args(["append", "--json", retraction]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let expected = format!(
-        "{}:{}: expected `retracts` to be {}, the seq this ledger gives the progress with digest {digest} that \
+        "<--json>:1: expected `retracts` to be {}, the seq this ledger gives the progress with digest {digest} that \
          `retracts_event` names, found {}; the line numbers events as another ledger does (an export of it): \
          write \"retracts\": {}",
-        feb.display(),
-        n + 2,
         n + 2,
         n + 1,
         n + 2
@@ -479,22 +479,47 @@ fn an_exported_retraction_that_this_ledger_numbers_otherwise_is_refused_with_the
     assert!(stderr(&out).lines().any(|l| l == expected), "{}", stderr(&out));
     assert_eq!(b.head(), head);
 
-    // and once the line says what it was told to, the import voids the
-    // progress note, not B's meeting
-    let fixed = std::fs::read_to_string(&feb)
-        .unwrap()
-        .replace(&format!(r#""retracts":{},"#, n + 1), &format!(r#""retracts":{},"#, n + 2));
-    let out = b.pledger().arg("import").arg(&jan).arg(b.write("feb.jsonl", fixed)).output().unwrap();
+    // when A's two exports are imported into B in one command
+    let out = b.pledger().arg("import").arg(&jan).arg(&feb).output().unwrap();
+
+    // then the retraction voids the progress note, not B's meeting, and a
+    // note at the line says so
     assert!(out.status.success(), "{}", stderr(&out));
+    let note = format!(
+        "{}:{}: note: this retracts #{}, the progress with digest {digest} that `retracts_event` names, where the \
+         line gives #{}, as the ledger it was written for numbers it (an export of that ledger)",
+        feb.display(),
+        n + 2,
+        n + 2,
+        n + 1
+    );
+    assert!(stderr(&out).lines().any(|l| l == note), "{}", stderr(&out));
     let log = stdout(&b.pledger().args(["log", "--from", &(n + 1).to_string()]).output().unwrap());
     let lines: Vec<&str> = log.lines().collect();
     assert!(lines[0].contains("meeting") && !lines[0].contains("[retracted]"), "{log}");
     assert!(lines[1].contains("progress") && lines[1].contains("[retracted]"), "{log}");
+    assert!(lines[2].contains(&format!("retracts #{}", n + 2)), "{log}");
+
+    // and imported again, everything is already recorded, with no such note
+    let out = b.pledger().arg("import").arg(&jan).arg(&feb).output().unwrap();
+    assert!(stdout(&out).starts_with("0 new"), "{}", stdout(&out));
+    assert!(!stderr(&out).contains("`retracts_event` names"), "{}", stderr(&out));
 
     // and A's own export, imported into A again, is already recorded
     let out = a.pledger().arg("import").arg(&feb).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).starts_with(&format!("0 new, {} already recorded", n + 2)), "{}", stdout(&out));
+
+    // Given no ledger yet, when B's export and then A's are imported, then
+    // the new ledger numbers the events as B does and voids the progress note
+    let c = TestLedger::new();
+    let b_export = c.write("b.jsonl", &b.pledger().arg("export").output().unwrap().stdout);
+    let out = c.pledger().arg("import").arg(&b_export).arg(&feb).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&c.pledger().arg("export").output().unwrap()),
+        stdout(&b.pledger().arg("export").output().unwrap())
+    );
 }
 
 /// A retraction by seq that does not name its event otherwise (written by
@@ -549,11 +574,13 @@ fn a_retraction_by_seq_that_its_file_numbers_otherwise_comes_with_a_note() {
     assert_eq!(stderr(&out).lines().last(), Some(expected.as_str()));
     assert_eq!(stderr(&out).matches("note: this retracts").count(), 1, "{}", stderr(&out));
     // and the export that names the event, imported after, does not count
-    // that retraction as the one it gives: it is refused, with the seq to write
+    // that retraction as the one it gives: it retracts the progress note too
     let out = b.pledger().arg("import").arg(&jan).arg(&named).output().unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let refusal = format!("{}:{}: expected `retracts` to be {}, the seq", named.display(), n + 2, n + 2);
-    assert!(stderr(&out).starts_with(&refusal), "{}", stderr(&out));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let note = format!("{}:{}: note: this retracts #{}, the progress", named.display(), n + 2, n + 2);
+    assert!(stderr(&out).contains(&note), "{}", stderr(&out));
+    let log = stdout(&b.pledger().args(["log", "--from", &(n + 2).to_string()]).output().unwrap());
+    assert!(log.lines().next().unwrap().contains("[retracted]"), "{log}");
 
     // Given a ledger that had an event before its file, and the file
     // re-imported with a retraction of one of its own events by the seq `log` shows
