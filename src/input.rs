@@ -40,9 +40,17 @@ pub struct InputError {
     pub origin: Origin,
     pub message: String,
     /// For a retraction refused only because this ledger gives the event
-    /// its `retracts_event` names another seq: that seq, which `import`
-    /// writes in `retracts` before it checks the lines again.
-    pub renumber: Option<u64>,
+    /// its `retracts_event` names another seq: the line and that seq, which
+    /// `import` writes in `retracts` before it checks the lines again.
+    pub renumber: Option<Renumber>,
+}
+
+/// The seq to write in a retraction's `retracts`: see [`InputError::renumber`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Renumber {
+    /// The line's place among the lines checked, from 0.
+    pub line: usize,
+    pub retracts: u64,
 }
 
 impl InputError {

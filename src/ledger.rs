@@ -32,7 +32,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::chain::{self, Envelope, Head, RawRecord};
 use crate::deadline;
 use crate::event::{Event, EventRef, IdKind, RetractedEvent, Slug, Text};
-use crate::input::{cores, parallel_map_from, InputError, InputErrors, Line};
+use crate::input::{cores, parallel_map_from, InputError, InputErrors, Line, Renumber};
 use crate::projection::Projection;
 use crate::store::{Batch, Chunk, ContentDigest, Index, IndexKey, OpenMode, Run, Store, StoreError};
 
@@ -306,94 +306,96 @@ impl Ledger {
             });
             PreparedBlock { parts }
         };
-        let mut check_block = |block: &'a [Line], prepared: PreparedBlock| -> Result<(), RejectError> {
-            let mut lines = block.iter();
-            // A part's items follow its runs' records in order.
-            let parts = prepared.parts.into_iter().flat_map(|part| {
-                let mut items = part.items.into_iter();
-                let runs: Vec<_> = part
-                    .runs
-                    .into_iter()
-                    .map(|run| {
-                        let items: Vec<Prepared> = items.by_ref().take(run.len()).collect();
-                        (run, items)
-                    })
-                    .collect();
-                runs
-            });
-            for (run, items) in parts {
-                let mut run = batch.seal_run(run);
-                // Items first: `zip` takes from its first iterator first, so
-                // the lines stay in step across runs.
-                for (i, (item, line)) in items.into_iter().zip(lines.by_ref()).enumerate() {
-                    let Prepared { key, anchor, digest, stored, deadline } = item;
-                    let canonical = framer.canonical(run.record(i));
-                    match checker.check(line, Ahead { canonical, digest, stored, deadline }) {
-                        Ok(Verdict::New) => {}
-                        Ok(Verdict::AlreadyRecorded { .. }) => {
-                            already_recorded += 1;
-                            continue;
+        let mut check_block =
+            |number: usize, block: &'a [Line], prepared: PreparedBlock| -> Result<(), RejectError> {
+                // Each line with its place among all the lines.
+                let mut lines = (number * PREPARE_BLOCK..).zip(block);
+                // A part's items follow its runs' records in order.
+                let parts = prepared.parts.into_iter().flat_map(|part| {
+                    let mut items = part.items.into_iter();
+                    let runs: Vec<_> = part
+                        .runs
+                        .into_iter()
+                        .map(|run| {
+                            let items: Vec<Prepared> = items.by_ref().take(run.len()).collect();
+                            (run, items)
+                        })
+                        .collect();
+                    runs
+                });
+                for (run, items) in parts {
+                    let mut run = batch.seal_run(run);
+                    // Items first: `zip` takes from its first iterator first, so
+                    // the lines stay in step across runs.
+                    for (i, (item, (at, line))) in items.into_iter().zip(lines.by_ref()).enumerate() {
+                        let Prepared { key, anchor, digest, stored, deadline } = item;
+                        let canonical = framer.canonical(run.record(i));
+                        match checker.check(line, Ahead { canonical, digest, stored, deadline }) {
+                            Ok(Verdict::New) => {}
+                            Ok(Verdict::AlreadyRecorded { .. }) => {
+                                already_recorded += 1;
+                                continue;
+                            }
+                            Ok(Verdict::Voided { seq, retracted_by }) => {
+                                already_recorded += 1;
+                                voided.push(VoidedDuplicate { seq, retracted_by, line });
+                                continue;
+                            }
+                            Err(Problem::Line(message)) => {
+                                errors.push(InputError::new(line.origin.clone(), message));
+                                continue;
+                            }
+                            Err(Problem::Renumber { message, here }) => {
+                                let renumber = Some(Renumber { line: at, retracts: here });
+                                errors.push(InputError { origin: line.origin.clone(), message, renumber });
+                                continue;
+                            }
+                            Err(Problem::Store(e)) => return Err(e.into()),
                         }
-                        Ok(Verdict::Voided { seq, retracted_by }) => {
-                            already_recorded += 1;
-                            voided.push(VoidedDuplicate { seq, retracted_by, line });
-                            continue;
-                        }
-                        Err(Problem::Line(message)) => {
-                            errors.push(InputError::new(line.origin.clone(), message));
-                            continue;
-                        }
-                        Err(Problem::Renumber { message, here }) => {
-                            let origin = line.origin.clone();
-                            errors.push(InputError { origin, message, renumber: Some(here) });
-                            continue;
-                        }
-                        Err(Problem::Store(e)) => return Err(e.into()),
-                    }
-                    let record_len = run.record(i).len();
-                    if record_len >= chain::MAX_RECORD_LEN {
-                        errors.push(InputError::new(
-                            line.origin.clone(),
-                            format!(
+                        let record_len = run.record(i).len();
+                        if record_len >= chain::MAX_RECORD_LEN {
+                            errors.push(InputError::new(
+                                line.origin.clone(),
+                                format!(
                                 "expected an event under 32 KiB when stored, found one of {record_len} bytes"
                             ),
-                        ));
+                            ));
+                        }
+                        if !errors.is_empty() {
+                            continue;
+                        }
+                        let Head { seq, hash } = run.seal(i, key, digest);
+                        // The date later checks of references to this id need,
+                        // indexed so that they need not read this event back.
+                        let date = match &line.event {
+                            Event::Announcement(a) => Some(a.date.0),
+                            Event::Commitment(c) => checker.commitment_dates.get(c.id.as_str()).copied(),
+                            _ => None,
+                        };
+                        if let (Some(key), Some(date)) = (anchor, date) {
+                            run.push_anchor(key, date);
+                        }
+                        new.push(AppendedEvent { seq, hash, line });
                     }
-                    if !errors.is_empty() {
-                        continue;
-                    }
-                    let Head { seq, hash } = run.seal(i, key, digest);
-                    // The date later checks of references to this id need,
-                    // indexed so that they need not read this event back.
-                    let date = match &line.event {
-                        Event::Announcement(a) => Some(a.date.0),
-                        Event::Commitment(c) => checker.commitment_dates.get(c.id.as_str()).copied(),
-                        _ => None,
-                    };
-                    if let (Some(key), Some(date)) = (anchor, date) {
-                        run.push_anchor(key, date);
-                    }
-                    new.push(AppendedEvent { seq, hash, line });
                 }
-            }
-            Ok(())
-        };
+                Ok(())
+            };
         if lines.len() <= PREPARE_BLOCK {
             // One block (a single-event append among them): no thread.
             let prepared = work((0, lines));
-            check_block(lines, prepared)?;
+            check_block(0, lines, prepared)?;
         } else {
             std::thread::scope(|scope| -> Result<(), RejectError> {
                 let (ready, blocks) = std::sync::mpsc::sync_channel(1);
                 scope.spawn(move || {
                     for block in lines.chunks(PREPARE_BLOCK).enumerate() {
-                        if ready.send((block.1, work(block))).is_err() {
+                        if ready.send((block.0, block.1, work(block))).is_err() {
                             break;
                         }
                     }
                 });
-                for (block, prepared) in blocks {
-                    check_block(block, prepared)?;
+                for (number, block, prepared) in blocks {
+                    check_block(number, block, prepared)?;
                 }
                 Ok(())
             })?;
@@ -1349,18 +1351,18 @@ impl<'a, 'l> Checker<'a, 'l> {
         };
         match here {
             Some(here) if here == target => Ok(()),
-            Some(here) => Err(Problem::Renumber {
-                here,
-                message: format!(
-                "expected `retracts` to be {here}, the seq this ledger gives the {named} that `retracts_event` \
-                 names, found {}; the line numbers events as another ledger does (an export of it): write \
-                 \"retracts\": {here}",
-                match retracts {
+            Some(here) => {
+                let found = match retracts {
                     EventRef::Seq(_) => target.to_string(),
                     EventRef::Uuid(uuid) => format!("{uuid} (#{target} here)"),
-                }
-                ),
-            }),
+                };
+                let message = format!(
+                    "expected `retracts` to be {here}, the seq this ledger gives the {named} that \
+                     `retracts_event` names, found {found}; the line numbers events as another ledger does \
+                     (an export of it): write \"retracts\": {here}"
+                );
+                Err(Problem::Renumber { message, here })
+            }
             None => Err(format!(
                 "expected `retracts_event` to name an event of this ledger or of an earlier line, found the {named}, \
                  which neither holds"

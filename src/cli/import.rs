@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::{BTreeMap, HashSet};
 
 use pledger::event::{Event, EventRef, Retraction};
-use pledger::input::{self, InputErrors, Line};
+use pledger::input::{self, InputErrors, Line, Renumber};
 use pledger::ledger::{Appended, RejectError};
 
 use super::Context;
@@ -170,15 +170,10 @@ impl Renumbering {
             return Err(RejectError::Input(InputErrors(errors)));
         }
         self.passes -= 1;
-        // The problems come in the order of the lines.
-        let mut at = 0;
-        for fix in fixes {
-            while lines[at].origin != fix.origin {
-                at += 1;
-            }
-            if let (Event::Retraction(r), Some(here)) = (&mut lines[at].event, fix.renumber) {
-                self.given.entry(at).or_insert(r.retracts);
-                r.retracts = EventRef::Seq(here);
+        for Renumber { line, retracts } in fixes.into_iter().filter_map(|e| e.renumber) {
+            if let Some(Event::Retraction(r)) = lines.get_mut(line).map(|l| &mut l.event) {
+                self.given.entry(line).or_insert(r.retracts);
+                r.retracts = EventRef::Seq(retracts);
             }
         }
         Ok(())
