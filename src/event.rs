@@ -269,8 +269,8 @@ pub struct Retraction {
 
 /// The event a retraction means, named by what it is rather than by its
 /// place in one ledger's numbering: its type, and its `id` or, for a type
-/// without ids, the `digest` of its canonical JSON (see
-/// [`EventDigest`]). A seq means a place in the ledger a line is appended
+/// without ids, the `digest` of its canonical JSON (see [`EventDigest`]);
+/// with an `id`, a `digest` says which content the id must hold. A seq means a place in the ledger a line is appended
 /// to, so a file written for another ledger (an export of it) may name
 /// another event by the same seq; `export` writes this beside `retracts`,
 /// and the checks refuse the line if this ledger numbers the event
@@ -292,10 +292,9 @@ impl RetractedEvent {
     fn check(&self) -> Result<(), EventProblem> {
         let kind = self.kind.name();
         let found = match (self.kind.id_kind(), &self.id, &self.digest) {
-            (Some(_), Some(_), None) | (None, None, Some(_)) => return Ok(()),
-            (Some(_), None, Some(_)) => "a `digest`",
+            (Some(_), Some(_), _) | (None, None, Some(_)) => return Ok(()),
+            (Some(_), None, Some(_)) => "only a `digest`",
             (Some(_), None, None) => "no `id`",
-            (Some(_), Some(_), Some(_)) => "a `digest` as well",
             (None, Some(_), None) => "an `id`",
             (None, None, None) => "no `digest`",
             (None, Some(_), Some(_)) => "an `id` as well",
@@ -304,13 +303,15 @@ impl RetractedEvent {
         Err(EventProblem::RetractedEventKey { kind, by, found })
     }
 
-    /// How `export` names `event`: by its id, or by the digest of its
-    /// canonical bytes.
+    /// How `export` names `event`: by the digest of its canonical bytes,
+    /// and its id if it has one (so that another event under the same id
+    /// is not taken for it).
     pub fn naming(event: &Event) -> RetractedEvent {
-        let kind = event.event_type();
-        match event.id() {
-            Some((_, id)) => RetractedEvent { kind, id: Some(id.clone()), digest: None },
-            None => RetractedEvent { kind, id: None, digest: Some(EventDigest::of(&event.canonical_json())) },
+        let id = event.id().map(|(_, id)| id.clone());
+        RetractedEvent {
+            kind: event.event_type(),
+            id,
+            digest: Some(EventDigest::of(&event.canonical_json())),
         }
     }
 }

@@ -31,7 +31,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::chain::{self, Envelope, Head, RawRecord};
 use crate::deadline;
-use crate::event::{Event, EventRef, IdKind, RetractedEvent, Slug, Text};
+use crate::event::{Event, EventDigest, EventRef, EventType, IdKind, RetractedEvent, Retraction, Slug, Text};
 use crate::input::{cores, parallel_map_from, InputError, InputErrors, Line, Renumber};
 use crate::projection::Projection;
 use crate::store::{Batch, Chunk, ContentDigest, Index, IndexKey, OpenMode, Run, Store, StoreError};
@@ -1022,8 +1022,8 @@ struct Checker<'a, 'l> {
     /// Ids given by earlier lines of this batch, with the line and its seq.
     pending_ids: HashMap<(IdKind, &'l str), (&'l Line, u64)>,
     /// Digests of the canonical bytes of id-less events from earlier lines
-    /// of this batch, with their seqs and the number of their file.
-    pending_content: HashMap<ContentDigest, (u64, u32), DigestHashing>,
+    /// of this batch, with their seqs, the number of their file and their type.
+    pending_content: HashMap<ContentDigest, (u64, u32, EventType), DigestHashing>,
     /// Announcement dates, from the chain or this batch.
     announcement_dates: HashMap<Cow<'l, str>, NaiveDate>,
     /// Each commitment's announcement date, from the chain or this batch.
@@ -1107,11 +1107,9 @@ impl<'a, 'l> Checker<'a, 'l> {
             (
                 Ok(recorded @ (Verdict::AlreadyRecorded { .. } | Verdict::Voided { .. })),
                 Event::Retraction(r),
-            ) => match (&r.retracts_event, self.retracted_seq(r.retracts)?) {
-                (Some(named), Some(target)) => {
-                    self.check_named(named, target, &r.retracts).map(|()| recorded)
-                }
-                _ => Ok(recorded),
+            ) => match &r.retracts_event {
+                Some(named) => self.check_named(named, r.retracts).map(|()| recorded),
+                None => Ok(recorded),
             },
             (verdict, _) => verdict,
         };
@@ -1163,10 +1161,10 @@ impl<'a, 'l> Checker<'a, 'l> {
                 if let Some(seq) = stored? {
                     return self.recorded_as(seq);
                 }
-                if let Some(&(seq, file)) = self.pending_content.get(&digest) {
+                if let Some(&(seq, file, _)) = self.pending_content.get(&digest) {
                     return Ok(Verdict::AlreadyRecorded { seq, elsewhere: file != self.file_number });
                 }
-                self.pending_content.insert(digest, (self.next_seq, self.file_number));
+                self.pending_content.insert(digest, (self.next_seq, self.file_number, event.event_type()));
             }
         }
         // Register before checking references, so that a line with a bad
@@ -1296,29 +1294,21 @@ impl<'a, 'l> Checker<'a, 'l> {
                 self.commitment_on(&p.commitment, p.date.0, "progress")?;
                 Ok(None)
             }
-            Event::Retraction(r) => {
-                let target = match r.retracts {
-                    EventRef::Seq(target) if target >= seq => {
-                        return Err(format!(
-                            "`retracts` names seq {target}, but a retraction can only retract an earlier event (this one will be seq {seq})"
-                        )
-                        .into())
-                    }
-                    EventRef::Seq(target) => target,
-                    EventRef::Uuid(uuid) => match self.retracted_seq(r.retracts)? {
-                        Some(target) => target,
-                        None => {
-                            return Err(
-                                format!("`retracts` names event {uuid}, which is not in the ledger").into()
-                            )
-                        }
-                    },
-                };
-                match &r.retracts_event {
-                    Some(named) => self.check_named(named, target, &r.retracts).map(|()| None),
-                    None => Ok(None),
-                }
+            // An event named by what it is is earlier than this one.
+            Event::Retraction(Retraction { retracts_event: Some(named), retracts, .. }) => {
+                self.check_named(named, *retracts).map(|()| None)
             }
+            Event::Retraction(r) => match r.retracts {
+                EventRef::Seq(target) if target >= seq => Err(format!(
+                    "`retracts` names seq {target}, but a retraction can only retract an earlier event (this one will be seq {seq})"
+                )
+                .into()),
+                EventRef::Seq(_) => Ok(None),
+                EventRef::Uuid(uuid) => match self.retracted_seq(r.retracts)? {
+                    Some(_) => Ok(None),
+                    None => Err(format!("`retracts` names event {uuid}, which is not in the ledger").into()),
+                },
+            },
         }
     }
 
@@ -1331,43 +1321,83 @@ impl<'a, 'l> Checker<'a, 'l> {
     }
 
     /// Checks that the event a retraction's `retracts_event` names is the
-    /// one its `retracts` names here, `target`: the line may have been
-    /// written for a ledger that numbers its events otherwise.
-    fn check_named(&self, named: &RetractedEvent, target: u64, retracts: &EventRef) -> Result<(), Problem> {
-        let here = match (named.kind.id_kind(), &named.id, &named.digest) {
-            (Some(kind), Some(id), _) => match self.pending_ids.get(&(kind, id.as_str())) {
-                Some(&(_, seq)) => Some(seq),
-                None => self.index.lookup_id(kind, id.as_str())?,
-            },
-            (_, _, Some(digest)) => {
-                let digest = ContentDigest::from(*digest);
-                match self.pending_content.get(&digest) {
-                    Some(&(seq, _)) => Some(seq),
-                    None => self.index.lookup_digest(&digest)?,
-                }
-            }
-            // `Event::check` refused it.
-            _ => None,
-        };
-        match here {
-            Some(here) if here == target => Ok(()),
-            Some(here) => {
-                let found = match retracts {
-                    EventRef::Seq(_) => target.to_string(),
-                    EventRef::Uuid(uuid) => format!("{uuid} (#{target} here)"),
-                };
+    /// one its `retracts` names here: the line may have been written for a
+    /// ledger that numbers its events otherwise. A uuid is this ledger's
+    /// own, so a line whose uuid names another event contradicts itself.
+    fn check_named(&mut self, named: &RetractedEvent, retracts: EventRef) -> Result<(), Problem> {
+        let here = self.seq_of_named(named)?;
+        match retracts {
+            EventRef::Seq(target) if target == here => Ok(()),
+            EventRef::Seq(target) => {
                 let message = format!(
                     "expected `retracts` to be {here}, the seq this ledger gives the {named} that \
-                     `retracts_event` names, found {found}; the line numbers events as another ledger does \
+                     `retracts_event` names, found {target}; the line numbers events as another ledger does \
                      (an export of it): write \"retracts\": {here}"
                 );
                 Err(Problem::Renumber { message, here })
             }
-            None => Err(format!(
-                "expected `retracts_event` to name an event of this ledger or of an earlier line, found the {named}, \
-                 which neither holds"
+            EventRef::Uuid(uuid) => match self.retracted_seq(retracts)? {
+                Some(target) if target == here => Ok(()),
+                Some(target) => Err(format!(
+                    "expected `retracts_event` to name the event `retracts` names, {uuid} (#{target} here), \
+                     found the {named}, which is #{here} here"
+                )
+                .into()),
+                None => Err(format!("`retracts` names event {uuid}, which is not in the ledger").into()),
+            },
+        }
+    }
+
+    /// The seq of the event `named` names, among the lines before this one
+    /// and then in the chain; an error if neither holds it, or holds
+    /// another event under its id (one whose digest is not the digest
+    /// given) or under its digest (one of another type).
+    fn seq_of_named(&mut self, named: &RetractedEvent) -> Result<u64, Problem> {
+        let neither = || -> Problem {
+            format!(
+                "expected `retracts_event` to name an event of this ledger or of an earlier line, found the \
+                 {named}, which neither holds"
             )
-            .into()),
+            .into()
+        };
+        match (named.kind.id_kind(), &named.id, named.digest) {
+            (Some(kind), Some(id), digest) => {
+                let (seq, event) = match self.pending_ids.get(&(kind, id.as_str())) {
+                    Some(&(line, seq)) => (seq, Cow::Borrowed(&line.event)),
+                    None => match self.index.lookup_id(kind, id.as_str())? {
+                        Some(seq) => (seq, Cow::Owned(self.stored_event(seq)?)),
+                        None => return Err(neither()),
+                    },
+                };
+                match digest {
+                    Some(digest) if EventDigest::of(&event.canonical_json()) != digest => Err(format!(
+                        "expected `retracts_event` to name the {named} with digest {digest}, found other \
+                         content under that id (#{seq} here)"
+                    )
+                    .into()),
+                    _ => Ok(seq),
+                }
+            }
+            (None, None, Some(digest)) => {
+                let key = ContentDigest::from(digest);
+                let (seq, kind) = match self.pending_content.get(&key) {
+                    Some(&(seq, _, kind)) => (seq, kind),
+                    None => match self.index.lookup_digest(&key)? {
+                        Some(seq) => (seq, self.stored_event(seq)?.event_type()),
+                        None => return Err(neither()),
+                    },
+                };
+                if kind != named.kind {
+                    return Err(format!(
+                        "expected `retracts_event` to name the {named}, found a {} with that digest (#{seq} here)",
+                        kind.name()
+                    )
+                    .into());
+                }
+                Ok(seq)
+            }
+            // `Event::check` refused it.
+            _ => Err(neither()),
         }
     }
 

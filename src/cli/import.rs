@@ -24,9 +24,9 @@ pledger --ledger old.db export | pledger import -\n\n\
 Re-importing a file appends only the lines that are not recorded yet. `-` reads standard input\n\
 (named <stdin> in messages); a file named - is ./-. A retraction by seq names this ledger's seq.\n\
 One with `retracts_event` (as `export` writes them) that this ledger numbers otherwise retracts\n\
-the event it names, by this ledger's seq, with a note; for one without it, where a file that\n\
-shares events with the ledger numbers the retracted one otherwise, a note says which event the\n\
-file's numbering gives."
+the event it names, by this ledger's seq, with a note, and is refused if this ledger does not\n\
+hold that event; for one without it, where a file that shares events with the ledger numbers\n\
+the retracted one otherwise, a note says which event the file's numbering gives."
 )]
 pub struct Args {
     /// JSON Lines files, one event per line (- for standard input).

@@ -522,6 +522,65 @@ fn an_exported_retraction_that_this_ledger_numbers_otherwise_voids_the_event_it_
     );
 }
 
+/// A retraction that names its event is checked by that name first: its
+/// seq in another ledger may be at or past its own seq here (a file that
+/// holds only the end of an export). A uuid is this ledger's own, so one
+/// that names another event than `retracts_event` is a contradiction.
+#[test]
+fn a_named_retraction_is_taken_by_its_name_even_past_its_own_seq_but_never_against_a_uuid() {
+    // given A, where the sample is followed by three announcements and a
+    // meeting that it retracts by seq, and B, which holds the sample and the meeting
+    let n = sample_len(2);
+    let (a, b) = (TestLedger::new(), TestLedger::new());
+    a.import("events.jsonl", &sample(2));
+    b.import("events.jsonl", &sample(2));
+    for id in ["x1", "x2", "x3"] {
+        a.pledger().args(["append", "--json", &announcement(id)]).assert().success();
+    }
+    let meeting = r#"{"type":"meeting","id":"m1","date":"2026-03-10","title":"Held","fulfils":["c1"]}"#;
+    for t in [&a, &b] {
+        t.pledger().args(["append", "--json", meeting]).assert().success();
+    }
+    let seq = (n + 4).to_string();
+    a.pledger().args(["retract", &seq, "--reason", "Not held"]).assert().success();
+
+    // when the last line of A's export, the retraction of #N+4, is imported alone into B
+    let export = stdout(&a.pledger().arg("export").output().unwrap());
+    let tail = b.write("tail.jsonl", format!("{}\n", export.lines().last().unwrap()));
+    let out = b.pledger().arg("import").arg(&tail).output().unwrap();
+
+    // then it retracts B's meeting, #N+1, with a note
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("note: this retracts #{}, the meeting 'm1'", n + 1)),
+        "{}",
+        stderr(&out)
+    );
+    let log = stdout(&b.pledger().args(["log", "--from", &(n + 1).to_string()]).output().unwrap());
+    assert!(log.lines().next().unwrap().contains("[retracted]"), "{log}");
+
+    // Given a retraction by the uuid of B's first event that names the meeting
+    let log = stdout(&b.pledger().args(["log", "--json"]).output().unwrap());
+    let first: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
+    let uuid = first["uuid"].as_str().unwrap();
+    let line = format!(
+        r#"{{"type":"retraction","retracts":"{uuid}","retracts_event":{{"type":"meeting","id":"m1"}},"reason":"r"}}"#
+    );
+    // when it is imported, then it is refused, naming both events
+    let head = b.head();
+    let file = b.write("uuid.jsonl", format!("{line}\n"));
+    let out = b.pledger().arg("import").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let expected = format!(
+        "{}:1: expected `retracts_event` to name the event `retracts` names, {uuid} (#1 here), found the meeting \
+         'm1', which is #{} here",
+        file.display(),
+        n + 1
+    );
+    assert_eq!(stderr(&out).lines().next(), Some(expected.as_str()), "{}", stderr(&out));
+    assert_eq!(b.head(), head);
+}
+
 /// A retraction by seq that does not name its event otherwise (written by
 /// hand) means the ledger's seq. A file that shares events with the ledger
 /// but numbers them otherwise may have meant another event: the import
