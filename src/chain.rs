@@ -74,18 +74,25 @@ impl FromStr for Hash {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bytes = s.as_bytes();
-        let hex_ok = bytes.len() == 64 && bytes.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
-        if !hex_ok {
-            return Err(format!("expected a hash of 64 lowercase hex digits, found {s:?}"));
-        }
-        let mut out = [0u8; 32];
-        for (i, pair) in bytes.chunks(2).enumerate() {
-            let digit = |c: u8| if c.is_ascii_digit() { c - b'0' } else { c - b'a' + 10 };
-            out[i] = digit(pair[0]) << 4 | digit(pair[1]);
-        }
-        Ok(Hash(out))
+        from_lower_hex(s)
+            .map(Hash)
+            .ok_or_else(|| format!("expected a hash of 64 lowercase hex digits, found {s:?}"))
     }
+}
+
+/// The `N` bytes that `s` spells in exactly `2 * N` lowercase hex digits,
+/// as hashes and digests are written.
+pub(crate) fn from_lower_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let bytes = s.as_bytes();
+    if bytes.len() != 2 * N || !bytes.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    let digit = |c: u8| if c.is_ascii_digit() { c - b'0' } else { c - b'a' + 10 };
+    let mut out = [0u8; N];
+    for (byte, pair) in out.iter_mut().zip(bytes.chunks(2)) {
+        *byte = digit(pair[0]) << 4 | digit(pair[1]);
+    }
+    Some(out)
 }
 
 impl Serialize for Hash {

@@ -350,16 +350,9 @@ impl FromStr for EventDigest {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let hex = s.as_bytes();
-        let digit = |c: u8| (c as char).to_digit(16).filter(|_| !c.is_ascii_uppercase());
-        if hex.len() != 32 || !hex.iter().all(|&c| digit(c).is_some()) {
-            return Err(format!("expected a digest of 32 lowercase hex digits, found '{s}'"));
-        }
-        let mut bytes = [0; 16];
-        for (byte, pair) in bytes.iter_mut().zip(hex.chunks(2)) {
-            *byte = (digit(pair[0]).expect("checked") * 16 + digit(pair[1]).expect("checked")) as u8;
-        }
-        Ok(EventDigest(bytes))
+        crate::chain::from_lower_hex(s)
+            .map(EventDigest)
+            .ok_or_else(|| format!("expected a digest of 32 lowercase hex digits, found '{s}'"))
     }
 }
 
