@@ -3,14 +3,13 @@
 //! reported as `FILE:LINE: message` and nothing is appended.
 
 use anyhow::Context as _;
+use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::{BTreeMap, HashSet};
-
 use pledger::event::{Event, EventRef, Retraction};
 use pledger::input::{self, InputErrors, Line, Renumber};
 use pledger::ledger::{Appended, RejectError};
