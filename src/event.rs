@@ -285,39 +285,83 @@ pub struct RetractedEvent {
     pub id: Option<Slug>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<EventDigest>,
+    /// For a retraction, named as `export` names one: the event it
+    /// retracts, named in turn, and its `reason`. (Its digest covers its
+    /// own `retracts`, a seq of its ledger.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retracts_event: Option<Box<RetractedEvent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Text>,
 }
 
 impl RetractedEvent {
     /// Checks that the event is named by the key its type has.
     fn check(&self) -> Result<(), EventProblem> {
         let kind = self.kind.name();
-        let found = match (self.kind.id_kind(), &self.id, &self.digest) {
-            (Some(_), Some(_), _) | (None, None, Some(_)) => return Ok(()),
-            (Some(_), None, Some(_)) => "only a `digest`",
-            (Some(_), None, None) => "no `id`",
-            (None, Some(_), None) => "an `id`",
-            (None, None, None) => "no `digest`",
-            (None, Some(_), Some(_)) => "an `id` as well",
+        let problem = |by, found| Err(EventProblem::RetractedEventKey { kind, by, found });
+        let (id, digest) = (self.id.is_some(), self.digest.is_some());
+        let (inner, reason) = (self.retracts_event.as_deref(), self.reason.is_some());
+        if self.kind == EventType::Retraction {
+            const BY: &str = "digest` or its `retracts_event` and `reason";
+            return match (id, digest, inner, reason) {
+                (true, ..) => problem(BY, "an `id`"),
+                (false, true, None, false) => Ok(()),
+                (false, false, Some(inner), true) => inner.check(),
+                (false, true, ..) => problem(BY, "a `digest` as well"),
+                (false, false, None, false) => problem(BY, "neither"),
+                (false, false, ..) => problem(BY, "only one of `retracts_event` and `reason`"),
+            };
+        }
+        let found = match (self.kind.id_kind(), id, digest) {
+            _ if inner.is_some() => "a `retracts_event`, which only a retraction has",
+            _ if reason => "a `reason`, which only a retraction has",
+            (Some(_), true, _) | (None, false, true) => return Ok(()),
+            (Some(_), false, true) => "only a `digest`",
+            (Some(_), false, false) => "no `id`",
+            (None, true, false) => "an `id`",
+            (None, false, false) => "no `digest`",
+            (None, true, true) => "an `id` as well",
         };
-        let by = if self.kind.id_kind().is_some() { "id" } else { "digest" };
-        Err(EventProblem::RetractedEventKey { kind, by, found })
+        problem(if self.kind.id_kind().is_some() { "id" } else { "digest" }, found)
     }
 
     /// How `export` names `event`: by the digest of its canonical bytes,
     /// and its id if it has one (so that another event under the same id
-    /// is not taken for it).
-    pub fn naming(event: &Event) -> RetractedEvent {
-        let id = event.id().map(|(_, id)| id.clone());
-        RetractedEvent {
-            kind: event.event_type(),
-            id,
-            digest: Some(EventDigest::of(&event.canonical_json())),
+    /// is not taken for it). A retraction is named by `retracted`, the name
+    /// of the event it retracts, and its reason (see [`RetractedEvent::retracts_event`]).
+    pub fn naming(event: &Event, retracted: Option<RetractedEvent>) -> RetractedEvent {
+        let kind = event.event_type();
+        match (event, retracted) {
+            (Event::Retraction(r), Some(retracted)) => RetractedEvent {
+                kind,
+                id: None,
+                digest: None,
+                retracts_event: Some(Box::new(retracted)),
+                reason: Some(r.reason.clone()),
+            },
+            _ => RetractedEvent {
+                kind,
+                id: event.id().map(|(_, id)| id.clone()),
+                digest: Some(EventDigest::of(&event.canonical_json())),
+                retracts_event: None,
+                reason: None,
+            },
         }
+    }
+
+    /// Whether the name is one `export` writes, which says what the event
+    /// holds, not only its id: then a line that this ledger numbers
+    /// otherwise is the file's, and `import` may write in this ledger's seq.
+    pub fn is_complete(&self) -> bool {
+        self.digest.is_some() || self.retracts_event.is_some()
     }
 }
 
 impl fmt::Display for RetractedEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(inner) = &self.retracts_event {
+            return write!(f, "retraction of the {inner}");
+        }
         match (&self.id, &self.digest) {
             (Some(id), _) => write!(f, "{} '{id}'", self.kind.name()),
             (None, Some(digest)) => write!(f, "{} with digest {digest}", self.kind.name()),

@@ -535,8 +535,7 @@ impl Ledger {
     /// memory. A ledger whose history differs numbers the events otherwise,
     /// so each retraction also names its target by what it is
     /// (`retracts_event`, see [`RetractedEvent`]), which the checks hold the
-    /// seq to. A retraction of a retraction is not named so: the target's
-    /// own `retracts` is a seq of this ledger, which its digest covers.
+    /// seq to.
     pub fn exported_events(&self, to: Option<u64>) -> impl Iterator<Item = Result<Event, StoreError>> + '_ {
         let to = to.unwrap_or(u64::MAX);
         let mut seqs: Option<HashMap<uuid::Uuid, u64>> = None;
@@ -556,15 +555,7 @@ impl Ledger {
                     r.retracts = EventRef::Seq(seq);
                 }
                 if let EventRef::Seq(seq) = r.retracts {
-                    let target = self.envelope(seq)?.ok_or_else(|| {
-                        self.damaged(format!(
-                            "event {} retracts event {seq}, which is not in the ledger",
-                            envelope.seq
-                        ))
-                    })?;
-                    if !matches!(target.event, Event::Retraction(_)) {
-                        r.retracts_event = Some(RetractedEvent::naming(&target.event));
-                    }
+                    r.retracts_event = Some(self.exported_name(seq, envelope.seq, seqs.as_ref())?);
                 }
             }
             if let Some(map) = &mut seqs {
@@ -572,6 +563,31 @@ impl Ledger {
             }
             Ok(envelope.event)
         })
+    }
+
+    /// How an export names event `seq`, which event `by` retracts: a
+    /// retraction by the name of the event it retracts, and so on (`uuids`
+    /// holds the seqs of the events before `by`, once a retraction by uuid
+    /// has been met).
+    fn exported_name(
+        &self,
+        seq: u64,
+        by: u64,
+        uuids: Option<&HashMap<uuid::Uuid, u64>>,
+    ) -> Result<RetractedEvent, StoreError> {
+        let missing = || self.damaged(format!("event {by} retracts event {seq}, which is not in the ledger"));
+        let target = self.envelope(seq)?.ok_or_else(missing)?.event;
+        let retracted = match &target {
+            Event::Retraction(r) => {
+                let inner = match r.retracts {
+                    EventRef::Seq(inner) => inner,
+                    EventRef::Uuid(uuid) => uuids.and_then(|u| u.get(&uuid)).copied().ok_or_else(missing)?,
+                };
+                Some(self.exported_name(inner, seq, uuids)?)
+            }
+            _ => None,
+        };
+        Ok(RetractedEvent::naming(&target, retracted))
     }
 
     /// The event with this seq.
@@ -1108,7 +1124,7 @@ impl<'a, 'l> Checker<'a, 'l> {
                 Ok(recorded @ (Verdict::AlreadyRecorded { .. } | Verdict::Voided { .. })),
                 Event::Retraction(r),
             ) => match &r.retracts_event {
-                Some(named) => self.check_named(named, r.retracts).map(|()| recorded),
+                Some(named) => self.check_named(named, r.retracts).map(|_| recorded),
                 None => Ok(recorded),
             },
             (verdict, _) => verdict,
@@ -1296,7 +1312,13 @@ impl<'a, 'l> Checker<'a, 'l> {
             }
             // An event named by what it is is earlier than this one.
             Event::Retraction(Retraction { retracts_event: Some(named), retracts, .. }) => {
-                self.check_named(named, *retracts).map(|()| None)
+                if self.check_named(named, *retracts)? >= seq {
+                    return Err("`retracts_event` names this retraction itself, but a retraction can only \
+                         retract an earlier event"
+                        .to_owned()
+                        .into());
+                }
+                Ok(None)
             }
             Event::Retraction(r) => match r.retracts {
                 EventRef::Seq(target) if target >= seq => Err(format!(
@@ -1324,11 +1346,13 @@ impl<'a, 'l> Checker<'a, 'l> {
     /// one its `retracts` names here: the line may have been written for a
     /// ledger that numbers its events otherwise. A uuid is this ledger's
     /// own, so a line whose uuid names another event contradicts itself.
-    fn check_named(&mut self, named: &RetractedEvent, retracts: EventRef) -> Result<(), Problem> {
+    fn check_named(&mut self, named: &RetractedEvent, retracts: EventRef) -> Result<u64, Problem> {
         let here = self.seq_of_named(named)?;
         match retracts {
-            EventRef::Seq(target) if target == here => Ok(()),
-            EventRef::Seq(target) => {
+            EventRef::Seq(target) if target == here => Ok(here),
+            // Only a name that says what the event holds (as `export`
+            // writes them) shows that the seq, not the name, is the slip.
+            EventRef::Seq(target) if named.is_complete() => {
                 let message = format!(
                     "expected `retracts` to be {here}, the seq this ledger gives the {named} that \
                      `retracts_event` names, found {target}; the line numbers events as another ledger does \
@@ -1336,8 +1360,13 @@ impl<'a, 'l> Checker<'a, 'l> {
                 );
                 Err(Problem::Renumber { message, here })
             }
+            EventRef::Seq(target) => Err(format!(
+                "expected `retracts` and `retracts_event` to name one event, found #{target} and the {named}, \
+                 which is #{here} here"
+            )
+            .into()),
             EventRef::Uuid(uuid) => match self.retracted_seq(retracts)? {
-                Some(target) if target == here => Ok(()),
+                Some(target) if target == here => Ok(here),
                 Some(target) => Err(format!(
                     "expected `retracts_event` to name the event `retracts` names, {uuid} (#{target} here), \
                      found the {named}, which is #{here} here"
@@ -1395,6 +1424,36 @@ impl<'a, 'l> Checker<'a, 'l> {
                     .into());
                 }
                 Ok(seq)
+            }
+            (None, None, None) => {
+                // A retraction, by the event it retracts and its reason: as
+                // this ledger would hold it, by seq or, for an event of the
+                // chain, by uuid.
+                let (Some(inner), Some(reason)) = (&named.retracts_event, &named.reason) else {
+                    return Err(neither());
+                };
+                let target = self.seq_of_named(inner)?;
+                let mut forms = vec![EventRef::Seq(target)];
+                if target <= self.head_seq {
+                    if let Some(envelope) = self.ledger.envelope(target)? {
+                        forms.push(EventRef::Uuid(envelope.uuid));
+                    }
+                }
+                for retracts in forms {
+                    let retraction = Event::Retraction(Retraction {
+                        retracts,
+                        reason: reason.clone(),
+                        retracts_event: None,
+                    });
+                    let key = ContentDigest::from(EventDigest::of(&retraction.canonical_json()));
+                    if let Some(&(seq, ..)) = self.pending_content.get(&key) {
+                        return Ok(seq);
+                    }
+                    if let Some(seq) = self.index.lookup_digest(&key)? {
+                        return Ok(seq);
+                    }
+                }
+                Err(neither())
             }
             // `Event::check` refused it.
             _ => Err(neither()),

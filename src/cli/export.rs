@@ -1,7 +1,8 @@
 //! `pledger export`: the events, without envelopes, as JSON Lines that
 //! `import` into a new ledger reproduces (a retraction by uuid is written
 //! by seq, since a new ledger gives the events new uuids). Each retraction
-//! also names its event by what it is (`retracts_event`, see
+//! also names its event by what it is (`retracts_event`, a retraction by
+//! the event it retracts and its reason, see
 //! `event::RetractedEvent`), so imported into a ledger that numbers that
 //! event otherwise, it voids that event (by that ledger's seq, which
 //! `import` writes in) rather than another.

@@ -23,9 +23,9 @@ pledger --ledger old.db export | pledger import -\n\n\
 Re-importing a file appends only the lines that are not recorded yet. `-` reads standard input\n\
 (named <stdin> in messages); a file named - is ./-. A retraction by seq names this ledger's seq.\n\
 One with `retracts_event` (as `export` writes them) that this ledger numbers otherwise retracts\n\
-the event it names, by this ledger's seq, with a note, and is refused if this ledger does not\n\
-hold that event; for one without it, where a file that shares events with the ledger numbers\n\
-the retracted one otherwise, a note says which event the file's numbering gives."
+the event it names, by this ledger's seq, with a note; it is refused if neither this ledger nor\n\
+an earlier line holds that event. For one without it, where a file that shares events with the\n\
+ledger numbers the retracted one otherwise, a note says which event the file's numbering gives."
 )]
 pub struct Args {
     /// JSON Lines files, one event per line (- for standard input).
@@ -160,16 +160,18 @@ impl Renumbering {
         Renumbering { given: BTreeMap::new(), passes: 1 + lines.iter().filter(named).count() }
     }
 
-    /// Writes in the seqs `errors` asks for, if that is all it asks for;
-    /// otherwise the other problems are the error.
+    /// Writes in the seqs `errors` asks for, if it asks for any (a line
+    /// that names a retraction written in here is found only once it is);
+    /// otherwise its problems are the error, but for seqs to write in if
+    /// there are others.
     fn apply(&mut self, lines: &mut [Line], errors: InputErrors) -> Result<(), RejectError> {
-        let (fixes, others): (Vec<_>, Vec<_>) = errors.0.into_iter().partition(|e| e.renumber.is_some());
-        if !others.is_empty() || self.passes == 0 {
-            let errors = if others.is_empty() { fixes } else { others };
-            return Err(RejectError::Input(InputErrors(errors)));
+        let fixes: Vec<Renumber> = errors.0.iter().filter_map(|e| e.renumber).collect();
+        if fixes.is_empty() || self.passes == 0 {
+            let others: Vec<_> = errors.0.iter().filter(|e| e.renumber.is_none()).cloned().collect();
+            return Err(RejectError::Input(if others.is_empty() { errors } else { InputErrors(others) }));
         }
         self.passes -= 1;
-        for Renumber { line, retracts } in fixes.into_iter().filter_map(|e| e.renumber) {
+        for Renumber { line, retracts } in fixes {
             if let Some(Event::Retraction(r)) = lines.get_mut(line).map(|l| &mut l.event) {
                 self.given.entry(line).or_insert(r.retracts);
                 r.retracts = EventRef::Seq(retracts);
@@ -191,7 +193,7 @@ impl Renumbering {
             else {
                 continue;
             };
-            if new.contains(&(line as *const Line)) {
+            if new.contains(&(line as *const Line)) && retracts != given {
                 say!(
                     "{}: note: this retracts {retracts}, the {named} that `retracts_event` names, where the line \
                      gives {given}, as the ledger it was written for numbers it (an export of that ledger)",

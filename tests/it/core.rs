@@ -581,6 +581,77 @@ fn a_named_retraction_is_taken_by_its_name_even_past_its_own_seq_but_never_again
     assert_eq!(b.head(), head);
 }
 
+/// An export names a retracted retraction by the event it retracted and
+/// its reason, since its own `retracts` is a seq of its ledger: imported
+/// into a ledger that numbers the events otherwise, undoing a retraction
+/// restores the event the file meant, and voids nothing else.
+#[test]
+fn an_exported_retraction_of_a_retraction_restores_the_event_it_names() {
+    // given D, where the sample is followed by a progress note, a meeting
+    // and a second progress note, which D retracts and then restores; and
+    // E, which holds the sample and two other progress notes
+    let n = sample_len(2);
+    let (d, e) = (TestLedger::new(), TestLedger::new());
+    d.import("events.jsonl", &sample(2));
+    e.import("events.jsonl", &sample(2));
+    let progress = |note: &str| {
+        format!(r#"{{"type":"progress","commitment":"c1","date":"2026-02-01","note":"{note}"}}"#)
+    };
+    let meeting = r#"{"type":"meeting","id":"m1","date":"2026-03-10","title":"Held","fulfils":["c1"]}"#;
+    for line in [progress("D first"), meeting.to_owned(), progress("D second")] {
+        d.pledger().args(["append", "--json", &line]).assert().success();
+    }
+    d.pledger().args(["retract", &(n + 3).to_string(), "--reason", "Wrong"]).assert().success();
+    d.pledger().args(["retract", &(n + 4).to_string(), "--reason", "Right after all"]).assert().success();
+    for line in [progress("E first"), progress("E second")] {
+        e.pledger().args(["append", "--json", &line]).assert().success();
+    }
+
+    // when D's export is imported into E, where the second note becomes #N+5
+    let file = e.write("d.jsonl", &d.pledger().arg("export").output().unwrap().stdout);
+    let out = e.pledger().arg("import").arg(&file).output().unwrap();
+
+    // then the first retraction voids that note, the second voids the
+    // first, and nothing else is voided: the note and the meeting count
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = stdout(&e.pledger().args(["log", "--from", &(n + 1).to_string()]).output().unwrap());
+    let retracted: Vec<&str> = log.lines().filter(|l| l.contains("[retracted]")).collect();
+    assert_eq!(retracted.len(), 1, "{log}");
+    assert!(retracted[0].contains(&format!("retracts #{}", n + 5)), "{log}");
+    assert!(log.lines().last().unwrap().contains(&format!("retracts #{}", n + 6)), "{log}");
+    assert!(stderr(&out).contains("note: this retracts #"), "{}", stderr(&out));
+    // and imported again, it is all recorded already
+    let out = e.pledger().arg("import").arg(&file).output().unwrap();
+    assert!(stdout(&out).starts_with("0 new"), "{}", stdout(&out));
+}
+
+/// A retraction cannot name itself: its digest is known before it is
+/// written, so a line can give it.
+#[test]
+fn a_retraction_that_names_itself_is_refused() {
+    let n = sample_len(2);
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(2));
+    let own = format!(r#"{{"type":"retraction","retracts":{},"reason":"Itself"}}"#, n + 1);
+    let digest: String =
+        blake3::hash(own.as_bytes()).as_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let line = format!(
+        r#"{{"type":"retraction","retracts":{},"retracts_event":{{"type":"retraction","digest":"{digest}"}},"reason":"Itself"}}"#,
+        n + 1
+    );
+    let head = t.head();
+    let out = t.pledger().args(["append", "--json", &line]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).lines().next(),
+        Some(
+            "<--json>:1: `retracts_event` names this retraction itself, but a retraction can only retract an \
+             earlier event"
+        )
+    );
+    assert_eq!(t.head(), head);
+}
+
 /// A retraction by seq that does not name its event otherwise (written by
 /// hand) means the ledger's seq. A file that shares events with the ledger
 /// but numbers them otherwise may have meant another event: the import
