@@ -1026,6 +1026,12 @@ impl std::hash::Hasher for DigestHasher {
     }
 }
 
+/// The content digest of a retraction of `retracts` for `reason`.
+fn retraction_digest(retracts: EventRef, reason: &Text) -> ContentDigest {
+    let retraction = Event::Retraction(Retraction { retracts, reason: reason.clone(), retracts_event: None });
+    ContentDigest::of(&retraction.canonical_json())
+}
+
 /// Checks lines in order against the chain plus the lines accepted before.
 /// Its maps are keyed by the ids as the lines spell them (`'l`), so that
 /// checking a line copies no id.
@@ -1179,6 +1185,9 @@ impl<'a, 'l> Checker<'a, 'l> {
                 }
                 if let Some(&(seq, file, _)) = self.pending_content.get(&digest) {
                     return Ok(Verdict::AlreadyRecorded { seq, elsewhere: file != self.file_number });
+                }
+                if let Some(seq) = self.recorded_by_uuid(event)? {
+                    return self.recorded_as(seq);
                 }
                 self.pending_content.insert(digest, (self.next_seq, self.file_number, event.event_type()));
             }
@@ -1334,6 +1343,31 @@ impl<'a, 'l> Checker<'a, 'l> {
         }
     }
 
+    /// The seq of a retraction the chain holds by uuid that `event`, a
+    /// retraction by seq, gives again: `export` writes a retraction by
+    /// uuid by seq, so that a re-import of an export is recognised.
+    fn recorded_by_uuid(&self, event: &Event) -> Result<Option<u64>, Problem> {
+        let Event::Retraction(Retraction { retracts: EventRef::Seq(target), reason, .. }) = event else {
+            return Ok(None);
+        };
+        match self.retraction_by_uuid(*target, reason)? {
+            Some(digest) => Ok(self.index.lookup_digest(&digest)?),
+            None => Ok(None),
+        }
+    }
+
+    /// The content digest of a retraction of `target`, an event of the
+    /// chain, by its uuid, for `reason`.
+    fn retraction_by_uuid(&self, target: u64, reason: &Text) -> Result<Option<ContentDigest>, Problem> {
+        if target > self.head_seq {
+            return Ok(None);
+        }
+        Ok(self
+            .ledger
+            .envelope(target)?
+            .map(|envelope| retraction_digest(EventRef::Uuid(envelope.uuid), reason)))
+    }
+
     /// The seq `retracts` names here, if the chain holds it.
     fn retracted_seq(&mut self, retracts: EventRef) -> Result<Option<u64>, Problem> {
         Ok(match retracts {
@@ -1433,19 +1467,8 @@ impl<'a, 'l> Checker<'a, 'l> {
                     return Err(neither());
                 };
                 let target = self.seq_of_named(inner)?;
-                let mut forms = vec![EventRef::Seq(target)];
-                if target <= self.head_seq {
-                    if let Some(envelope) = self.ledger.envelope(target)? {
-                        forms.push(EventRef::Uuid(envelope.uuid));
-                    }
-                }
-                for retracts in forms {
-                    let retraction = Event::Retraction(Retraction {
-                        retracts,
-                        reason: reason.clone(),
-                        retracts_event: None,
-                    });
-                    let key = ContentDigest::from(EventDigest::of(&retraction.canonical_json()));
+                let by_uuid = self.retraction_by_uuid(target, reason)?;
+                for key in std::iter::once(retraction_digest(EventRef::Seq(target), reason)).chain(by_uuid) {
                     if let Some(&(seq, ..)) = self.pending_content.get(&key) {
                         return Ok(seq);
                     }
