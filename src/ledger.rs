@@ -1186,8 +1186,13 @@ impl<'a, 'l> Checker<'a, 'l> {
                 if let Some(&(seq, file, _)) = self.pending_content.get(&digest) {
                     return Ok(Verdict::AlreadyRecorded { seq, elsewhere: file != self.file_number });
                 }
-                if let Some(seq) = self.recorded_by_uuid(event)? {
-                    return self.recorded_as(seq);
+                if let Some((seq, pending)) = self.recorded_otherwise(event)? {
+                    return match pending {
+                        Some(file) => {
+                            Ok(Verdict::AlreadyRecorded { seq, elsewhere: file != self.file_number })
+                        }
+                        None => self.recorded_as(seq),
+                    };
                 }
                 self.pending_content.insert(digest, (self.next_seq, self.file_number, event.event_type()));
             }
@@ -1343,16 +1348,30 @@ impl<'a, 'l> Checker<'a, 'l> {
         }
     }
 
-    /// The seq of a retraction the chain holds by uuid that `event`, a
-    /// retraction by seq, gives again: `export` writes a retraction by
-    /// uuid by seq, so that a re-import of an export is recognised.
-    fn recorded_by_uuid(&self, event: &Event) -> Result<Option<u64>, Problem> {
-        let Event::Retraction(Retraction { retracts: EventRef::Seq(target), reason, .. }) = event else {
+    /// The seq of a retraction that `event`, a retraction, gives again
+    /// with its target named the other way (by uuid for one by seq, by seq
+    /// for one by uuid), and the number of its file if an earlier line
+    /// gave it: one fact either way. (`export` writes a retraction by uuid
+    /// by seq, so this is how a re-import of an export is recognised.)
+    fn recorded_otherwise(&mut self, event: &Event) -> Result<Option<(u64, Option<u32>)>, Problem> {
+        let Event::Retraction(Retraction { retracts, reason, .. }) = event else {
             return Ok(None);
         };
-        match self.retraction_by_uuid(*target, reason)? {
-            Some(digest) => Ok(self.index.lookup_digest(&digest)?),
-            None => Ok(None),
+        match *retracts {
+            EventRef::Seq(target) => match self.retraction_by_uuid(target, reason)? {
+                Some(digest) => Ok(self.index.lookup_digest(&digest)?.map(|seq| (seq, None))),
+                None => Ok(None),
+            },
+            EventRef::Uuid(_) => {
+                let Some(target) = self.retracted_seq(*retracts)? else {
+                    return Ok(None);
+                };
+                let digest = retraction_digest(EventRef::Seq(target), reason);
+                if let Some(&(seq, file, _)) = self.pending_content.get(&digest) {
+                    return Ok(Some((seq, Some(file))));
+                }
+                Ok(self.index.lookup_digest(&digest)?.map(|seq| (seq, None)))
+            }
         }
     }
 

@@ -652,6 +652,35 @@ fn a_retraction_that_names_itself_is_refused() {
     assert_eq!(t.head(), head);
 }
 
+/// A retraction names its target by seq or by uuid, and either way it is
+/// one fact: given again the other way, it is already recorded, so that an
+/// export (which writes a uuid as a seq) keeps the ledger's voids.
+#[test]
+fn a_retraction_given_again_by_uuid_or_by_seq_is_already_recorded() {
+    // given a progress note retracted by seq, and that retraction retracted
+    let n = sample_len(2);
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(2));
+    let progress = r#"{"type":"progress","commitment":"c1","date":"2026-02-01","note":"Noted"}"#;
+    t.pledger().args(["append", "--json", progress]).assert().success();
+    let note = (n + 1).to_string();
+    t.pledger().args(["retract", &note, "--reason", "Wrong"]).assert().success();
+    t.pledger().args(["retract", &(n + 2).to_string(), "--reason", "Right after all"]).assert().success();
+    let log = stdout(&t.pledger().args(["log", "--json", "--from", &note]).output().unwrap());
+    let envelope: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
+    let uuid = envelope["uuid"].as_str().unwrap().to_owned();
+
+    // when the note is retracted again by its uuid, for the same reason
+    let head = t.head();
+    let out = t.pledger().args(["retract", &uuid, "--reason", "Wrong"]).output().unwrap();
+
+    // then it is the retraction recorded already, voided, and nothing is appended
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let expected = format!("already recorded as #{}, which retraction #{} voids", n + 2, n + 3);
+    assert!(stderr(&out).contains(&expected), "{}", stderr(&out));
+    assert_eq!(t.head(), head);
+}
+
 /// A retraction by seq that does not name its event otherwise (written by
 /// hand) means the ledger's seq. A file that shares events with the ledger
 /// but numbers them otherwise may have meant another event: the import
