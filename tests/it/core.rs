@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use pledger::chain::HEADER_LEN;
 use pledger::Head;
 
-use crate::support::{announcement, empty_head, sample, sample_len, stderr, stdout, TestLedger};
+use crate::support::{
+    announcement, digest, empty_head, sample, sample_len, stderr, stdout, two_ledgers_with_the_sample,
+    TestLedger,
+};
 
 /// Changes the stored records through the store's intruder API, as someone
 /// with write access to the files could, then closes the ledger.
@@ -427,9 +430,7 @@ fn a_ledger_held_by_another_process_is_reported_as_in_use() {
 /// exports of A before and after the retraction, and B.
 fn ledgers_that_part() -> (TestLedger, TestLedger, PathBuf, PathBuf) {
     let n = sample_len(2);
-    let (a, b) = (TestLedger::new(), TestLedger::new());
-    a.import("events.jsonl", &sample(2));
-    b.import("events.jsonl", &sample(2));
+    let (a, b) = two_ledgers_with_the_sample();
     let progress =
         r#"{"type":"progress","commitment":"c1","date":"2026-02-01","note":"On the wrong commitment"}"#;
     a.pledger().args(["append", "--json", progress]).assert().success();
@@ -452,13 +453,7 @@ fn an_exported_retraction_that_this_ledger_numbers_otherwise_voids_the_event_it_
     let n = sample_len(2);
     let (a, b, jan, feb) = ledgers_that_part();
     let export = std::fs::read_to_string(&feb).unwrap();
-    let digest = {
-        let progress = export.lines().nth(n as usize).unwrap();
-        blake3::hash(progress.as_bytes()).as_bytes()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
+    let digest = digest(export.lines().nth(n as usize).unwrap());
 
     // when B imports A's first export, where the progress note becomes
     // #N+2, and then is given the retraction alone to append, then it is
@@ -531,9 +526,7 @@ fn a_named_retraction_is_taken_by_its_name_even_past_its_own_seq_but_never_again
     // given A, where the sample is followed by three announcements and a
     // meeting that it retracts by seq, and B, which holds the sample and the meeting
     let n = sample_len(2);
-    let (a, b) = (TestLedger::new(), TestLedger::new());
-    a.import("events.jsonl", &sample(2));
-    b.import("events.jsonl", &sample(2));
+    let (a, b) = two_ledgers_with_the_sample();
     for id in ["x1", "x2", "x3"] {
         a.pledger().args(["append", "--json", &announcement(id)]).assert().success();
     }
@@ -591,9 +584,7 @@ fn an_exported_retraction_of_a_retraction_restores_the_event_it_names() {
     // and a second progress note, which D retracts and then restores; and
     // E, which holds the sample and two other progress notes
     let n = sample_len(2);
-    let (d, e) = (TestLedger::new(), TestLedger::new());
-    d.import("events.jsonl", &sample(2));
-    e.import("events.jsonl", &sample(2));
+    let (d, e) = two_ledgers_with_the_sample();
     let progress = |note: &str| {
         format!(r#"{{"type":"progress","commitment":"c1","date":"2026-02-01","note":"{note}"}}"#)
     };
@@ -633,8 +624,7 @@ fn a_retraction_that_names_itself_is_refused() {
     let t = TestLedger::new();
     t.import("events.jsonl", &sample(2));
     let own = format!(r#"{{"type":"retraction","retracts":{},"reason":"Itself"}}"#, n + 1);
-    let digest: String =
-        blake3::hash(own.as_bytes()).as_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let digest = digest(&own);
     let line = format!(
         r#"{{"type":"retraction","retracts":{},"retracts_event":{{"type":"retraction","digest":"{digest}"}},"reason":"Itself"}}"#,
         n + 1

@@ -231,8 +231,7 @@ fn each_record_command_stores_the_event_of_its_json_line() {
     // And each is the line as written (the lines above are canonical), but
     // that the retraction also names the event it retracts by what it is:
     // an outcome, by the first 16 bytes of BLAKE3 over its canonical line.
-    let digest: String =
-        blake3::hash(lines[10].as_bytes()).as_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let digest = crate::support::digest(lines[10]);
     let mut exported = lines.clone();
     let named = format!(
         r#"{{"type":"retraction","retracts":11,"retracts_event":{{"type":"outcome","digest":"{digest}"}},"reason":"Recorded twice"}}"#

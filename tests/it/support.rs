@@ -141,6 +141,21 @@ pub fn announcement(id: &str) -> String {
     )
 }
 
+/// The digest `export` names an event by in `retracts_event`, as README
+/// defines it: the first 16 bytes of BLAKE3 over the event's canonical
+/// line, in lowercase hex (made here with the `blake3` crate, not pledger).
+pub fn digest(canonical_line: &str) -> String {
+    blake3::hash(canonical_line.as_bytes()).as_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Two ledgers that hold the sample of `sample(2)`, to part afterwards.
+pub fn two_ledgers_with_the_sample() -> (TestLedger, TestLedger) {
+    let (a, b) = (TestLedger::new(), TestLedger::new());
+    a.import("events.jsonl", &sample(2));
+    b.import("events.jsonl", &sample(2));
+    (a, b)
+}
+
 /// A number from the environment, or `default` when the variable is unset.
 pub fn env_u64(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
