@@ -354,12 +354,10 @@ impl Ledger {
                         }
                         let record_len = run.record(i).len();
                         if record_len >= chain::MAX_RECORD_LEN {
-                            errors.push(InputError::new(
-                                line.origin.clone(),
-                                format!(
+                            let message = format!(
                                 "expected an event under 32 KiB when stored, found one of {record_len} bytes"
-                            ),
-                            ));
+                            );
+                            errors.push(InputError::new(line.origin.clone(), message));
                         }
                         if !errors.is_empty() {
                             continue;
@@ -1444,21 +1442,26 @@ impl<'a, 'l> Checker<'a, 'l> {
         };
         match (named.kind.id_kind(), &named.id, named.digest) {
             (Some(kind), Some(id), digest) => {
-                let (seq, event) = match self.pending_ids.get(&(kind, id.as_str())) {
-                    Some(&(line, seq)) => (seq, Cow::Borrowed(&line.event)),
-                    None => match self.index.lookup_id(kind, id.as_str())? {
-                        Some(seq) => (seq, Cow::Owned(self.stored_event(seq)?)),
-                        None => return Err(neither()),
-                    },
+                let pending = self.pending_ids.get(&(kind, id.as_str())).copied();
+                let seq = match pending {
+                    Some((_, seq)) => seq,
+                    None => self.index.lookup_id(kind, id.as_str())?.ok_or_else(neither)?,
                 };
-                match digest {
-                    Some(digest) if EventDigest::of(&event.canonical_json()) != digest => Err(format!(
+                let Some(digest) = digest else {
+                    return Ok(seq);
+                };
+                let held = match pending {
+                    Some((line, _)) => line.event.canonical_json(),
+                    None => self.stored_event(seq)?.canonical_json(),
+                };
+                if EventDigest::of(&held) != digest {
+                    return Err(format!(
                         "expected `retracts_event` to name the {named} with digest {digest}, found other \
                          content under that id (#{seq} here)"
                     )
-                    .into()),
-                    _ => Ok(seq),
+                    .into());
                 }
+                Ok(seq)
             }
             (None, None, Some(digest)) => {
                 let key = ContentDigest::from(digest);
