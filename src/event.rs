@@ -270,12 +270,16 @@ pub struct Retraction {
 /// The event a retraction means, named by what it is rather than by its
 /// place in one ledger's numbering: its type, and its `id` or, for a type
 /// without ids, the `digest` of its canonical JSON (see [`EventDigest`]);
-/// with an `id`, a `digest` says which content the id must hold. A seq means a place in the ledger a line is appended
-/// to, so a file written for another ledger (an export of it) may name
-/// another event by the same seq; `export` writes this beside `retracts`,
-/// and the checks refuse the line if this ledger numbers the event
-/// otherwise, or does not hold it. It is not part of the event: the
-/// retraction is stored, hashed and recognised on re-import without it.
+/// with an `id`, a `digest` says which content the id must hold, and a
+/// retraction is named by the event it retracts and its reason.
+///
+/// A seq means a place in the ledger a line is appended to, so a file
+/// written for another ledger (an export of it) may name another event by
+/// the same seq. `export` writes this beside `retracts`, and the checks
+/// refuse the line if this ledger does not hold the event, or numbers it
+/// otherwise (reporting the seq it has here, which `import` writes in). It
+/// is not part of the event: the retraction is stored, hashed and
+/// recognised on re-import without it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetractedEvent {
