@@ -1024,6 +1024,10 @@ impl std::hash::Hasher for DigestHasher {
     }
 }
 
+/// Where an earlier line of the batch gave an id-less event: the number of
+/// its file, and the event's type.
+type FileAndType = (u32, EventType);
+
 /// The content digest of a retraction of `retracts` for `reason`.
 fn retraction_digest(retracts: EventRef, reason: &Text) -> ContentDigest {
     let retraction = Event::Retraction(Retraction { retracts, reason: reason.clone(), retracts_event: None });
@@ -1365,12 +1369,18 @@ impl<'a, 'l> Checker<'a, 'l> {
                     return Ok(None);
                 };
                 let digest = retraction_digest(EventRef::Seq(target), reason);
-                if let Some(&(seq, file, _)) = self.pending_content.get(&digest) {
-                    return Ok(Some((seq, Some(file))));
-                }
-                Ok(self.index.lookup_digest(&digest)?.map(|seq| (seq, None)))
+                Ok(self.find_content(&digest)?.map(|(seq, pending)| (seq, pending.map(|(file, _)| file))))
             }
         }
+    }
+
+    /// The seq of the id-less event with content digest `key`, from an
+    /// earlier line (with its file's number and its type) or the chain.
+    fn find_content(&self, key: &ContentDigest) -> Result<Option<(u64, Option<FileAndType>)>, Problem> {
+        if let Some(&(seq, file, kind)) = self.pending_content.get(key) {
+            return Ok(Some((seq, Some((file, kind)))));
+        }
+        Ok(self.index.lookup_digest(key)?.map(|seq| (seq, None)))
     }
 
     /// The content digest of a retraction of `target`, an event of the
@@ -1465,12 +1475,10 @@ impl<'a, 'l> Checker<'a, 'l> {
             }
             (None, None, Some(digest)) => {
                 let key = ContentDigest::from(digest);
-                let (seq, kind) = match self.pending_content.get(&key) {
-                    Some(&(seq, _, kind)) => (seq, kind),
-                    None => match self.index.lookup_digest(&key)? {
-                        Some(seq) => (seq, self.stored_event(seq)?.event_type()),
-                        None => return Err(neither()),
-                    },
+                let (seq, kind) = match self.find_content(&key)? {
+                    Some((seq, Some((_, kind)))) => (seq, kind),
+                    Some((seq, None)) => (seq, self.stored_event(seq)?.event_type()),
+                    None => return Err(neither()),
                 };
                 if kind != named.kind {
                     return Err(format!(
@@ -1491,10 +1499,7 @@ impl<'a, 'l> Checker<'a, 'l> {
                 let target = self.seq_of_named(inner)?;
                 let by_uuid = self.retraction_by_uuid(target, reason)?;
                 for key in std::iter::once(retraction_digest(EventRef::Seq(target), reason)).chain(by_uuid) {
-                    if let Some(&(seq, ..)) = self.pending_content.get(&key) {
-                        return Ok(seq);
-                    }
-                    if let Some(seq) = self.index.lookup_digest(&key)? {
+                    if let Some((seq, _)) = self.find_content(&key)? {
                         return Ok(seq);
                     }
                 }
