@@ -86,6 +86,13 @@ pub struct Appended<'a> {
     pub head: Head,
 }
 
+/// Lines checked and sealed into the chain after one head, not yet
+/// appended: see [`Ledger::check_to_append`].
+pub struct Checked<'a> {
+    batch: Batch,
+    appended: Appended<'a>,
+}
+
 /// A new line whose deadline reads as the conventions say, but not
 /// perhaps as a reader of the phrase expects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +193,34 @@ impl Ledger {
             }
         }
         let (batch, appended) = self.prepare(lines, head, stamp)?;
+        self.append_checked(Checked { batch, appended })
+    }
+
+    /// Checks `lines` as [`Ledger::append`] would, and keeps the new ones
+    /// sealed into the chain for [`Ledger::append_checked`], which appends
+    /// them without checking them again.
+    pub fn check_to_append<'a>(&self, lines: &'a [Line], stamp: &Stamp) -> Result<Checked<'a>, RejectError> {
+        let head = self.store.head()?;
+        let (batch, appended) = self.prepare(lines, head, stamp)?;
+        Ok(Checked { batch, appended })
+    }
+
+    /// Appends durably what [`Ledger::check_to_append`] checked, against this
+    /// ledger or any other with the same head. A head names its whole chain,
+    /// and the checks read nothing else, so lines checked against one empty
+    /// ledger are checked for every empty one. If this ledger's head is
+    /// another, nothing is appended and the error is an
+    /// [`AppendError::Conflict`]: check the lines again.
+    pub fn append_checked<'a>(&self, checked: Checked<'a>) -> Result<Appended<'a>, RejectError> {
+        let Checked { batch, appended } = checked;
+        let head = batch.expected();
+        // (An empty batch writes nothing, so the store does not compare it.)
+        if batch.is_empty() {
+            let current = self.store.head()?;
+            if current != head {
+                return Err(AppendError::Conflict { expected: head, current }.into());
+            }
+        }
         let to = batch.head().seq;
         // The snapshot due is folded from the new events in memory on
         // another core while the store writes them. Its parts are written

@@ -94,8 +94,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         return Err(RejectError::Input(InputErrors(errors)).into());
     }
     // At a path with no ledger, the lines are checked against an empty one
-    // before the ledger is created (a second check, ~0.2 s per 200,000
-    // events, paid once per ledger), so that a refused import at a mistyped
+    // before the ledger is created, so that a refused import at a mistyped
     // `--ledger` leaves nothing behind for the next command to find.
     //
     // A retraction that names its event (`retracts_event`, as an export
@@ -103,18 +102,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     // another ledger: its seq is written in and the lines checked again,
     // until none needs it (a line's new seq can move the seqs after it).
     let mut renumbering = Renumbering::new(&lines);
-    let ledger = loop {
-        let errors = match ctx.open_to_append(&lines, None) {
-            Err(RejectError::Input(errors)) => errors,
-            opened => break opened?,
-        };
-        renumbering.apply(&mut lines, errors)?;
-    };
     loop {
-        let errors = match ledger.append(&lines, None, &ctx.stamp()) {
+        let errors = match ctx.append_all(&lines) {
             Err(RejectError::Input(errors)) => errors,
             Err(e) => return Err(e.into()),
-            Ok(appended) => {
+            Ok((_ledger, appended)) => {
                 // Re-importing stays safe, so these are notes: the import did
                 // what it could, and the ledger still holds (and voids) each event.
                 for d in &appended.voided {

@@ -196,6 +196,36 @@ impl Context {
         }
     }
 
+    /// Checks `lines` and appends the new ones durably (for `import`): as
+    /// [`Context::open_to_append`] and then [`Ledger::append`] would, except
+    /// that at a path with no ledger yet the lines are checked only once,
+    /// against an empty ledger, and what that check sealed is appended to
+    /// the new one. At 200,000 events, checking them again took ~0.2 s of a
+    /// ~1 s import. If another process appended there in between, they are
+    /// checked again, against what it wrote.
+    pub fn append_all<'a>(
+        &self,
+        lines: &'a [pledger::input::Line],
+    ) -> Result<(Ledger, pledger::ledger::Appended<'a>), RejectError> {
+        let stamp = self.stamp();
+        let ledger = match self.open(OpenMode::Existing) {
+            Err(StoreError::Missing { .. }) => {
+                // (The empty ledger closes before its directory is removed.)
+                let (_scratch, empty) = scratch_ledger()?;
+                let checked = empty.check_to_append(lines, &stamp)?;
+                drop(empty);
+                let ledger = self.open(OpenMode::Create)?;
+                match ledger.append_checked(checked) {
+                    Err(RejectError::Append(AppendError::Conflict { .. })) => ledger,
+                    done => return done.map(|appended| (ledger, appended)),
+                }
+            }
+            opened => opened?,
+        };
+        let appended = ledger.append(lines, None, &stamp)?;
+        Ok((ledger, appended))
+    }
+
     /// The ledger to check against without writing: the one at the path,
     /// or, with none there yet, an empty one in a temporary directory (kept
     /// while the returned guard lives), which is what a real append there

@@ -316,3 +316,36 @@ fn a_checkpoint_that_fails_after_writing_to_sled_leaves_one_copy_and_is_retried(
     store.append(&large_batch(&store)).unwrap();
     assert_eq!(scanned_seqs(store.chunks(1), u64::MAX), (1..=603).collect::<Vec<_>>());
 }
+
+#[test]
+fn lines_checked_against_one_empty_ledger_append_to_another_but_not_once_it_has_moved() {
+    // given lines checked against an empty scratch ledger, as `import` does at
+    // a path with no ledger yet
+    let (scratch, target) = (TestLedger::new(), TestLedger::new());
+    let (scratch, target) = (scratch.open(), target.open());
+    let lines = input::read_lines("events.jsonl", sample(2).as_bytes(), |_| {}).0;
+    let checked = scratch.check_to_append(&lines, &stamp("import")).unwrap();
+    // when they are appended to another empty ledger
+    let appended = target.append_checked(checked).unwrap();
+    // then it holds every line, in a chain that verifies, and the scratch
+    // ledger holds nothing
+    assert_eq!(appended.new.len(), lines.len());
+    let verdict = audit::verify(target.store(), None).unwrap();
+    assert!(
+        matches!(verdict, Verdict::Intact { events, head, .. } if events == lines.len() as u64 && head == appended.head),
+        "{verdict:?}"
+    );
+    assert_eq!(scratch.head().unwrap(), pledger::Head::EMPTY);
+
+    // given more lines checked against the still empty scratch ledger
+    let more = [line(&announcement("late"))];
+    let checked = scratch.check_to_append(&more, &stamp("import")).unwrap();
+    // when they are appended to the ledger that has moved on since
+    let refused = target.append_checked(checked).unwrap_err();
+    // then they are refused as a conflict, and nothing is appended
+    assert!(
+        matches!(refused, RejectError::Append(AppendError::Conflict { current, .. }) if current == appended.head),
+        "{refused}"
+    );
+    assert_eq!(target.head().unwrap(), appended.head);
+}
