@@ -2148,6 +2148,9 @@ fn waiting_for_lock<T>(mut attempt: impl FnMut() -> Result<T, StoreError>) -> Re
 
 /// Opens sled's files at `path`.
 fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
+    if let Some(damaged) = damaged_conf(path) {
+        return Err(damaged);
+    }
     // sled panics on some kinds of damaged files instead of returning an
     // error; a damaged store must be reported, never crash the program.
     let opened = std::panic::catch_unwind(|| {
@@ -2163,6 +2166,31 @@ fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
         what: "sled cannot read its files (its data file db or its snapshot snap.*)".into(),
     })?;
     opened.map_err(|e| store_error(path, e))
+}
+
+/// sled's configuration file `conf` as every pledger store has it: sled
+/// 0.34's settings as pledger opens it, then their CRC-32.
+const CONF_TEXT: &str = "segment_size: 8388608\nuse_compression: false\nversion: 0.34\n";
+
+/// Why the store at `path` is damaged, if its `conf` says so: it holds
+/// other settings than pledger's, and its checksum does not match them.
+/// sled only warns of a checksum that does not match, and then reads a
+/// changed byte as another segment size or another version of its format
+/// ("cannot change the io buffer size across restarts"), which is not what
+/// the user needs to hear. Settings whose checksum matches are a real other
+/// format, for sled to name; pledger's own settings are read as they are,
+/// whatever the checksum (nothing in the file is the ledger's).
+fn damaged_conf(path: &Path) -> Option<StoreError> {
+    let bytes = std::fs::read(path.join("conf")).ok()?;
+    // (sled takes a file this short for none, as during a creation.)
+    let (text, crc) = bytes.split_at_checked(bytes.len().checked_sub(4).filter(|&n| n > 4)?)?;
+    if text == CONF_TEXT.as_bytes() || crc32fast::hash(text).to_le_bytes() == crc {
+        return None;
+    }
+    Some(StoreError::Damaged {
+        path: path.to_owned(),
+        what: "sled's configuration file conf is corrupted (its checksum does not match its settings)".into(),
+    })
 }
 
 fn store_error(path: &Path, e: sled::Error) -> StoreError {
