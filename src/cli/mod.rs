@@ -272,7 +272,8 @@ pub fn parse() -> Args {
             "PLEDGER_LEDGER: expected a ledger directory, found an empty value (unset it for ./pledger.db)";
         exit_with(cmd.error(clap::error::ErrorKind::ValueValidation, message));
     }
-    let mut matches = cmd.clone().try_get_matches().unwrap_or_else(|e| exit_with(e));
+    let mut matches =
+        cmd.clone().try_get_matches().unwrap_or_else(|e| exit_with(with_tip(e, std::env::args_os().skip(1))));
     // A bad value from the environment is named as the variable, since
     // that is where the user must look for it.
     let place = |id: &str, flag: &'static str, var: &'static str| {
@@ -290,6 +291,43 @@ pub fn parse() -> Args {
         exit_with(cmd.error(clap::error::ErrorKind::ValueValidation, format!("{every_place}: {message}")))
     });
     args
+}
+
+/// The options that take every word after them as a value, up to the next
+/// option (`--party India Japan`).
+const LISTING_OPTIONS: [&str; 4] = ["--party", "--tag", "--fulfils", "--progresses"];
+
+/// clap's usage error, with a tip where the slip is likely pledger's: an id
+/// typed after the names of a listing option (`--party India Japan a1`) is
+/// read as one more name, and clap then says only that the id is missing.
+fn with_tip(mut e: clap::Error, args: impl Iterator<Item = std::ffi::OsString>) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let missing_id = matches!(
+        e.get(ContextKind::InvalidArg),
+        Some(ContextValue::Strings(missing)) if missing.iter().any(|m| m == "<ID>")
+    );
+    if e.kind() != ErrorKind::MissingRequiredArgument || !missing_id {
+        return e;
+    }
+    let args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+    // The last listing option given more than one value: its last value is
+    // likely the id.
+    let runs = args.iter().enumerate().filter(|(_, a)| LISTING_OPTIONS.contains(&a.as_str()));
+    let swallowed = runs.filter_map(|(at, flag)| {
+        let values = args[at + 1..].iter().take_while(|a| !a.starts_with('-')).count();
+        // (Only a word that could be an id.)
+        let last = &args[at + values];
+        (values > 1 && last.parse::<pledger::event::Slug>().is_ok()).then_some((flag, last))
+    });
+    let Some((flag, last)) = swallowed.last() else {
+        return e;
+    };
+    let tip = format!(
+        "the values of {flag} run to the next option, so '{last}' was taken as one of them: \
+         if it is the ID, give it before {flag} (or after '--' at the end of the command)"
+    );
+    e.insert(ContextKind::Suggested, ContextValue::StyledStrs(vec![tip.into()]));
+    e
 }
 
 /// Prints clap's help, version or usage error and exits with its code, as

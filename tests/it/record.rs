@@ -416,6 +416,16 @@ fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
         (&["record", "outcome", "jwg-minerals", "--date", "2026-03-01", "--met", "--cancelled"], &["cannot be used with"]),
         (&["record", "outcome", "jwg-minerals", "--date", "2026-03-01"], &["--met|--cancelled|--superseded-by"]),
         (&["record", "announcement", "b", "--date", "2026-03-01", "--title", "B"], &["--party <NAME>"]),
+        // An id typed after the names of a listing option is one more name.
+        (
+            &["record", "announcement", "--date", "2026-03-01", "--title", "B", "--party", "India", "Japan", "b"],
+            &["<ID>", "tip: the values of --party run to the next option, so 'b' was taken as one of them: \
+                if it is the ID, give it before --party (or after '--' at the end of the command)"],
+        ),
+        (
+            &["record", "meeting", "--date", "2026-03-01", "--fulfils", "jwg-minerals", "m", "--title", "M"],
+            &["<ID>", "so 'm' was taken as one of them: if it is the ID, give it before --fulfils"],
+        ),
         (
             &["record", "announcement", "in-jp-2026", "--date", "2026-01-17", "--title", "Other", "--party", "India"],
             &["announcement in-jp-2026: announcement 'in-jp-2026' is already recorded (seq 1) with different content"],
@@ -490,6 +500,12 @@ fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
         }
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+    // A missing id is only that, where the last name could not be an id.
+    let stderr = refused(
+        &ledger,
+        &["record", "announcement", "--date", "2026-03-01", "--title", "B", "--party", "India", "Japan"],
+    );
+    assert!(stderr.contains("<ID>") && !stderr.contains("tip:"), "{stderr}");
     // Flag problems are found before the ledger is opened: none is created.
     let fresh = dir.path().join("fresh.db");
     refused(&fresh, &["record", "announcement", "a", "--date", "2026-13-01", "--title", "A", "--party", "P"]);
