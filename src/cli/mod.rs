@@ -313,13 +313,13 @@ fn with_tip(mut e: clap::Error, args: impl Iterator<Item = std::ffi::OsString>) 
     // The last listing option given more than one value: its last value is
     // likely the id.
     let runs = args.iter().enumerate().filter(|(_, a)| LISTING_OPTIONS.contains(&a.as_str()));
-    let swallowed = runs.filter_map(|(at, flag)| {
+    let mut swallowed = runs.filter_map(|(at, flag)| {
         let values = args[at + 1..].iter().take_while(|a| !a.starts_with('-')).count();
         // (Only a word that could be an id.)
         let last = &args[at + values];
         (values > 1 && last.parse::<pledger::event::Slug>().is_ok()).then_some((flag, last))
     });
-    let Some((flag, last)) = swallowed.last() else {
+    let Some((flag, last)) = swallowed.next_back() else {
         return e;
     };
     let tip = format!(
