@@ -41,6 +41,8 @@
 //! unit      = "day[s]" | "week[s]" | "fortnight[s]" | "month[s]" | "year[s]"
 //! by        = ( "by" | "no" "later" "than" | "not" "later" "than" | "on" "or" "before" )
 //!             ( end-of target | start-of target | period )
+//!                                (a target named by its end after end-of or start-of, "the end of
+//!                                 year-end 2026", is read as written, with a note: "end" is said twice)
 //!           | "before" end-of target | "before" [ "the" ] "year" [ "-" ] "end" [ year-ref ]
 //!           | "before" MONTH [ "." ] [ "-" ] "end" of-year
 //! start-of  = [ "the" ] ( "start" | "beginning" ) "of"     (due on the target's first day)
@@ -191,6 +193,9 @@ pub enum Note {
     /// "by" an early or middle part of a period, or a second half: due at
     /// its end, not when it begins.
     ByEndOfPart,
+    /// "the end of" (or, with `start`, "the start of") a period named by
+    /// its end already ("year-end", "March-end"): "end" is said twice.
+    EndOfAnEnd { start: bool },
 }
 
 /// `no year is written: read as the next occurrence, which begins in 2027`.
@@ -208,6 +213,14 @@ impl fmt::Display for Note {
                 year.rem_euclid(100)
             ),
             Note::ByEndOfPart => write!(f, "'by' is read to the last day of the part it names, not the day it begins"),
+            Note::EndOfAnEnd { start: false } => write!(
+                f,
+                "'end' is written twice (the end of a period's '-end'): read as the period's last day, as the '-end' alone is"
+            ),
+            Note::EndOfAnEnd { start: true } => write!(
+                f,
+                "the start of a period's '-end' is read as the day its '-end' begins (the start of its last third, as DEADLINES.md reads '-end'), not the day the period begins"
+            ),
         }
     }
 }
@@ -1121,6 +1134,24 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
+    /// Notes an end named as the period after "the end of" or "the start
+    /// of" ("by the end of year-end 2026"), which says "end" twice. It is
+    /// read as written (as pledgers before the note read it), so that no
+    /// recorded deadline changes its window.
+    fn note_end_of_an_end(&self, start: bool) {
+        let the = usize::from(self.is(0, "the"));
+        let after = if ["year", "quarter", "month"].iter().any(|u| self.is(the, u)) {
+            the + 1
+        } else if self.word(the).and_then(month_number).is_some() {
+            the + 1 + usize::from(self.is_punct(the + 1, "."))
+        } else {
+            return;
+        };
+        if self.end_suffix(after) > 0 {
+            self.note.set(Some(Note::EndOfAnEnd { start }));
+        }
+    }
+
     /// by = ("by" | "no later than" | "not later than" | "on or before") (end-of target | start-of target | period)
     ///    | "before" end-of target | "before" ["the"] "year" ["-"] "end" [year-ref]
     ///    | "before" MONTH ["."] ["-"] "end" of-year
@@ -1150,6 +1181,7 @@ impl<'a> Parser<'a, '_> {
         let the = usize::from(self.is(0, "the"));
         if (self.is(the, "start") || self.is(the, "beginning")) && self.is(the + 1, "of") {
             self.pos += the + 2;
+            self.note_end_of_an_end(true);
             return match self.parse_target(true)? {
                 Some(target) => Ok(Some(Plan::ByStart(target))),
                 None => Err(self.expected("a period")),
@@ -1157,6 +1189,7 @@ impl<'a> Parser<'a, '_> {
         }
         let target = if self.end_of_ahead() {
             self.parse_end_of();
+            self.note_end_of_an_end(false);
             match self.parse_target(true)? {
                 Some(t) => t,
                 None => return Err(self.expected("a period")),
