@@ -207,8 +207,9 @@ impl Ledger {
 
     /// Appends durably what [`Ledger::check_to_append`] checked, against this
     /// ledger or any other with the same head. A head names its whole chain,
-    /// and the checks read nothing else, so lines checked against one empty
-    /// ledger are checked for every empty one. If this ledger's head is
+    /// and the checks read only what the chain determines (its records, and
+    /// the index and snapshots made from them), so lines checked against one
+    /// empty ledger are checked for every empty one. If this ledger's head is
     /// another, nothing is appended and the error is an
     /// [`AppendError::Conflict`]: check the lines again.
     pub fn append_checked<'a>(&self, checked: Checked<'a>) -> Result<Appended<'a>, RejectError> {

@@ -2168,9 +2168,12 @@ fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
     opened.map_err(|e| store_error(path, e))
 }
 
-/// sled's configuration file `conf` as every pledger store has it: sled
-/// 0.34's settings as pledger opens it, then their CRC-32.
-const CONF_TEXT: &str = "segment_size: 8388608\nuse_compression: false\nversion: 0.34\n";
+/// The settings in sled's configuration file `conf` of every pledger
+/// store: sled 0.34's, as pledger opens it. (The file is these lines, then
+/// their CRC-32.)
+fn conf_settings() -> String {
+    format!("segment_size: {SEGMENT_SIZE}\nuse_compression: false\nversion: 0.34\n")
+}
 
 /// Why the store at `path` is damaged, if its `conf` says so: it holds
 /// other settings than pledger's, and its checksum does not match them.
@@ -2179,12 +2182,14 @@ const CONF_TEXT: &str = "segment_size: 8388608\nuse_compression: false\nversion:
 /// ("cannot change the io buffer size across restarts"), which is not what
 /// the user needs to hear. Settings whose checksum matches are a real other
 /// format, for sled to name; pledger's own settings are read as they are,
-/// whatever the checksum (nothing in the file is the ledger's).
+/// whatever the checksum (nothing in the file is the ledger's), line by
+/// line as sled reads them.
 fn damaged_conf(path: &Path) -> Option<StoreError> {
     let bytes = std::fs::read(path.join("conf")).ok()?;
     // (sled takes a file this short for none, as during a creation.)
-    let (text, crc) = bytes.split_at_checked(bytes.len().checked_sub(4).filter(|&n| n > 4)?)?;
-    if text == CONF_TEXT.as_bytes() || crc32fast::hash(text).to_le_bytes() == crc {
+    let (text, crc) = bytes.split_at(bytes.len().checked_sub(4).filter(|&n| n > 4)?);
+    let ours = std::str::from_utf8(text).is_ok_and(|text| text.lines().eq(conf_settings().lines()));
+    if ours || crc32fast::hash(text).to_le_bytes() == crc {
         return None;
     }
     Some(StoreError::Damaged {

@@ -348,4 +348,8 @@ fn lines_checked_against_one_empty_ledger_append_to_another_but_not_once_it_has_
         "{refused}"
     );
     assert_eq!(target.head().unwrap(), appended.head);
+    // and so is a check of no lines at all, which has nothing to write
+    let nothing = scratch.check_to_append(&[], &stamp("import")).unwrap();
+    let refused = target.append_checked(nothing).unwrap_err();
+    assert!(matches!(refused, RejectError::Append(AppendError::Conflict { .. })), "{refused}");
 }

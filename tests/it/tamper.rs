@@ -376,6 +376,15 @@ fn a_flipped_bit_anywhere_in_sleds_conf_is_reported_damaged_or_changes_nothing()
             }
         }
     }
+    // given the same settings with their last newline gone, which sled
+    // reads line by line just the same
+    let t = TestLedger::new();
+    copy_dir(&original.path(), &t.path());
+    std::fs::write(t.path().join("conf"), &conf[..conf.len() - 1]).unwrap();
+    // then the ledger is as it was
+    let v = t.pledger().arg("verify").output().unwrap();
+    assert_eq!(v.status.code(), Some(0), "{}", stderr(&v));
+    assert!(stdout(&v).contains(&head), "{}", stdout(&v));
 }
 
 #[test]
