@@ -81,10 +81,20 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         // Report reference problems of the lines that did decode as well, so
         // one run shows everything to fix (against an empty ledger where
         // there is none yet: a refused import creates nothing).
+        // The seqs the import would write in are written in here too (they
+        // are not problems), so that a line that names a retraction given
+        // another seq is not reported for it.
         let (_scratch, ledger) = ctx.open_to_check()?;
-        if let Err(RejectError::Input(more)) = ledger.check(&lines, &ctx.stamp()) {
-            // (a seq the import would write in for the user is not a problem)
-            errors.extend(more.0.into_iter().filter(|e| e.renumber.is_none()));
+        let mut renumbering = Renumbering::new(&lines);
+        while let Err(RejectError::Input(more)) = ledger.check(&lines, &ctx.stamp()) {
+            match renumbering.apply(&mut lines, more) {
+                Ok(()) => continue,
+                Err(RejectError::Input(more)) => {
+                    errors.extend(more.0.into_iter().filter(|e| e.renumber.is_none()));
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         let order = |e: &input::InputError| {
             let file = args.files.iter().position(|f| *name_of(f) == *e.origin.file);

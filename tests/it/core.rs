@@ -598,8 +598,20 @@ fn an_exported_retraction_of_a_retraction_restores_the_event_it_names() {
         e.pledger().args(["append", "--json", &line]).assert().success();
     }
 
+    // when D's export with a line that does not decode is imported into E
+    let export = d.pledger().arg("export").output().unwrap().stdout;
+    let broken = e.write("broken.jsonl", &[&export[..], b"{\"type\":\n"].concat());
+    let out = e.pledger().arg("import").arg(&broken).output().unwrap();
+    // then that line is the one problem reported: the retractions' seqs,
+    // which the import would write in, are none
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    let problems: Vec<&str> = err.lines().filter(|l| l.contains("broken.jsonl:")).collect();
+    assert_eq!(problems.len(), 1, "{err}");
+    assert!(problems[0].contains(&format!("broken.jsonl:{}: expected a JSON object", n + 6)), "{err}");
+
     // when D's export is imported into E, where the second note becomes #N+5
-    let file = e.write("d.jsonl", &d.pledger().arg("export").output().unwrap().stdout);
+    let file = e.write("d.jsonl", &export);
     let out = e.pledger().arg("import").arg(&file).output().unwrap();
 
     // then the first retraction voids that note, the second voids the
