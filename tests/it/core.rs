@@ -600,7 +600,7 @@ fn an_exported_retraction_of_a_retraction_restores_the_event_it_names() {
 
     // when D's export with a line that does not decode is imported into E
     let export = d.pledger().arg("export").output().unwrap().stdout;
-    let broken = e.write("broken.jsonl", &[&export[..], b"{\"type\":\n"].concat());
+    let broken = e.write("broken.jsonl", [&export[..], b"{\"type\":\n"].concat());
     let out = e.pledger().arg("import").arg(&broken).output().unwrap();
     // then that line is the one problem reported: the retractions' seqs,
     // which the import would write in, are none
