@@ -263,8 +263,37 @@ pub struct Retraction {
     pub reason: Text,
     /// The event `retracts` is meant to name, as `export` writes it: a
     /// check on the line, never stored (see [`RetractedEvent`]).
-    #[serde(default, skip_serializing)]
+    #[serde(default, skip_serializing, deserialize_with = "named_event")]
     pub retracts_event: Option<RetractedEvent>,
+}
+
+/// Reads a `retracts_event` with its name before serde's message ("unknown
+/// field `seq`" does not say which object lacks it), and with the path to
+/// a nested one (`retracts_event.retracts_event`).
+fn named_event<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    // Read as a value first, so that the message carries no position of
+    // its own for the caller's to follow.
+    let value = serde_json::Value::deserialize(deserializer)?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    if !value.is_object() {
+        let found = crate::input::json_kind(&value);
+        let message = format!("`retracts_event`: expected an object that names the event, found {found}");
+        return Err(serde::de::Error::custom(message));
+    }
+    T::deserialize(value).map(Some).map_err(|e| {
+        let message = e.to_string();
+        let message = match message.strip_prefix("`retracts_event") {
+            Some(nested) => format!("`retracts_event.retracts_event{nested}"),
+            None => format!("`retracts_event`: {message}"),
+        };
+        serde::de::Error::custom(message)
+    })
 }
 
 /// The event a retraction means, named by what it is rather than by its
@@ -292,7 +321,7 @@ pub struct RetractedEvent {
     /// For a retraction, named as `export` names one: the event it
     /// retracts, named in turn, and its `reason`. (Its digest covers its
     /// own `retracts`, a seq of its ledger.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "named_event")]
     pub retracts_event: Option<Box<RetractedEvent>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Text>,
@@ -1086,5 +1115,23 @@ mod tests {
     fn slug_length_limit_is_100() {
         assert!(Slug::try_from("a".repeat(100)).is_ok());
         assert!(Slug::try_from("a".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn a_retracts_event_of_null_is_none_and_a_bad_one_is_named_with_its_path() {
+        let line = |named: &str| {
+            format!(r#"{{"type":"retraction","retracts":1,"retracts_event":{named},"reason":"r"}}"#)
+        };
+        let Event::Retraction(r) = decode(&line("null")).unwrap() else { panic!("a retraction") };
+        assert_eq!(r.retracts_event, None);
+        let nested =
+            line(r#"{"type":"retraction","retracts_event":{"type":"progress","digest":"ab"},"reason":"x"}"#);
+        let err = decode(&nested).unwrap_err();
+        assert!(
+            err.starts_with(
+                "`retracts_event.retracts_event`: expected a digest of 32 lowercase hex digits, found 'ab'"
+            ),
+            "{err}"
+        );
     }
 }

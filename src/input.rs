@@ -408,7 +408,8 @@ fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
                 "unknown event type {kind:?}; expected announcement, commitment, meeting, deadline, outcome, progress or retraction"
             )
         }
-        Some(serde_json::Value::String(kind)) => match blank_found(message) {
+        // (A blank field is named by its own path, nested ones too.)
+        Some(serde_json::Value::String(kind)) => match blank_found(without_path(message)) {
             // serde names no field for a value its type refused; a blank
             // text or id has no value to quote, so name the field.
             Some((expected, found)) => {
@@ -434,6 +435,13 @@ fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
         },
         Some(other) => format!("expected \"type\" to be a string, found {}", json_kind(other)),
     }
+}
+
+/// `message` without the path to a nested `retracts_event` that
+/// [`crate::event`] puts before it (`` `retracts_event`: ``).
+fn without_path(message: &str) -> &str {
+    let path = message.strip_prefix("`retracts_event").and_then(|m| m.split_once("`: "));
+    path.map_or(message, |(_, rest)| rest)
 }
 
 /// A message that a field's type gives a blank string, split into what was
