@@ -448,7 +448,7 @@ impl<'de> Deserialize<'de> for EventDigest {
 
 /// Where a fact was reported. Every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an object with `url`, `publisher` or `title`")]
 pub struct Source {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<Text>,

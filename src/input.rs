@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::BufRead;
 
+use serde_json::value::RawValue;
+
 use crate::chain::MAX_RECORD_LEN;
 use crate::event::{Event, EventProblem};
 
@@ -383,9 +385,7 @@ fn next_line(
 /// line is an object with a known `type`) and the column, without serde's
 /// "at line 1" suffix, which would contradict the caller's line number.
 fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
-    let full = e.to_string();
-    let suffix = format!(" at line {} column {}", e.line(), e.column());
-    let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    let message = &without_position(e);
     if e.is_syntax() || e.is_eof() {
         return format!(
             "expected a JSON object, but the JSON is malformed: {message} (column {})",
@@ -431,10 +431,131 @@ fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
                     }
                 }
             }
-            None => format!("{kind}: {message}"),
+            // serde names no field for a value its type refused either:
+            // find the one that gives this message read alone.
+            None => match refused_field(text, message) {
+                Some(field) => format!("{kind}: `{field}`: {message}"),
+                None => format!("{kind}: {message}"),
+            },
         },
         Some(other) => format!("expected \"type\" to be a string, found {}", json_kind(other)),
     }
+}
+
+/// serde_json's message without its "at line 1 column 9" suffix.
+fn without_position(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    match full.strip_suffix(&suffix) {
+        Some(message) => message.to_owned(),
+        None => full,
+    }
+}
+
+/// The path of the field in the object in `text` whose value, read alone as
+/// that field's type, gives `message` (`parties[1]`, `source`, `date`): the
+/// first such in the order written, since serde reads the fields in that
+/// order and stops at the first it refuses, and the innermost, since the
+/// message of a list's element is also the list's. `None` when no field
+/// gives it (a missing field, an unknown one at the top) or the message
+/// names its path already (`` `retracts_event`: … ``).
+fn refused_field(text: &str, message: &str) -> Option<String> {
+    fn refused(path: String, field: FieldType, raw: &RawValue, message: &str) -> Option<String> {
+        if field.refusal(raw.get()).as_deref() != Some(message) {
+            return None;
+        }
+        let inner = field
+            .parts(raw, &path)
+            .into_iter()
+            .find_map(|(path, part, raw)| refused(path, part, raw, message));
+        Some(inner.unwrap_or(path))
+    }
+    if message.starts_with('`') {
+        return None;
+    }
+    let event: &RawValue = serde_json::from_str(text).ok()?;
+    object_fields(event)
+        .into_iter()
+        .find_map(|(name, raw)| refused(name.clone(), FieldType::of(&name)?, raw, message))
+}
+
+/// What a field of an event holds, for [`refused_field`].
+#[derive(Debug, Clone, Copy)]
+enum FieldType {
+    Id,
+    Ids,
+    Date,
+    Text,
+    Texts,
+    Parties,
+    Source,
+    Outcome,
+}
+
+impl FieldType {
+    /// The type of the field called `name`. A name means the same in every
+    /// type of event. `None` for `type`, `retracts` and `retracts_event`,
+    /// whose messages name them already, and for names no event has.
+    fn of(name: &str) -> Option<FieldType> {
+        Some(match name {
+            "id" | "announcement" | "commitment" | "by" => FieldType::Id,
+            "fulfils" | "progresses" => FieldType::Ids,
+            "date" => FieldType::Date,
+            "title" | "summary" | "quote" | "note" | "reason" | "deadline" => FieldType::Text,
+            "tags" => FieldType::Texts,
+            "parties" => FieldType::Parties,
+            "source" => FieldType::Source,
+            "outcome" => FieldType::Outcome,
+            _ => return None,
+        })
+    }
+
+    /// serde's message for `json` read as this type, or `None` if it reads.
+    fn refusal(self, json: &str) -> Option<String> {
+        fn read<T: serde::de::DeserializeOwned>(json: &str) -> Option<String> {
+            serde_json::from_str::<T>(json).err().map(|e| without_position(&e))
+        }
+        use crate::event::{Date, OutcomeKind, Parties, Slug, Source, Text};
+        match self {
+            FieldType::Id => read::<Slug>(json),
+            FieldType::Ids => read::<Vec<Slug>>(json),
+            FieldType::Date => read::<Date>(json),
+            FieldType::Text => read::<Text>(json),
+            FieldType::Texts => read::<Vec<Text>>(json),
+            FieldType::Parties => read::<Parties>(json),
+            FieldType::Source => read::<Source>(json),
+            FieldType::Outcome => read::<OutcomeKind>(json),
+        }
+    }
+
+    /// The values inside `raw` that have types of their own (a list's
+    /// elements, a source's fields), each with its path, in written order.
+    fn parts<'a>(self, raw: &'a RawValue, path: &str) -> Vec<(String, FieldType, &'a RawValue)> {
+        let items = |of| {
+            let items = serde_json::from_str::<Vec<&RawValue>>(raw.get()).unwrap_or_default().into_iter();
+            items.enumerate().map(|(i, item)| (format!("{path}[{i}]"), of, item)).collect()
+        };
+        match self {
+            FieldType::Ids => items(FieldType::Id),
+            FieldType::Texts | FieldType::Parties => items(FieldType::Text),
+            FieldType::Source => object_fields(raw)
+                .into_iter()
+                .filter(|(name, _)| ["url", "publisher", "title"].contains(&name.as_str()))
+                .map(|(name, value)| (format!("{path}.{name}"), FieldType::Text, value))
+                .collect(),
+            FieldType::Id | FieldType::Date | FieldType::Text | FieldType::Outcome => Vec::new(),
+        }
+    }
+}
+
+/// The fields of the object `raw` holds, in the order written (none if it
+/// is not an object). Keys are read as JSON, escapes and all.
+fn object_fields(raw: &RawValue) -> Vec<(String, &RawValue)> {
+    let json = raw.get();
+    let fields: HashMap<String, &RawValue> = serde_json::from_str(json).unwrap_or_default();
+    let mut fields: Vec<(String, &RawValue)> = fields.into_iter().collect();
+    fields.sort_by_key(|(_, value)| value.get().as_ptr() as usize - json.as_ptr() as usize);
+    fields
 }
 
 /// `message` without the path to a nested `retracts_event` that
@@ -465,7 +586,6 @@ fn is_id_field(field: &str) -> bool {
 /// (the order serde reads them in), each with whether it is empty. Keys are
 /// read as JSON, escapes and all.
 fn blank_fields(text: &str) -> Vec<(String, bool)> {
-    use serde_json::value::RawValue;
     fn walk(text: &str, raw: &RawValue, path: String, out: &mut Vec<(usize, String, bool)>) {
         let json = raw.get();
         let at = json.as_ptr() as usize - text.as_ptr() as usize;
@@ -480,8 +600,7 @@ fn blank_fields(text: &str) -> Vec<(String, bool)> {
                 walk(text, item, format!("{path}[{i}]"), out);
             }
         } else if json.starts_with('{') {
-            let fields: HashMap<String, &RawValue> = serde_json::from_str(json).unwrap_or_default();
-            for (name, field) in fields {
+            for (name, field) in object_fields(raw) {
                 let path = if path.is_empty() { name } else { format!("{path}.{name}") };
                 walk(text, field, path, out);
             }
@@ -572,7 +691,7 @@ mod tests {
         );
         assert_eq!(
             errors,
-            ["f.jsonl:1: outcome: unknown variant `done`, expected one of `met`, `cancelled`, `superseded`"]
+            ["f.jsonl:1: outcome: `outcome`: unknown variant `done`, expected one of `met`, `cancelled`, `superseded`"]
         );
     }
 
