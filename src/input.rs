@@ -434,7 +434,7 @@ fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
             // serde names no field for a value its type refused either:
             // find the one that gives this message read alone.
             None => match refused_field(text, message) {
-                Some(field) => format!("{kind}: `{field}`: {message}"),
+                Some(field) => format!("{kind}: `{field}`: {}", without_path(message)),
                 None => format!("{kind}: {message}"),
             },
         },
@@ -456,9 +456,10 @@ fn without_position(e: &serde_json::Error) -> String {
 /// that field's type, gives `message` (`parties[1]`, `source`, `date`): the
 /// first such in the order written, since serde reads the fields in that
 /// order and stops at the first it refuses, and the innermost, since the
-/// message of a list's element is also the list's. `None` when no field
-/// gives it (a missing field, an unknown one at the top) or the message
-/// names its path already (`` `retracts_event`: … ``).
+/// message of a list's element is also the list's. A message that names the
+/// `retracts_event` it came from (`` `retracts_event`: … ``) is looked for
+/// in that object. `None` when no field gives it (a missing field, an
+/// unknown one).
 fn refused_field(text: &str, message: &str) -> Option<String> {
     fn refused(path: String, field: FieldType, raw: &RawValue, message: &str) -> Option<String> {
         if field.refusal(raw.get()).as_deref() != Some(message) {
@@ -470,13 +471,19 @@ fn refused_field(text: &str, message: &str) -> Option<String> {
             .find_map(|(path, part, raw)| refused(path, part, raw, message));
         Some(inner.unwrap_or(path))
     }
-    if message.starts_with('`') {
-        return None;
+    let (within, message) = match message.strip_prefix('`').and_then(|m| m.split_once("`: ")) {
+        Some((path, rest)) if path.split('.').all(|name| name == "retracts_event") => (Some(path), rest),
+        Some(_) => return None,
+        None => (None, message),
+    };
+    let mut object: &RawValue = serde_json::from_str(text).ok()?;
+    for name in within.into_iter().flat_map(|path| path.split('.')) {
+        object = object_fields(object).into_iter().find(|(field, _)| field == name)?.1;
     }
-    let event: &RawValue = serde_json::from_str(text).ok()?;
-    object_fields(event)
+    let prefix = within.map_or(String::new(), |path| format!("{path}."));
+    object_fields(object)
         .into_iter()
-        .find_map(|(name, raw)| refused(name.clone(), FieldType::of(&name)?, raw, message))
+        .find_map(|(name, raw)| refused(format!("{prefix}{name}"), FieldType::of(&name)?, raw, message))
 }
 
 /// What a field of an event holds, for [`refused_field`].
@@ -512,8 +519,12 @@ impl FieldType {
 
     /// serde's message for `json` read as this type, or `None` if it reads.
     fn refusal(self, json: &str) -> Option<String> {
+        // Read from a value, as the event was from serde's buffer of it
+        // (whose messages a value's match: "expected string or map" for an
+        // enum, not "expected value"), not from the text.
         fn read<T: serde::de::DeserializeOwned>(json: &str) -> Option<String> {
-            serde_json::from_str::<T>(json).err().map(|e| without_position(&e))
+            let value: serde_json::Value = serde_json::from_str(json).ok()?;
+            T::deserialize(value).err().map(|e| e.to_string())
         }
         use crate::event::{Date, OutcomeKind, Parties, Slug, Source, Text};
         match self {
