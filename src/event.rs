@@ -679,12 +679,12 @@ impl Event {
             if let Some(name) = names.iter().find(|n| n.trim() != **n) {
                 return Err(EventProblem::PartySpaced { name: name.to_string() });
             }
-            for (i, name) in names.iter().enumerate() {
-                if let Some(again) = names[..i].iter().find(|earlier| same_name(earlier, name)) {
-                    return Err(EventProblem::PartyTwice {
-                        first: again.to_string(),
-                        again: name.to_string(),
-                    });
+            // By key, not each name against every earlier one: a list of
+            // thousands of parties is checked in linear time.
+            let mut seen = std::collections::HashMap::with_capacity(names.len());
+            for name in names {
+                if let Some(first) = seen.insert(name_key(name), name) {
+                    return Err(EventProblem::PartyTwice { first: first.to_string(), again: name.to_string() });
                 }
             }
         }
