@@ -448,7 +448,7 @@ impl<'de> Deserialize<'de> for EventDigest {
 
 /// Where a fact was reported. Every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "an object with `url`, `publisher` or `title`")]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct Source {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<Text>,
@@ -456,6 +456,31 @@ pub struct Source {
     pub publisher: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<Text>,
+}
+
+impl Serialize for Source {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Source::serialize(self, serializer)
+    }
+}
+
+/// Only as an object: the derived form would also take a list of the
+/// fields' values in order (`["https://…", "Reuters"]`), which says nothing
+/// of which is which.
+impl<'de> Deserialize<'de> for Source {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = Source;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object with `url`, `publisher` or `title`")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Source, A::Error> {
+                Source::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
 }
 
 /// A reference to an earlier event: its seq number or its uuid.
