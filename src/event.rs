@@ -709,7 +709,10 @@ impl Event {
             let mut seen = std::collections::HashMap::with_capacity(names.len());
             for name in names {
                 if let Some(first) = seen.insert(name_key(name), name) {
-                    return Err(EventProblem::PartyTwice { first: first.to_string(), again: name.to_string() });
+                    return Err(EventProblem::PartyTwice {
+                        first: first.to_string(),
+                        again: name.to_string(),
+                    });
                 }
             }
         }

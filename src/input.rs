@@ -5,14 +5,14 @@
 //! skipped; a file with no event at all is refused, since importing it is
 //! almost certainly a mistake (the wrong file, or an empty export).
 
-use std::collections::HashMap;
 use std::fmt;
 use std::io::BufRead;
 
 use serde_json::value::RawValue;
 
 use crate::chain::MAX_RECORD_LEN;
-use crate::event::{Event, EventProblem};
+use crate::event::{Event, EventProblem, RetractedEvent, Slug, Text};
+use serde::Deserialize as _;
 
 /// Where a line came from: a file name (or `<stdin>`) and a 1-based line number.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -452,121 +452,126 @@ fn without_position(e: &serde_json::Error) -> String {
     }
 }
 
-/// The path of the field in the object in `text` whose value, read alone as
-/// that field's type, gives `message` (`parties[1]`, `source`, `date`): the
-/// first such in the order written, since serde reads the fields in that
-/// order and stops at the first it refuses, and the innermost, since the
-/// message of a list's element is also the list's. A message that names the
-/// `retracts_event` it came from (`` `retracts_event`: … ``) is looked for
-/// in that object. `None` when no field gives it (a missing field, an
-/// unknown one).
+/// The path of the field in the event in `text` that serde refused with
+/// `message` (`parties[1]`, `source.publisher`, `retracts_event.id`), or
+/// `None` when no one field did or the message names it already (a missing,
+/// an unknown or a repeated field).
+///
+/// serde reads the fields in the order written, duplicates too, and stops
+/// at the first it refuses; so the refused field is the first whose
+/// prefix of the object, read as the event, gives `message` when the
+/// prefix before it does not. Reading prefixes with the event's own type
+/// needs no table of which fields each type has, which are optional or
+/// what each holds: the answer is serde's. Inside the field, the list
+/// element or source field that gives the message read alone is named.
 fn refused_field(text: &str, message: &str) -> Option<String> {
-    fn refused(path: String, field: FieldType, raw: &RawValue, message: &str) -> Option<String> {
-        if field.refusal(raw.get()).as_deref() != Some(message) {
-            return None;
-        }
-        let inner = field
-            .parts(raw, &path)
-            .into_iter()
-            .find_map(|(path, part, raw)| refused(path, part, raw, message));
-        Some(inner.unwrap_or(path))
+    let object: &RawValue = serde_json::from_str(text).ok()?;
+    let read_event = |json: &str| serde_json::from_str::<Event>(json).err().map(|e| without_position(&e));
+    refused_in(object, &read_event, true, message)
+}
+
+/// [`refused_field`] in the object `raw`, read by `read` (serde's message
+/// for a JSON text, `None` if it reads). With `tagged`, its `type` picks
+/// the type it is read as, so every prefix keeps it.
+fn refused_in(
+    raw: &RawValue,
+    read: &dyn Fn(&str) -> Option<String>,
+    tagged: bool,
+    message: &str,
+) -> Option<String> {
+    // serde finds a field missing only after reading the last one.
+    if message.starts_with("missing field `") {
+        return None;
     }
-    let (within, message) = match message.strip_prefix('`').and_then(|m| m.split_once("`: ")) {
-        Some((path, rest)) if path.split('.').all(|name| name == "retracts_event") => (Some(path), rest),
-        Some(_) => return None,
-        None => (None, message),
+    let (tags, fields): (Vec<_>, Vec<_>) =
+        object_fields(raw).into_iter().partition(|(name, _)| tagged && name == "type");
+    let prefix = |n: usize| {
+        let pairs = tags.iter().chain(&fields[..n]);
+        let pairs: Vec<String> =
+            pairs.map(|(name, value)| format!("{}:{}", quoted(name), value.get())).collect();
+        format!("{{{}}}", pairs.join(","))
     };
-    let mut object: &RawValue = serde_json::from_str(text).ok()?;
-    for name in within.into_iter().flat_map(|path| path.split('.')) {
-        object = object_fields(object).into_iter().find(|(field, _)| field == name)?.1;
+    let gives = |n: usize| read(&prefix(n)).as_deref() == Some(message);
+    if gives(0) {
+        return None;
     }
-    let prefix = within.map_or(String::new(), |path| format!("{path}."));
-    object_fields(object)
-        .into_iter()
-        .find_map(|(name, raw)| refused(format!("{prefix}{name}"), FieldType::of(&name)?, raw, message))
-}
-
-/// What a field of an event holds, for [`refused_field`].
-#[derive(Debug, Clone, Copy)]
-enum FieldType {
-    Id,
-    Ids,
-    Date,
-    Text,
-    Texts,
-    Parties,
-    Source,
-    Outcome,
-}
-
-impl FieldType {
-    /// The type of the field called `name`. A name means the same in every
-    /// type of event. `None` for `type`, `retracts` and `retracts_event`,
-    /// whose messages name them already, and for names no event has.
-    fn of(name: &str) -> Option<FieldType> {
-        Some(match name {
-            "id" | "announcement" | "commitment" | "by" => FieldType::Id,
-            "fulfils" | "progresses" => FieldType::Ids,
-            "date" => FieldType::Date,
-            "title" | "summary" | "quote" | "note" | "reason" | "deadline" => FieldType::Text,
-            "tags" => FieldType::Texts,
-            "parties" => FieldType::Parties,
-            "source" => FieldType::Source,
-            "outcome" => FieldType::Outcome,
-            _ => return None,
-        })
-    }
-
-    /// serde's message for `json` read as this type, or `None` if it reads.
-    fn refusal(self, json: &str) -> Option<String> {
-        // Read from a value, as the event was from serde's buffer of it
-        // (whose messages a value's match: "expected string or map" for an
-        // enum, not "expected value"), not from the text.
-        fn read<T: serde::de::DeserializeOwned>(json: &str) -> Option<String> {
-            let value: serde_json::Value = serde_json::from_str(json).ok()?;
-            T::deserialize(value).err().map(|e| e.to_string())
-        }
-        use crate::event::{Date, OutcomeKind, Parties, Slug, Source, Text};
-        match self {
-            FieldType::Id => read::<Slug>(json),
-            FieldType::Ids => read::<Vec<Slug>>(json),
-            FieldType::Date => read::<Date>(json),
-            FieldType::Text => read::<Text>(json),
-            FieldType::Texts => read::<Vec<Text>>(json),
-            FieldType::Parties => read::<Parties>(json),
-            FieldType::Source => read::<Source>(json),
-            FieldType::Outcome => read::<OutcomeKind>(json),
-        }
-    }
-
-    /// The values inside `raw` that have types of their own (a list's
-    /// elements, a source's fields), each with its path, in written order.
-    fn parts<'a>(self, raw: &'a RawValue, path: &str) -> Vec<(String, FieldType, &'a RawValue)> {
-        let items = |of| {
-            let items = serde_json::from_str::<Vec<&RawValue>>(raw.get()).unwrap_or_default().into_iter();
-            items.enumerate().map(|(i, item)| (format!("{path}[{i}]"), of, item)).collect()
+    let (name, value) = &fields[(1..=fields.len()).find(|&n| gives(n))? - 1];
+    if name == "retracts_event" {
+        // named_event's message, `retracts_event`: ... or
+        // `retracts_event.retracts_event...`: ..., as the inner object
+        // gives it: without the outer name.
+        let rest = message.strip_prefix("`retracts_event")?;
+        let inner = match rest.strip_prefix("`: ") {
+            Some(inner) => inner.to_owned(),
+            None => format!("`{}", rest.strip_prefix('.')?),
         };
-        match self {
-            FieldType::Ids => items(FieldType::Id),
-            FieldType::Texts | FieldType::Parties => items(FieldType::Text),
-            FieldType::Source => object_fields(raw)
-                .into_iter()
-                .filter(|(name, _)| ["url", "publisher", "title"].contains(&name.as_str()))
-                .map(|(name, value)| (format!("{path}.{name}"), FieldType::Text, value))
-                .collect(),
-            FieldType::Id | FieldType::Date | FieldType::Text | FieldType::Outcome => Vec::new(),
-        }
+        let read_named = |json: &str| {
+            let value: serde_json::Value = serde_json::from_str(json).ok()?;
+            RetractedEvent::deserialize(value).err().map(|e| e.to_string())
+        };
+        let within = refused_in(value, &read_named, false, &inner);
+        return Some(within.map_or_else(|| name.clone(), |path| format!("{name}.{path}")));
     }
+    if message.contains(&format!("`{name}`")) {
+        // It names the field already: "unknown field `titel`", "expected
+        // `retracts` to be …" (but not an unknown field inside `source`).
+        return None;
+    }
+    Some(refused_part(name, value, message).unwrap_or_else(|| name.clone()))
 }
 
-/// The fields of the object `raw` holds, in the order written (none if it
-/// is not an object). Keys are read as JSON, escapes and all.
+/// The path of the element of a list field, or the field of a source, that
+/// read alone as what it holds gives `message`: the first in written order.
+fn refused_part(name: &str, raw: &RawValue, message: &str) -> Option<String> {
+    let parts: Vec<(String, &RawValue)> = match name {
+        "parties" | "tags" | "fulfils" | "progresses" => {
+            let items = serde_json::from_str::<Vec<&RawValue>>(raw.get()).unwrap_or_default();
+            items.into_iter().enumerate().map(|(i, item)| (format!("{name}[{i}]"), item)).collect()
+        }
+        "source" => {
+            object_fields(raw).into_iter().map(|(field, value)| (format!("{name}.{field}"), value)).collect()
+        }
+        _ => return None,
+    };
+    // Read from a value, as the event was from serde's buffer of it (whose
+    // messages a value's match), not from the text.
+    fn refusal<T: serde::de::DeserializeOwned>(raw: &RawValue) -> Option<String> {
+        let value: serde_json::Value = serde_json::from_str(raw.get()).ok()?;
+        T::deserialize(value).err().map(|e| e.to_string())
+    }
+    let holds_ids = matches!(name, "fulfils" | "progresses");
+    let gives = |raw: &RawValue| {
+        let found = if holds_ids { refusal::<Slug>(raw) } else { refusal::<Text>(raw) };
+        found.as_deref() == Some(message)
+    };
+    parts.into_iter().find(|(_, raw)| gives(raw)).map(|(path, _)| path)
+}
+
+/// `name` as a JSON string.
+fn quoted(name: &str) -> String {
+    serde_json::Value::from(name).to_string()
+}
+
+/// The fields of the object `raw` holds, in the order written, a repeated
+/// key as often as it is written (none if it is not an object). Keys are
+/// read as JSON, escapes and all.
 fn object_fields(raw: &RawValue) -> Vec<(String, &RawValue)> {
-    let json = raw.get();
-    let fields: HashMap<String, &RawValue> = serde_json::from_str(json).unwrap_or_default();
-    let mut fields: Vec<(String, &RawValue)> = fields.into_iter().collect();
-    fields.sort_by_key(|(_, value)| value.get().as_ptr() as usize - json.as_ptr() as usize);
-    fields
+    struct Fields;
+    impl<'de> serde::de::Visitor<'de> for Fields {
+        type Value = Vec<(String, &'de RawValue)>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut fields = Vec::new();
+            while let Some(field) = map.next_entry()? {
+                fields.push(field);
+            }
+            Ok(fields)
+        }
+    }
+    use serde::Deserializer as _;
+    serde_json::Deserializer::from_str(raw.get()).deserialize_map(Fields).unwrap_or_default()
 }
 
 /// `message` without the path to a nested `retracts_event` that
