@@ -25,7 +25,9 @@
 //!   `met_on` ≤ the end of the deadline in force then (or when that has no
 //!   end), so an extension granted after a late fulfilment does not make it
 //!   on time;
-//! - otherwise an outcome of `cancelled` or `superseded` dated ≤ D ends it;
+//! - otherwise an outcome of `cancelled` or `superseded` dated ≤ D ends it
+//!   (the earliest), except a supersession that would close a cycle of
+//!   replacements (c1 by c2, c2 by c1), which counts for nothing;
 //! - otherwise it is overdue if the deadline in force has an end before D,
 //!   else pending;
 //! - a retraction voids the event it names; retracting a retraction restores
@@ -48,7 +50,7 @@ use crate::input::parallel_map_from;
 /// the version it was computed under, so that a report that no longer checks
 /// can be told apart from one that was altered. `STATUS.md` lists the
 /// versions.
-pub const STATUS_RULES: u32 = 3;
+pub const STATUS_RULES: u32 = 4;
 
 /// The seqs that `retractions` (retraction seq, target seq; in chain order)
 /// void, each with the retractions in force that void it, in chain order
@@ -457,43 +459,153 @@ impl Projection {
     ///
     /// Each commitment's status depends only on its own facts, so a long
     /// list is computed in two halves on two cores (a status is mostly
-    /// copying strings into the row).
+    /// copying strings into the row); only a cycle of supersessions, which
+    /// [`Projection::statuses_noting`] finds, ties one to another's.
     pub fn statuses(&self, as_of: NaiveDate) -> Vec<CommitmentStatus> {
+        self.statuses_noting(as_of).0
+    }
+
+    /// [`Projection::statuses`], with the `superseded` outcomes that count
+    /// for nothing as of `as_of` because each would close a cycle of
+    /// supersessions (rule 6 of `STATUS.md`), in chain order: a reader of
+    /// the row should learn why the outcome recorded does not show.
+    pub fn statuses_noting(&self, as_of: NaiveDate) -> (Vec<CommitmentStatus>, Vec<Supersession>) {
         let voided = self.voided();
+        let counted = HashSet::new();
         let rows = |range: &mut dyn Iterator<Item = (&String, &CommitmentFacts)>| {
-            range.filter_map(|(id, c)| self.status(id, c, &voided, as_of)).collect::<Vec<_>>()
+            range.filter_map(|(id, c)| self.status(id, c, &voided, as_of, &counted)).collect::<Vec<_>>()
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let middle = match self.commitments.len() {
             n if n >= PARALLEL_STATUSES && threads > 1 => self.commitments.keys().nth(n / 2),
             _ => None,
         };
-        let Some(middle) = middle else {
-            return rows(&mut self.commitments.iter());
+        let mut rows = match middle {
+            None => rows(&mut self.commitments.iter()),
+            Some(middle) => {
+                let (mut first, second) = std::thread::scope(|scope| {
+                    let second = scope.spawn(|| rows(&mut self.commitments.range::<String, _>(middle..)));
+                    let first = rows(&mut self.commitments.range::<String, _>(..middle));
+                    (first, second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                });
+                first.extend(second);
+                first
+            }
         };
-        let (mut first, second) = std::thread::scope(|scope| {
-            let second = scope.spawn(|| rows(&mut self.commitments.range::<String, _>(middle..)));
-            let first = rows(&mut self.commitments.range::<String, _>(..middle));
-            (first, second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-        });
-        first.extend(second);
-        first
+        if !has_cycle(&rows) {
+            return (rows, Vec::new());
+        }
+        let uncounted = self.circular_supersessions(&rows, &voided, as_of);
+        let skipped: HashSet<u64> = uncounted.iter().map(|s| s.outcome).collect();
+        let changed: HashSet<&str> = uncounted.iter().map(|s| s.superseded.as_str()).collect();
+        for row in &mut rows {
+            if changed.contains(row.id.as_str()) {
+                let c = &self.commitments[&row.id];
+                // (Listed before, and the endings do not decide that.)
+                if let Some(again) = self.status(&row.id, c, &voided, as_of, &skipped) {
+                    *row = again;
+                }
+            }
+        }
+        (rows, uncounted)
     }
 
     /// The status of commitment `id` as of `as_of`, if it exists then: the
-    /// row [`Projection::statuses`] would list for it, without the others.
+    /// row [`Projection::statuses`] would list for it, without the others
+    /// (unless its replacements, followed, come round in a cycle).
     pub fn status_of(&self, id: &str, as_of: NaiveDate) -> Option<CommitmentStatus> {
-        let c = self.commitments.get(id)?;
-        self.status(id, c, &self.voided(), as_of)
+        match self.supersession_cycle_from(id, as_of) {
+            Some((rows, _)) => rows.into_iter().find(|r| r.id == id),
+            None => self.status(id, self.commitments.get(id)?, &self.voided(), as_of, &HashSet::new()),
+        }
+    }
+
+    /// [`Projection::statuses_noting`], if the replacements of commitment
+    /// `id`, followed as of `as_of`, come round in a cycle; `None`, found
+    /// without computing every status, if they do not. Only such a cycle
+    /// can make a supersession count for nothing, or explain one that does.
+    pub fn supersession_cycle_from(
+        &self,
+        id: &str,
+        as_of: NaiveDate,
+    ) -> Option<(Vec<CommitmentStatus>, Vec<Supersession>)> {
+        let voided = self.voided();
+        let replacement = |id: &str| {
+            let c = self.commitments.get(id)?;
+            self.status(id, c, &voided, as_of, &HashSet::new())?.superseded_by
+        };
+        let mut seen = HashSet::from([id.to_owned()]);
+        let mut next = replacement(id);
+        while let Some(by) = next {
+            if !seen.insert(by.clone()) {
+                return Some(self.statuses_noting(as_of));
+            }
+            next = replacement(&by);
+        }
+        None
+    }
+
+    /// The `superseded` outcomes that count for nothing under rule 6:
+    /// taking every ending of the commitments `rows` lists unmet in date
+    /// order (a tie: chain order), each commitment's first counts, except a
+    /// supersession whose replacement is, through the supersessions counted
+    /// before it, superseded by the commitment itself; the commitment's
+    /// next ending is then taken in its turn.
+    fn circular_supersessions(
+        &self,
+        rows: &[CommitmentStatus],
+        voided: &HashSet<u64>,
+        as_of: NaiveDate,
+    ) -> Vec<Supersession> {
+        let mut endings: Vec<(&Dated<Ending>, &str)> = rows
+            .iter()
+            .filter(|r| matches!(r.status, Status::Cancelled | Status::Superseded))
+            .flat_map(|r| {
+                let c = &self.commitments[&r.id];
+                let live = c.endings.iter().filter(|e| !voided.contains(&e.seq) && e.date <= as_of);
+                live.map(move |e| (e, r.id.as_str()))
+            })
+            .collect();
+        endings.sort_by_key(|(e, _)| (e.date, e.seq));
+        // The counted supersessions form a forest in which each commitment
+        // still without an ending is a root, so "is `by` superseded by `id`
+        // through them" is "is `id` the root of `by`'s tree".
+        let mut replaced_by: HashMap<&str, &str> = HashMap::new();
+        let mut ended: HashSet<&str> = HashSet::new();
+        let mut uncounted = Vec::new();
+        for (e, id) in endings {
+            if ended.contains(id) {
+                continue;
+            }
+            match &e.what {
+                Ending::Cancelled => {}
+                Ending::Superseded(by) if root(&mut replaced_by, by) == id => {
+                    uncounted.push(Supersession {
+                        outcome: e.seq,
+                        superseded: id.to_owned(),
+                        by: by.clone(),
+                    });
+                    continue;
+                }
+                Ending::Superseded(by) => {
+                    replaced_by.insert(id, by);
+                }
+            }
+            ended.insert(id);
+        }
+        uncounted.sort_by_key(|s| s.outcome);
+        uncounted
     }
 
     /// The status of commitment `id` as of `as_of`, if it exists then.
+    /// The outcomes in `uncounted` do not count (rule 6).
     fn status(
         &self,
         id: &str,
         c: &CommitmentFacts,
         voided: &HashSet<u64>,
         as_of: NaiveDate,
+        uncounted: &HashSet<u64>,
     ) -> Option<CommitmentStatus> {
         let live = |seq: u64| !voided.contains(&seq);
         if !live(c.seq) {
@@ -515,8 +627,8 @@ impl Projection {
             None => c.deadline.as_ref().and_then(|phrase| window(phrase, a.date)),
         };
         let end = deadline.as_ref().and_then(|d| d.end);
-        let ending =
-            c.endings.iter().filter(|e| live(e.seq) && e.date <= as_of).min_by_key(|e| (e.date, e.seq));
+        let counts = |e: &&Dated<Ending>| live(e.seq) && e.date <= as_of && !uncounted.contains(&e.seq);
+        let ending = c.endings.iter().filter(counts).min_by_key(|e| (e.date, e.seq));
         let (status, on_time) = match (met_on, ending) {
             (Some(met), _) => (Status::Met, Some(end.is_none_or(|end| met <= end))),
             (None, Some(e)) => match e.what {
@@ -655,6 +767,52 @@ impl Projection {
 /// v1 and a fraction of the time. Parts decode independently, so they are
 /// decoded on all cores.
 const SNAPSHOT_MAGIC: &[u8] = b"pledger-projection-v2\n";
+
+/// Whether the supersessions `rows` show come round in a cycle (`c1`
+/// superseded by `c2`, `c2` by `c1`). Without one, every commitment's first
+/// ending counts (rule 6), and no row needs another look.
+fn has_cycle(rows: &[CommitmentStatus]) -> bool {
+    let by: HashMap<&str, &str> =
+        rows.iter().filter_map(|r| Some((r.id.as_str(), r.superseded_by.as_deref()?))).collect();
+    // Each commitment has at most one replacement: walk from each, marking
+    // the walk, and stop at a commitment an earlier walk settled.
+    let mut settled: HashMap<&str, usize> = HashMap::new();
+    for (walk, &start) in by.keys().enumerate() {
+        let mut at = start;
+        loop {
+            match settled.get(at) {
+                Some(&w) if w == walk => return true,
+                Some(_) => break,
+                None => {
+                    settled.insert(at, walk);
+                }
+            }
+            match by.get(at) {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+    }
+    false
+}
+
+/// The commitment at the end of `id`'s chain of replacements in `replaced_by`
+/// (itself if it has none), shortening the chain for the next look.
+fn root<'a>(replaced_by: &mut HashMap<&'a str, &'a str>, id: &'a str) -> &'a str {
+    let mut end = id;
+    while let Some(&next) = replaced_by.get(end) {
+        end = next;
+    }
+    // Point every commitment on the way straight at the end.
+    let mut at = id;
+    while at != end {
+        match replaced_by.insert(at, end) {
+            Some(next) => at = next,
+            None => break,
+        }
+    }
+    end
+}
 
 /// From how many commitments [`Projection::statuses`] splits the work
 /// between two threads (starting one costs ~20 µs; a status ~0.5 µs).

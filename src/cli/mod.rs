@@ -633,6 +633,9 @@ pub fn say_retracted_references(ledger: &pledger::Ledger, event: &pledger::Event
         Event::Outcome(o) => o.by.as_ref().map(|b| b.as_str()),
         _ => None,
     };
+    if let (Event::Outcome(o), Some(_)) = (event, superseded_by) {
+        say_circular_supersessions(&projection, o.commitment.as_str());
+    }
     for id in named.iter().filter(|id| unlisted.get(**id) == Some(&Unlisted::Retracted)) {
         if Some(*id) == superseded_by {
             say!("note: commitment {id}, named as what superseded it, is retracted (its event or its announcement's)");
@@ -644,6 +647,27 @@ pub fn say_retracted_references(ledger: &pledger::Ledger, event: &pledger::Event
         }
     }
     leave_to_exit(projection);
+}
+
+/// A note for each supersession that counts for no status, once every event
+/// recorded has happened, because the one just recorded for `commitment`
+/// made a cycle of replacements: it, or an earlier one that it comes before.
+fn say_circular_supersessions(projection: &pledger::projection::Projection, commitment: &str) {
+    let Some((rows, uncounted)) = projection.supersession_cycle_from(commitment, pledger::deadline::LAST_DAY)
+    else {
+        return;
+    };
+    let by: std::collections::HashMap<&str, &str> =
+        rows.iter().filter_map(|r| Some((r.id.as_str(), r.superseded_by.as_deref()?))).collect();
+    let mut chain = std::collections::HashSet::from([commitment]);
+    let mut at = by.get(commitment).copied();
+    while let Some(id) = at.filter(|id| chain.insert(id)) {
+        at = by.get(id).copied();
+    }
+    let ours: Vec<_> = uncounted.into_iter().filter(|s| chain.contains(s.superseded.as_str())).collect();
+    for note in status::cycle_notes(&rows, &ours) {
+        say!("note: {note}");
+    }
 }
 
 /// Why an event already recorded as `d.seq` was not appended again though a

@@ -24,7 +24,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     let (as_of, at) = args.position.resolve(&ledger, ctx)?;
     let projection = ledger.projection(at)?;
-    let statuses = projection.statuses(as_of);
+    let (statuses, uncounted) = projection.statuses_noting(as_of);
     let scores = compliance(&statuses);
     let mut out = super::stdout();
     if args.json {
@@ -34,6 +34,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         print_table(&mut out, &scores, as_of, projection.seq)?;
     }
     out.flush()?;
+    // A score is of the statuses, so it counts such a commitment by its deadline too.
+    for note in super::status::cycle_notes(&statuses, &uncounted) {
+        say!("note: {note}");
+    }
     super::leave_to_exit((projection, statuses));
     Ok(ExitCode::SUCCESS)
 }

@@ -37,6 +37,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let as_of = args.as_of.unwrap_or_else(|| ctx.today());
     let projection = ledger.projection(None)?;
     let status = projection.status_of(&args.id, as_of);
+    let cycle_notes = match projection.supersession_cycle_from(&args.id, as_of) {
+        Some((all, uncounted)) => {
+            let own: Vec<_> = uncounted.into_iter().filter(|s| s.superseded == args.id).collect();
+            super::status::cycle_notes(&all, &own)
+        }
+        None => Vec::new(),
+    };
     let voiding = pledger::projection::voiding(projection.retractions());
     let rows: Vec<_> = status.iter().cloned().collect();
     let unlisted = super::status::unlisted_replacements(&projection, &rows, as_of);
@@ -63,7 +70,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         });
         serde_json::to_writer_pretty(&mut out, &json)?;
         writeln!(out)?;
-        for note in super::status::replacement_notes(&rows, &unlisted, as_of) {
+        for note in super::status::replacement_notes(&rows, &unlisted, as_of).chain(cycle_notes) {
             say!("note: {note}");
         }
         return Ok(ExitCode::SUCCESS);
@@ -104,6 +111,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         None => {
             writeln!(out, "status as of {as_of}: not listed ({})", why_not_listed(&history, &voiding, as_of))?
         }
+    }
+    for note in cycle_notes {
+        say!("note: {note}");
     }
     Ok(ExitCode::SUCCESS)
 }

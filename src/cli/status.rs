@@ -1,13 +1,13 @@
 //! `pledger status`: which commitments are pending, met, overdue, cancelled
 //! or superseded as of a date and a ledger position.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use pledger::event::same_name;
-use pledger::projection::{CommitmentStatus, Projection, Status, Unlisted};
+use pledger::projection::{CommitmentStatus, Projection, Status, Supersession, Unlisted};
 use pledger::OpenMode;
 
 use super::Context;
@@ -42,12 +42,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     let (as_of, at) = args.position.resolve(&ledger, ctx)?;
     let projection = ledger.projection(at)?;
-    let all = projection.statuses(as_of);
+    let (all, uncounted) = projection.statuses_noting(as_of);
     let has_party = |c: &CommitmentStatus, p: &str| c.parties.iter().any(|q| same_name(q, p));
     let has_tag = |c: &CommitmentStatus, t: &str| c.tags.iter().any(|u| same_name(u, t));
     // A filter that no commitment could pass is most likely a typo: say so,
     // rather than let "0 commitments" read as an answer.
-    let mut notes = Vec::new();
+    let mut notes = cycle_notes(&all, &uncounted);
     if let Some(p) = args.party.as_deref().filter(|p| !all.iter().any(|c| has_party(c, p))) {
         notes.push(unmatched(("party", "parties"), p, as_of, all.iter().flat_map(|c| &c.parties)));
     }
@@ -119,6 +119,37 @@ fn print_summary(
         if rows.len() == 1 { "" } else { "s" },
         if summary.is_empty() { "none".to_owned() } else { summary.join(", ") }
     )
+}
+
+/// `outcome #7 says c3 was superseded by c1, but …`, for each of `uncounted`
+/// ([`Projection::statuses_noting`]): why the outcome recorded does not
+/// show, with the chain of replacements in `rows` that it would close.
+pub fn cycle_notes(rows: &[CommitmentStatus], uncounted: &[Supersession]) -> Vec<String> {
+    const SHOWN: usize = 5;
+    let by: HashMap<&str, &str> =
+        rows.iter().filter_map(|r| Some((r.id.as_str(), r.superseded_by.as_deref()?))).collect();
+    uncounted
+        .iter()
+        .map(|s| {
+            // The counted supersessions lead from `s.by` back to `s.superseded`.
+            let mut through = Vec::new();
+            let mut at = by.get(s.by.as_str()).copied();
+            while let Some(id) = at.filter(|&id| id != s.superseded && through.len() <= rows.len()) {
+                through.push(id);
+                at = by.get(id).copied();
+            }
+            let through = match through.len() {
+                0 => String::new(),
+                n if n <= SHOWN => format!(" (through {})", through.join(", ")),
+                n => format!(" (through {} and {} more)", through[..SHOWN].join(", "), n - SHOWN),
+            };
+            format!(
+                "outcome #{} says {} was superseded by {}, but {} is itself superseded by {}{through}: the \
+                 replacements would go round in a cycle, so #{} counts for no status (STATUS.md, rule 6)",
+                s.outcome, s.superseded, s.by, s.by, s.superseded, s.outcome
+            )
+        })
+        .collect()
 }
 
 /// The commitments that `rows` name as what superseded them but that the

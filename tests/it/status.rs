@@ -678,3 +678,272 @@ fn a_party_or_tag_filter_that_nothing_could_pass_is_named_as_such() {
         assert_eq!(stderr.trim_end(), note.unwrap_or(""), "{filter:?}");
     }
 }
+
+/// An outcome line: `commitment` superseded by `by` on `date`.
+fn superseded(commitment: &str, by: &str, date: &str) -> String {
+    format!(
+        r#"{{"type":"outcome","commitment":"{commitment}","date":"{date}","outcome":"superseded","by":"{by}"}}"#
+    )
+}
+
+/// A commitment of the summit with H1's deadline.
+fn commitment(id: &str) -> String {
+    format!(
+        r#"{{"type":"commitment","id":"{id}","announcement":"summit","title":"{id}","deadline":"first half of 2026"}}"#
+    )
+}
+
+/// Rule 6: given commitments whose supersessions would go round in a cycle,
+/// when their statuses are taken, then the supersession that closes the
+/// cycle (the last dated; on a tie, the later in the chain) counts for
+/// nothing, and its commitment is judged by its next ending or its deadline.
+#[test]
+fn a_supersession_that_would_close_a_cycle_counts_for_nothing() {
+    let (c1, c2, c3) = (commitment("c1"), commitment("c2"), commitment("c3"));
+    let cancelled = r#"{"type":"outcome","commitment":"c2","date":"2026-05-01","outcome":"cancelled"}"#;
+    let met = r#"{"type":"outcome","commitment":"c2","date":"2026-02-01","outcome":"met"}"#;
+    let retract_first = r#"{"type":"retraction","retracts":4,"reason":"recorded in error"}"#;
+    // (name, lines, [(as of, id, status, superseded by)])
+    type Expect<'a> = (&'a str, &'a str, Status, Option<&'a str>);
+    let cases: Vec<(&str, Vec<String>, Vec<Expect>)> = vec![
+        (
+            "two commitments superseded by each other",
+            vec![
+                c1.clone(),
+                c2.clone(),
+                superseded("c1", "c2", "2026-03-01"),
+                superseded("c2", "c1", "2026-04-01"),
+            ],
+            vec![
+                ("2026-03-15", "c1", Superseded, Some("c2")),
+                ("2026-03-15", "c2", Pending, None),
+                ("2026-05-01", "c1", Superseded, Some("c2")),
+                ("2026-05-01", "c2", Pending, None),
+                ("2026-07-01", "c2", Overdue, None),
+            ],
+        ),
+        (
+            "the earlier dated counts, whichever was recorded first",
+            vec![
+                c1.clone(),
+                c2.clone(),
+                superseded("c2", "c1", "2026-04-01"),
+                superseded("c1", "c2", "2026-03-01"),
+            ],
+            vec![("2026-07-01", "c1", Superseded, Some("c2")), ("2026-07-01", "c2", Overdue, None)],
+        ),
+        (
+            "on one date, the later in the chain counts for nothing",
+            vec![
+                c1.clone(),
+                c2.clone(),
+                superseded("c2", "c1", "2026-04-01"),
+                superseded("c1", "c2", "2026-04-01"),
+            ],
+            vec![("2026-07-01", "c2", Superseded, Some("c1")), ("2026-07-01", "c1", Overdue, None)],
+        ),
+        (
+            "a cycle of three",
+            vec![
+                c1.clone(),
+                c2.clone(),
+                c3.clone(),
+                superseded("c1", "c2", "2026-03-01"),
+                superseded("c2", "c3", "2026-04-01"),
+                superseded("c3", "c1", "2026-05-01"),
+            ],
+            vec![
+                ("2026-07-01", "c1", Superseded, Some("c2")),
+                ("2026-07-01", "c2", Superseded, Some("c3")),
+                ("2026-07-01", "c3", Overdue, None),
+                ("2026-04-15", "c3", Pending, None),
+            ],
+        ),
+        (
+            "the next ending of the one left out counts",
+            vec![
+                c1.clone(),
+                c2.clone(),
+                superseded("c1", "c2", "2026-03-01"),
+                superseded("c2", "c1", "2026-04-01"),
+                cancelled.to_owned(),
+            ],
+            vec![("2026-04-15", "c2", Pending, None), ("2026-05-01", "c2", Cancelled, None)],
+        ),
+        (
+            "retracting the first supersession lets the second count",
+            vec![
+                c1.clone(),
+                c2.clone(),
+                superseded("c1", "c2", "2026-03-01"),
+                superseded("c2", "c1", "2026-04-01"),
+                retract_first.to_owned(),
+            ],
+            vec![("2026-07-01", "c1", Overdue, None), ("2026-07-01", "c2", Superseded, Some("c1"))],
+        ),
+        (
+            "a met replacement makes no cycle",
+            vec![
+                c1.clone(),
+                c2.clone(),
+                met.to_owned(),
+                superseded("c1", "c2", "2026-03-01"),
+                superseded("c2", "c1", "2026-04-01"),
+            ],
+            vec![("2026-07-01", "c1", Superseded, Some("c2")), ("2026-07-01", "c2", Met, None)],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, lines, expected) in &cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mut group = vec![ANNOUNCEMENT];
+        group.extend(lines.iter().map(String::as_str));
+        let ledger = ledger_from(dir.path(), &[&group], 10_000);
+        let projection = ledger.projection(None).unwrap();
+        for &(as_of, id, status, by) in expected {
+            let rows = projection.statuses(date(as_of));
+            let row = rows.iter().find(|r| r.id == id).unwrap();
+            let got = (row.status, row.superseded_by.as_deref());
+            if got != (status, by) {
+                failures
+                    .push(format!("{name}: {id} as of {as_of}: expected {:?}, got {got:?}", (status, by)));
+            }
+            if projection.status_of(id, date(as_of)).as_ref() != Some(row) {
+                failures.push(format!("{name}: {id} as of {as_of}: status_of differs from its row"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Given many small ledgers of random supersessions (random replacements,
+/// dates, cancellations and retractions), when their statuses are taken,
+/// then the replacements shown never go round in a cycle, the outcomes
+/// left out are the ones a plain reading of rule 6 leaves out (endings in
+/// date order, each commitment's first counting unless its replacement
+/// leads back to it), and one commitment's status is its row in the list.
+#[test]
+fn supersessions_shown_never_go_round_in_a_cycle() {
+    let seed = crate::support::clock_seed();
+    let mut rng = crate::support::Rng(seed);
+    let ids = ["c0", "c1", "c2", "c3", "c4", "c5"];
+    for round in 0..150 {
+        let mut lines: Vec<String> = vec![ANNOUNCEMENT.to_owned()];
+        lines.extend(ids.iter().map(|id| commitment(id)));
+        for _ in 0..rng.below(12) {
+            let id = ids[rng.below(6) as usize];
+            let day = format!("2026-0{}-{:02}", 2 + rng.below(5), 1 + rng.below(3));
+            let line = match rng.below(8) {
+                0 => format!(
+                    r#"{{"type":"outcome","commitment":"{id}","date":"{day}","outcome":"cancelled"}}"#
+                ),
+                1 if lines.len() > 7 => {
+                    let seq = 8 + rng.below(lines.len() as u64 - 7);
+                    format!(r#"{{"type":"retraction","retracts":{seq},"reason":"r"}}"#)
+                }
+                _ => {
+                    let by = ids.iter().filter(|b| **b != id).nth(rng.below(5) as usize).unwrap();
+                    superseded(id, by, &day)
+                }
+            };
+            lines.push(line);
+        }
+        let text = lines.join("\n");
+        let (decoded, errors) = read_lines("r.jsonl", text.as_bytes(), |_| {});
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut projection = Projection::default();
+        for (seq, line) in (1..).zip(&decoded) {
+            projection.apply_owned(seq, pledger::chain::Hash([0; 32]), line.event.clone(), &mut |_| None);
+        }
+        let context = format!("seed {seed}, round {round}:\n{text}");
+        for as_of in ["2026-03-02", "2026-05-01", "2026-12-01"] {
+            let (rows, uncounted) = projection.statuses_noting(date(as_of));
+            // No cycle among the replacements shown.
+            for row in &rows {
+                let mut at = row.superseded_by.as_deref();
+                for _ in 0..ids.len() {
+                    assert_ne!(at, Some(row.id.as_str()), "{as_of}: {} comes round\n{context}", row.id);
+                    at = at.and_then(|by| rows.iter().find(|r| r.id == by)?.superseded_by.as_deref());
+                }
+            }
+            // The outcomes left out are the plain reading's.
+            let mut endings: Vec<(String, u64, &str, Option<String>)> = Vec::new();
+            let retractions: Vec<(u64, u64)> = projection.retractions().to_vec();
+            let voided = pledger::projection::voiding(&retractions);
+            for (seq, line) in (1..).zip(&decoded) {
+                if let pledger::Event::Outcome(o) = &line.event {
+                    let listed = rows.iter().find(|r| r.id == o.commitment.as_str());
+                    let unmet = listed.is_some_and(|r| r.status != Met);
+                    if unmet && !voided.contains_key(&seq) && o.date.to_string().as_str() <= as_of {
+                        endings.push((
+                            o.date.to_string(),
+                            seq,
+                            o.commitment.as_str(),
+                            o.by.as_ref().map(|b| b.to_string()),
+                        ));
+                    }
+                }
+            }
+            endings.sort();
+            let mut counted: std::collections::HashMap<&str, Option<String>> = Default::default();
+            let mut left_out = Vec::new();
+            for (_, seq, id, by) in &endings {
+                if counted.contains_key(id) {
+                    continue;
+                }
+                let mut at = by.clone();
+                while let Some(b) = at.clone() {
+                    if b == *id {
+                        break;
+                    }
+                    at = counted.get(b.as_str()).cloned().flatten();
+                }
+                if at.is_some() {
+                    left_out.push(*seq);
+                } else {
+                    counted.insert(id, by.clone());
+                }
+            }
+            left_out.sort();
+            let got: Vec<u64> = uncounted.iter().map(|s| s.outcome).collect();
+            assert_eq!(got, left_out, "{as_of}\n{context}");
+            for row in &rows {
+                assert_eq!(
+                    projection.status_of(&row.id, date(as_of)).as_ref(),
+                    Some(row),
+                    "{as_of}\n{context}"
+                );
+            }
+        }
+    }
+}
+
+/// Given c1 superseded by c2, when c2 is recorded as superseded by c1 a
+/// month later, then the outcome is appended with a note that it counts
+/// for no status, and `status`, `show` and `report` judge c2 by its
+/// deadline and say the same; `show c1` has nothing to add.
+#[test]
+fn the_commands_say_which_supersession_counts_for_nothing_and_why() {
+    let ledger = crate::support::TestLedger::new();
+    let (c1, c2) = (commitment("c1"), commitment("c2"));
+    ledger.import("e.jsonl", &[ANNOUNCEMENT, &c1, &c2, &superseded("c1", "c2", "2026-03-01")].join("\n"));
+    let note = "note: outcome #5 says c2 was superseded by c1, but c1 is itself superseded by c2: the \
+                replacements would go round in a cycle, so #5 counts for no status (STATUS.md, rule 6)\n";
+    let run = |args: &[&str]| {
+        let out = ledger.pledger().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", crate::support::stderr(&out));
+        (crate::support::stdout(&out), crate::support::stderr(&out))
+    };
+    let (_, said) = run(&["record", "outcome", "c2", "--date", "2026-04-01", "--superseded-by", "c1"]);
+    assert!(said.contains(note), "{said}");
+    let (table, said) = run(&["status", "--as-of", "2026-07-01"]);
+    assert!(table.contains("c2  overdue"), "{table}");
+    assert_eq!(said, note);
+    let (story, said) = run(&["show", "c2", "--as-of", "2026-07-01"]);
+    assert!(story.contains("status as of 2026-07-01: overdue"), "{story}");
+    assert_eq!(said, note);
+    assert_eq!(run(&["show", "c1", "--as-of", "2026-07-01"]).1, "");
+    let (scores, said) = run(&["report", "--as-of", "2026-07-01"]);
+    assert!(scores.contains("India            0         0        0        1"), "{scores}");
+    assert_eq!(said, note);
+}
