@@ -33,14 +33,20 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     // No window ends after the calendar's last day, so neither does a span.
     let until = as_of.checked_add_days(Days::new(args.within)).map_or(LAST_DAY, |d| d.min(LAST_DAY));
     let projection = ledger.projection(None)?;
-    let mut rows: Vec<_> = projection
-        .statuses(as_of)
-        .into_iter()
+    let (all, uncounted) = projection.statuses_noting(as_of);
+    let mut rows: Vec<_> = all
+        .iter()
         .filter(|c| c.status == Status::Pending)
         .filter_map(|c| {
-            c.deadline.as_ref().and_then(|d| d.end).filter(|end| *end <= until).map(|end| (end, c))
+            c.deadline.as_ref().and_then(|d| d.end).filter(|end| *end <= until).map(|end| (end, c.clone()))
         })
         .collect();
+    // A commitment due because its supersession counts for nothing says why.
+    let notes = {
+        let due: std::collections::HashSet<&str> = rows.iter().map(|(_, c)| c.id.as_str()).collect();
+        let ours: Vec<_> = uncounted.into_iter().filter(|s| due.contains(s.superseded.as_str())).collect();
+        super::status::cycle_notes(&all, &ours)
+    };
     rows.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
     let rows: Vec<_> = rows.into_iter().map(|(_, c)| c).collect();
     let mut out = super::stdout();
@@ -57,7 +63,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         super::status::print_table(&mut out, &rows, as_of, &Default::default())?;
     }
     out.flush()?;
-    super::leave_to_exit((projection, rows));
+    for note in notes {
+        say!("note: {note}");
+    }
+    super::leave_to_exit((projection, all, rows));
     Ok(ExitCode::SUCCESS)
 }
 

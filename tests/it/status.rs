@@ -920,7 +920,7 @@ fn supersessions_shown_never_go_round_in_a_cycle() {
 
 /// Given c1 superseded by c2, when c2 is recorded as superseded by c1 a
 /// month later, then the outcome is appended with a note that it counts
-/// for no status, and `status`, `show` and `report` judge c2 by its
+/// for no status, and `status`, `show`, `due` and `report` judge c2 by its
 /// deadline and say the same; `show c1` has nothing to add.
 #[test]
 fn the_commands_say_which_supersession_counts_for_nothing_and_why() {
@@ -943,6 +943,9 @@ fn the_commands_say_which_supersession_counts_for_nothing_and_why() {
     assert!(story.contains("status as of 2026-07-01: overdue"), "{story}");
     assert_eq!(said, note);
     assert_eq!(run(&["show", "c1", "--as-of", "2026-07-01"]).1, "");
+    let (due, said) = run(&["due", "--as-of", "2026-04-15", "--within", "90d"]);
+    assert!(due.contains("c2  pending"), "{due}");
+    assert_eq!(said, note);
     let (scores, said) = run(&["report", "--as-of", "2026-07-01"]);
     assert!(scores.contains("India            0         0        0        1"), "{scores}");
     assert_eq!(said, note);
