@@ -485,26 +485,17 @@ fn refused_in(
     }
     let (tags, fields): (Vec<_>, Vec<_>) =
         object_fields(raw).into_iter().partition(|(name, _)| tagged && name == "type");
-    let prefix = |n: usize| {
-        let pairs = tags.iter().chain(&fields[..n]);
-        let pairs: Vec<String> =
-            pairs.map(|(name, value)| format!("{}:{}", quoted(name), value.get())).collect();
-        format!("{{{}}}", pairs.join(","))
-    };
-    let gives = |n: usize| read(&prefix(n)).as_deref() == Some(message);
-    if gives(0) {
-        return None;
-    }
-    let (name, value) = &fields[(1..=fields.len()).find(|&n| gives(n))? - 1];
-    if name == "retracts_event" {
-        // named_event's message, `retracts_event`: ... or
-        // `retracts_event.retracts_event...`: ..., as the inner object
-        // gives it: without the outer name.
-        let rest = message.strip_prefix("`retracts_event")?;
+    // named_event's message says which nested `retracts_event` it came
+    // from (`retracts_event`: … or `retracts_event.retracts_event…`: …):
+    // go straight down to it (the first written, which serde read), and
+    // look for the field in the innermost only, without rereading each
+    // level's whole subtree.
+    if let Some(rest) = message.strip_prefix("`retracts_event") {
         let inner = match rest.strip_prefix("`: ") {
             Some(inner) => inner.to_owned(),
             None => format!("`{}", rest.strip_prefix('.')?),
         };
+        let (name, value) = fields.iter().find(|(name, _)| name == "retracts_event")?;
         let read_named = |json: &str| {
             let value: serde_json::Value = serde_json::from_str(json).ok()?;
             RetractedEvent::deserialize(value).err().map(|e| e.to_string())
@@ -512,11 +503,30 @@ fn refused_in(
         let within = refused_in(value, &read_named, false, &inner);
         return Some(within.map_or_else(|| name.clone(), |path| format!("{name}.{path}")));
     }
-    if message.contains(&format!("`{name}`")) {
-        // It names the field already: "unknown field `titel`", "expected
-        // `retracts` to be …" (but not an unknown field inside `source`).
+    // The object's first `n` fields, the last with `value` if given.
+    let prefix = |n: usize, value: Option<&str>| {
+        let pairs = tags.iter().map(|(name, v)| (name, v.get()));
+        let mut pairs: Vec<(&String, &str)> =
+            pairs.chain(fields[..n].iter().map(|(name, v)| (name, v.get()))).collect();
+        if let (Some(value), Some(last)) = (value, pairs.last_mut()) {
+            last.1 = value;
+        }
+        let pairs: Vec<String> =
+            pairs.into_iter().map(|(name, value)| format!("{}:{value}", quoted(name))).collect();
+        format!("{{{}}}", pairs.join(","))
+    };
+    let gives = |n: usize, value: Option<&str>| read(&prefix(n, value)).as_deref() == Some(message);
+    if gives(0, None) {
         return None;
     }
+    let n = (1..=fields.len()).find(|&n| gives(n, None))?;
+    // A message that no value of the field changes is about its name, and
+    // says it: "unknown field `titel`", "duplicate field `id`", "expected
+    // `retracts` to be …" (but an unknown field inside `source` is not).
+    if ["null", "[]"].into_iter().all(|value| gives(n, Some(value))) {
+        return None;
+    }
+    let (name, value) = &fields[n - 1];
     Some(refused_part(name, value, message).unwrap_or_else(|| name.clone()))
 }
 
