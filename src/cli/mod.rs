@@ -633,9 +633,6 @@ pub fn say_retracted_references(ledger: &pledger::Ledger, event: &pledger::Event
         Event::Outcome(o) => o.by.as_ref().map(|b| b.as_str()),
         _ => None,
     };
-    if let (Event::Outcome(o), Some(_)) = (event, superseded_by) {
-        say_circular_supersessions(&projection, o.commitment.as_str());
-    }
     for id in named.iter().filter(|id| unlisted.get(**id) == Some(&Unlisted::Retracted)) {
         if Some(*id) == superseded_by {
             say!("note: commitment {id}, named as what superseded it, is retracted (its event or its announcement's)");
@@ -649,25 +646,39 @@ pub fn say_retracted_references(ledger: &pledger::Ledger, event: &pledger::Event
     leave_to_exit(projection);
 }
 
-/// A note for each supersession that counts for no status, once every event
-/// recorded has happened, because the one just recorded for `commitment`
-/// made a cycle of replacements: it, or an earlier one that it comes before.
-fn say_circular_supersessions(projection: &pledger::projection::Projection, commitment: &str) {
-    let Some((rows, uncounted)) = projection.supersession_cycle_from(commitment, pledger::deadline::LAST_DAY)
-    else {
+/// A note for each supersession that the outcome `e` (just appended, or in
+/// a dry run about to be) makes count for no status once every event
+/// recorded has happened: itself, if it closes a cycle of replacements, or
+/// an earlier recorded one that it comes before. As for other notes, a
+/// ledger that cannot be read here gives none.
+pub fn say_circular_supersessions(ledger: &pledger::Ledger, e: &pledger::ledger::AppendedEvent) {
+    use pledger::deadline::LAST_DAY;
+    let pledger::Event::Outcome(o) = &e.line.event else { return };
+    if o.by.is_none() {
+        return;
+    }
+    let Ok(head) = ledger.head() else { return };
+    let after = match ledger.projection(None) {
+        Ok(projection) if head.seq >= e.seq => projection,
+        Ok(mut projection) => {
+            projection.apply(e.seq, e.hash, &e.line.event, &mut |_| None);
+            projection
+        }
+        Err(_) => return,
+    };
+    // Only a cycle through its commitment's replacements can be new.
+    let Some((rows, uncounted)) = after.supersession_cycle_from(o.commitment.as_str(), LAST_DAY) else {
+        leave_to_exit(after);
         return;
     };
-    let by: std::collections::HashMap<&str, &str> =
-        rows.iter().filter_map(|r| Some((r.id.as_str(), r.superseded_by.as_deref()?))).collect();
-    let mut chain = std::collections::HashSet::from([commitment]);
-    let mut at = by.get(commitment).copied();
-    while let Some(id) = at.filter(|id| chain.insert(id)) {
-        at = by.get(id).copied();
-    }
-    let ours: Vec<_> = uncounted.into_iter().filter(|s| chain.contains(s.superseded.as_str())).collect();
-    for note in status::cycle_notes(&rows, &ours) {
+    let Ok(before) = ledger.projection(Some(e.seq - 1)) else { return };
+    let already: std::collections::HashSet<u64> =
+        before.statuses_noting(LAST_DAY).1.into_iter().map(|s| s.outcome).collect();
+    let new: Vec<_> = uncounted.into_iter().filter(|s| !already.contains(&s.outcome)).collect();
+    for note in status::cycle_notes(&rows, &new) {
         say!("note: {note}");
     }
+    leave_to_exit((before, after, rows));
 }
 
 /// Why an event already recorded as `d.seq` was not appended again though a

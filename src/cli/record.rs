@@ -580,6 +580,7 @@ fn say_notes(ledger: &Ledger, appended: &Appended, retracted: Option<u64>, voids
     super::say_future_dates(appended, ctx.today(), false);
     let Some(e) = appended.new.first() else { return };
     super::say_retracted_references(ledger, &e.line.event);
+    super::say_circular_supersessions(ledger, e);
     if let Some(target) = retracted {
         say_supersessions_voided(ledger, target, voids);
     }

@@ -1,7 +1,7 @@
 //! `pledger status`: which commitments are pending, met, overdue, cancelled
 //! or superseded as of a date and a ledger position.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -47,19 +47,24 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let has_tag = |c: &CommitmentStatus, t: &str| c.tags.iter().any(|u| same_name(u, t));
     // A filter that no commitment could pass is most likely a typo: say so,
     // rather than let "0 commitments" read as an answer.
-    let mut notes = cycle_notes(&all, &uncounted);
+    let mut notes = Vec::new();
     if let Some(p) = args.party.as_deref().filter(|p| !all.iter().any(|c| has_party(c, p))) {
         notes.push(unmatched(("party", "parties"), p, as_of, all.iter().flat_map(|c| &c.parties)));
     }
     if let Some(t) = args.tag.as_deref().filter(|t| !all.iter().any(|c| has_tag(c, t))) {
         notes.push(unmatched(("tag", "tags"), t, as_of, all.iter().flat_map(|c| &c.tags)));
     }
-    let rows: Vec<CommitmentStatus> = all
-        .into_iter()
-        .filter(|c| args.statuses.is_empty() || args.statuses.contains(&c.status))
-        .filter(|c| args.party.as_deref().is_none_or(|p| has_party(c, p)))
-        .filter(|c| args.tag.as_deref().is_none_or(|t| has_tag(c, t)))
-        .collect();
+    let listed = |c: &CommitmentStatus| {
+        (args.statuses.is_empty() || args.statuses.contains(&c.status))
+            && args.party.as_deref().is_none_or(|p| has_party(c, p))
+            && args.tag.as_deref().is_none_or(|t| has_tag(c, t))
+    };
+    // Of the outcomes that count for nothing, those of the rows listed.
+    let shown: HashSet<&str> = all.iter().filter(|c| listed(c)).map(|r| r.id.as_str()).collect();
+    let ours: Vec<_> = uncounted.into_iter().filter(|s| shown.contains(s.superseded.as_str())).collect();
+    notes.splice(0..0, cycle_notes(&all, &ours));
+    drop(shown);
+    let rows: Vec<CommitmentStatus> = all.into_iter().filter(listed).collect();
     let unlisted = unlisted_replacements(&projection, &rows, as_of);
     let mut out = super::stdout();
     if args.json {
@@ -123,25 +128,30 @@ fn print_summary(
 
 /// `outcome #7 says c3 was superseded by c1, but …`, for each of `uncounted`
 /// ([`Projection::statuses_noting`]): why the outcome recorded does not
-/// show, with the chain of replacements in `rows` that it would close.
+/// show, with the chain of replacements in `rows` that it would close. The
+/// first 20, then how many more.
 pub fn cycle_notes(rows: &[CommitmentStatus], uncounted: &[Supersession]) -> Vec<String> {
-    const SHOWN: usize = 5;
+    const NOTES: usize = 20;
+    const THROUGH: usize = 5;
     let by: HashMap<&str, &str> =
         rows.iter().filter_map(|r| Some((r.id.as_str(), r.superseded_by.as_deref()?))).collect();
-    uncounted
-        .iter()
+    let mut depths = HashMap::new();
+    let mut notes: Vec<String> = (uncounted.iter().take(NOTES))
         .map(|s| {
-            // The counted supersessions lead from `s.by` back to `s.superseded`.
+            // The counted supersessions lead from `s.by` back to
+            // `s.superseded`, which is nearer the end of the chain.
+            let between =
+                depth(&by, &mut depths, &s.by).saturating_sub(depth(&by, &mut depths, &s.superseded) + 1);
             let mut through = Vec::new();
             let mut at = by.get(s.by.as_str()).copied();
-            while let Some(id) = at.filter(|&id| id != s.superseded && through.len() <= rows.len()) {
+            while let Some(id) = at.filter(|_| through.len() < between.min(THROUGH)) {
                 through.push(id);
                 at = by.get(id).copied();
             }
-            let through = match through.len() {
+            let through = match between {
                 0 => String::new(),
-                n if n <= SHOWN => format!(" (through {})", through.join(", ")),
-                n => format!(" (through {} and {} more)", through[..SHOWN].join(", "), n - SHOWN),
+                n if n <= THROUGH => format!(" (through {})", through.join(", ")),
+                n => format!(" (through {} and {} more)", through.join(", "), n - THROUGH),
             };
             format!(
                 "outcome #{} says {} was superseded by {}, but {} is itself superseded by {}{through}: the \
@@ -149,7 +159,43 @@ pub fn cycle_notes(rows: &[CommitmentStatus], uncounted: &[Supersession]) -> Vec
                 s.outcome, s.superseded, s.by, s.by, s.superseded, s.outcome
             )
         })
-        .collect()
+        .collect();
+    if uncounted.len() > NOTES {
+        notes.push(format!(
+            "{} more outcomes count for no status because their replacements would go round in a cycle",
+            uncounted.len() - NOTES
+        ));
+    }
+    notes
+}
+
+/// How many replacements in `by` lead from `id` to the end of its chain,
+/// remembered in `depths` so that each chain is walked once.
+fn depth<'a>(by: &HashMap<&'a str, &'a str>, depths: &mut HashMap<&'a str, usize>, id: &'a str) -> usize {
+    let mut path = Vec::new();
+    let mut at = id;
+    let mut known = loop {
+        if let Some(&d) = depths.get(at) {
+            break d;
+        }
+        match by.get(at) {
+            // (A cycle would never end; the counted replacements have none,
+            // but stop at one all the same.)
+            Some(&next) if path.len() <= by.len() => {
+                path.push(at);
+                at = next;
+            }
+            _ => break 0,
+        }
+    };
+    if !depths.contains_key(at) {
+        depths.insert(at, known);
+    }
+    for id in path.into_iter().rev() {
+        known += 1;
+        depths.insert(id, known);
+    }
+    depths.get(id).copied().unwrap_or(known)
 }
 
 /// The commitments that `rows` name as what superseded them but that the

@@ -919,8 +919,9 @@ fn supersessions_shown_never_go_round_in_a_cycle() {
 }
 
 /// Given c1 superseded by c2, when c2 is recorded as superseded by c1 a
-/// month later, then the outcome is appended with a note that it counts
-/// for no status, and `status`, `show`, `due` and `report` judge c2 by its
+/// month later (in a dry run, then for real), then the outcome is appended
+/// with a note that it counts for no status, a later outcome that closes
+/// no cycle has no such note, and `status`, `show`, `due` and `report` judge c2 by its
 /// deadline and say the same; `show c1` has nothing to add.
 #[test]
 fn the_commands_say_which_supersession_counts_for_nothing_and_why() {
@@ -934,8 +935,14 @@ fn the_commands_say_which_supersession_counts_for_nothing_and_why() {
         assert!(out.status.success(), "{args:?}: {}", crate::support::stderr(&out));
         (crate::support::stdout(&out), crate::support::stderr(&out))
     };
-    let (_, said) = run(&["record", "outcome", "c2", "--date", "2026-04-01", "--superseded-by", "c1"]);
+    let closing = ["record", "outcome", "c2", "--date", "2026-04-01", "--superseded-by", "c1"];
+    let (_, said) = run(&[&closing[..], &["--dry-run"]].concat());
     assert!(said.contains(note), "{said}");
+    let (_, said) = run(&closing);
+    assert!(said.contains(note), "{said}");
+    // An outcome that closes no cycle says nothing of the one that did.
+    let (_, said) = run(&["record", "outcome", "c1", "--date", "2026-05-01", "--cancelled"]);
+    assert!(!said.contains("cycle"), "{said}");
     let (table, said) = run(&["status", "--as-of", "2026-07-01"]);
     assert!(table.contains("c2  overdue"), "{table}");
     assert_eq!(said, note);
@@ -949,4 +956,36 @@ fn the_commands_say_which_supersession_counts_for_nothing_and_why() {
     let (scores, said) = run(&["report", "--as-of", "2026-07-01"]);
     assert!(scores.contains("India            0         0        0        1"), "{scores}");
     assert_eq!(said, note);
+}
+
+/// Given a chain of 25 replacements (c1 by c2, …, c24 by c25) and c25
+/// recorded as superseded by each of c1 … c24, when the statuses are
+/// listed, then each of those 24 outcomes counts for nothing, the first
+/// 20 notes name the chain they would close (five steps, then how many
+/// more), and one line counts the rest.
+#[test]
+fn many_outcomes_that_close_cycles_are_noted_twenty_at_most() {
+    let ledger = crate::support::TestLedger::new();
+    let mut lines = vec![ANNOUNCEMENT.to_owned()];
+    lines.extend((1..=25).map(|i| commitment(&format!("c{i}"))));
+    lines.extend((1..25).map(|i| superseded(&format!("c{i}"), &format!("c{}", i + 1), "2026-02-01")));
+    lines.extend((1..25).map(|i| superseded("c25", &format!("c{i}"), "2026-03-01")));
+    ledger.import("chain.jsonl", &lines.join("\n"));
+    let out = ledger.pledger().args(["status", "--as-of", "2026-07-01"]).output().unwrap();
+    assert!(out.status.success());
+    let said = crate::support::stderr(&out);
+    let notes: Vec<&str> = said.lines().collect();
+    assert_eq!(notes.len(), 21, "{said}");
+    assert_eq!(
+        notes[0],
+        "note: outcome #51 says c25 was superseded by c1, but c1 is itself superseded by c25 (through c2, c3, \
+         c4, c5, c6 and 18 more): the replacements would go round in a cycle, so #51 counts for no status \
+         (STATUS.md, rule 6)"
+    );
+    assert!(notes[19].starts_with("note: outcome #70 says c25 was superseded by c20, but c20 is itself superseded by c25 (through c21, c22, c23, c24):"), "{}", notes[19]);
+    assert_eq!(
+        notes[20],
+        "note: 4 more outcomes count for no status because their replacements would go round in a cycle"
+    );
+    assert!(crate::support::stdout(&out).contains("c25  overdue"));
 }
