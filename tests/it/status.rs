@@ -699,22 +699,15 @@ fn commitment(id: &str) -> String {
 /// nothing, and its commitment is judged by its next ending or its deadline.
 #[test]
 fn a_supersession_that_would_close_a_cycle_counts_for_nothing() {
-    let (c1, c2, c3) = (commitment("c1"), commitment("c2"), commitment("c3"));
-    let cancelled = r#"{"type":"outcome","commitment":"c2","date":"2026-05-01","outcome":"cancelled"}"#;
-    let met = r#"{"type":"outcome","commitment":"c2","date":"2026-02-01","outcome":"met"}"#;
-    let retract_first = r#"{"type":"retraction","retracts":4,"reason":"recorded in error"}"#;
-    // (name, lines, [(as of, id, status, superseded by)])
+    // Each case records c1, c2 and c3 (seqs 2-4), then its events (from seq
+    // 5), written `c1>c2@DATE` (c1 superseded by c2), `c2 cancelled@DATE`,
+    // `c2 met@DATE` or `retract SEQ`; then (as of, id, status, superseded by).
     type Expect<'a> = (&'a str, &'a str, Status, Option<&'a str>);
-    let cases: Vec<(&str, Vec<String>, Vec<Expect>)> = vec![
+    let cases: [(&str, &str, &[Expect]); 7] = [
         (
             "two commitments superseded by each other",
-            vec![
-                c1.clone(),
-                c2.clone(),
-                superseded("c1", "c2", "2026-03-01"),
-                superseded("c2", "c1", "2026-04-01"),
-            ],
-            vec![
+            "c1>c2@2026-03-01 c2>c1@2026-04-01",
+            &[
                 ("2026-03-15", "c1", Superseded, Some("c2")),
                 ("2026-03-15", "c2", Pending, None),
                 ("2026-05-01", "c1", Superseded, Some("c2")),
@@ -724,35 +717,18 @@ fn a_supersession_that_would_close_a_cycle_counts_for_nothing() {
         ),
         (
             "the earlier dated counts, whichever was recorded first",
-            vec![
-                c1.clone(),
-                c2.clone(),
-                superseded("c2", "c1", "2026-04-01"),
-                superseded("c1", "c2", "2026-03-01"),
-            ],
-            vec![("2026-07-01", "c1", Superseded, Some("c2")), ("2026-07-01", "c2", Overdue, None)],
+            "c2>c1@2026-04-01 c1>c2@2026-03-01",
+            &[("2026-07-01", "c1", Superseded, Some("c2")), ("2026-07-01", "c2", Overdue, None)],
         ),
         (
             "on one date, the later in the chain counts for nothing",
-            vec![
-                c1.clone(),
-                c2.clone(),
-                superseded("c2", "c1", "2026-04-01"),
-                superseded("c1", "c2", "2026-04-01"),
-            ],
-            vec![("2026-07-01", "c2", Superseded, Some("c1")), ("2026-07-01", "c1", Overdue, None)],
+            "c2>c1@2026-04-01 c1>c2@2026-04-01",
+            &[("2026-07-01", "c2", Superseded, Some("c1")), ("2026-07-01", "c1", Overdue, None)],
         ),
         (
             "a cycle of three",
-            vec![
-                c1.clone(),
-                c2.clone(),
-                c3.clone(),
-                superseded("c1", "c2", "2026-03-01"),
-                superseded("c2", "c3", "2026-04-01"),
-                superseded("c3", "c1", "2026-05-01"),
-            ],
-            vec![
+            "c1>c2@2026-03-01 c2>c3@2026-04-01 c3>c1@2026-05-01",
+            &[
                 ("2026-07-01", "c1", Superseded, Some("c2")),
                 ("2026-07-01", "c2", Superseded, Some("c3")),
                 ("2026-07-01", "c3", Overdue, None),
@@ -761,43 +737,40 @@ fn a_supersession_that_would_close_a_cycle_counts_for_nothing() {
         ),
         (
             "the next ending of the one left out counts",
-            vec![
-                c1.clone(),
-                c2.clone(),
-                superseded("c1", "c2", "2026-03-01"),
-                superseded("c2", "c1", "2026-04-01"),
-                cancelled.to_owned(),
-            ],
-            vec![("2026-04-15", "c2", Pending, None), ("2026-05-01", "c2", Cancelled, None)],
+            "c1>c2@2026-03-01 c2>c1@2026-04-01 c2_cancelled@2026-05-01",
+            &[("2026-04-15", "c2", Pending, None), ("2026-05-01", "c2", Cancelled, None)],
         ),
         (
             "retracting the first supersession lets the second count",
-            vec![
-                c1.clone(),
-                c2.clone(),
-                superseded("c1", "c2", "2026-03-01"),
-                superseded("c2", "c1", "2026-04-01"),
-                retract_first.to_owned(),
-            ],
-            vec![("2026-07-01", "c1", Overdue, None), ("2026-07-01", "c2", Superseded, Some("c1"))],
+            "c1>c2@2026-03-01 c2>c1@2026-04-01 retract_5",
+            &[("2026-07-01", "c1", Overdue, None), ("2026-07-01", "c2", Superseded, Some("c1"))],
         ),
         (
             "a met replacement makes no cycle",
-            vec![
-                c1.clone(),
-                c2.clone(),
-                met.to_owned(),
-                superseded("c1", "c2", "2026-03-01"),
-                superseded("c2", "c1", "2026-04-01"),
-            ],
-            vec![("2026-07-01", "c1", Superseded, Some("c2")), ("2026-07-01", "c2", Met, None)],
+            "c2_met@2026-02-01 c1>c2@2026-03-01 c2>c1@2026-04-01",
+            &[("2026-07-01", "c1", Superseded, Some("c2")), ("2026-07-01", "c2", Met, None)],
         ),
     ];
+    let event = |written: &str| match written.split_once('@') {
+        Some((what, day)) => match what.split_once('>') {
+            Some((id, by)) => superseded(id, by, day),
+            None => {
+                let (id, outcome) = what.split_once('_').unwrap();
+                format!(r#"{{"type":"outcome","commitment":"{id}","date":"{day}","outcome":"{outcome}"}}"#)
+            }
+        },
+        None => {
+            let seq = written.strip_prefix("retract_").unwrap();
+            format!(r#"{{"type":"retraction","retracts":{seq},"reason":"recorded in error"}}"#)
+        }
+    };
     let mut failures = Vec::new();
-    for (name, lines, expected) in &cases {
+    for (name, events, expected) in cases {
+        let mut lines: Vec<String> =
+            vec![ANNOUNCEMENT.to_owned(), commitment("c1"), commitment("c2"), commitment("c3")];
+        lines.extend(events.split(' ').map(event));
+        let group: Vec<&str> = lines.iter().map(String::as_str).collect();
         let dir = tempfile::tempdir().unwrap();
-        let mut group = vec![ANNOUNCEMENT];
-        group.extend(lines.iter().map(String::as_str));
         let ledger = ledger_from(dir.path(), &[&group], 10_000);
         let projection = ledger.projection(None).unwrap();
         for &(as_of, id, status, by) in expected {
