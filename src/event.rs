@@ -270,23 +270,16 @@ pub struct Retraction {
 /// Reads a `retracts_event` with its name before serde's message ("unknown
 /// field `seq`" does not say which object lacks it), and with the path to
 /// a nested one (`retracts_event.retracts_event`).
+///
+/// Read straight from the event's buffered content, not through a
+/// `serde_json::Value`, which would keep only the last of a repeated key
+/// where every other object of an event refuses it.
 fn named_event<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
+    T: Deserialize<'de>,
 {
-    // Read as a value first, so that the message carries no position of
-    // its own for the caller's to follow.
-    let value = serde_json::Value::deserialize(deserializer)?;
-    if value.is_null() {
-        return Ok(None);
-    }
-    if !value.is_object() {
-        let found = crate::input::json_kind(&value);
-        let message = format!("`retracts_event`: expected an object that names the event, found {found}");
-        return Err(serde::de::Error::custom(message));
-    }
-    T::deserialize(value).map(Some).map_err(|e| {
+    Option::<T>::deserialize(deserializer).map_err(|e| {
         let message = e.to_string();
         let message = match message.strip_prefix("`retracts_event") {
             Some(nested) => format!("`retracts_event.retracts_event{nested}"),
@@ -310,7 +303,7 @@ where
 /// is not part of the event: the retraction is stored, hashed and
 /// recognised on re-import without it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an object that names the event")]
 pub struct RetractedEvent {
     #[serde(rename = "type")]
     pub kind: EventType,

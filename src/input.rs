@@ -5,6 +5,7 @@
 //! skipped; a file with no event at all is refused, since importing it is
 //! almost certainly a mistake (the wrong file, or an empty export).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::io::BufRead;
 
@@ -519,7 +520,12 @@ fn refused_in(
     if gives(0, None) {
         return None;
     }
-    let n = (1..=fields.len()).find(|&n| gives(n, None))?;
+    // serde stops at a repeated key ("duplicate field `id`") if not at a
+    // field before it; so the refused field, if any, comes before the first
+    // repeat, and there are only as many fields to try as the type has.
+    let mut seen = HashSet::new();
+    let unrepeated = fields.iter().take_while(|(name, _)| seen.insert(name.as_str())).count();
+    let n = (1..=unrepeated).find(|&n| gives(n, None))?;
     // A message that no value of the field changes is about its name, and
     // says it: "unknown field `titel`", "duplicate field `id`", "expected
     // `retracts` to be …" (but an unknown field inside `source` is not).
