@@ -646,28 +646,39 @@ pub fn say_retracted_references(ledger: &pledger::Ledger, event: &pledger::Event
     leave_to_exit(projection);
 }
 
-/// A note for each supersession that the outcome `e` (just appended, or in
-/// a dry run about to be) makes count for no status once every event
-/// recorded has happened: itself, if it closes a cycle of replacements, or
-/// an earlier recorded one that it comes before. As for other notes, a
+/// A note for each supersession that the outcome or retraction `e` (just
+/// appended, or in a dry run about to be) makes count for no status once
+/// every event recorded has happened: the outcome itself, if it closes a
+/// cycle of replacements, or an earlier recorded one that it comes before,
+/// or one whose cycle a retracted event had broken. As for other notes, a
 /// ledger that cannot be read here gives none.
 pub fn say_circular_supersessions(ledger: &pledger::Ledger, e: &pledger::ledger::AppendedEvent) {
     use pledger::deadline::LAST_DAY;
-    let pledger::Event::Outcome(o) = &e.line.event else { return };
-    if o.by.is_none() {
-        return;
-    }
+    use pledger::Event;
+    // A supersession can make a cycle, and a retraction can take away what
+    // broke one (a cancellation, a fulfilment, another supersession).
+    let through = match &e.line.event {
+        Event::Outcome(o) if o.by.is_some() => Some(o.commitment.as_str()),
+        Event::Retraction(_) => None,
+        _ => return,
+    };
     let Ok(head) = ledger.head() else { return };
     let after = match ledger.projection(None) {
         Ok(projection) if head.seq >= e.seq => projection,
         Ok(mut projection) => {
-            projection.apply(e.seq, e.hash, &e.line.event, &mut |_| None);
+            projection
+                .apply(e.seq, e.hash, &e.line.event, &mut |uuid| ledger.seq_of_uuid(uuid).ok().flatten());
             projection
         }
         Err(_) => return,
     };
-    // Only a cycle through its commitment's replacements can be new.
-    let Some((rows, uncounted)) = after.supersession_cycle_from(o.commitment.as_str(), LAST_DAY) else {
+    // After a supersession, only a cycle through its commitment's
+    // replacements can be new.
+    let found = match through {
+        Some(commitment) => after.supersession_cycle_from(commitment, LAST_DAY),
+        None => Some(after.statuses_noting(LAST_DAY)).filter(|(_, uncounted)| !uncounted.is_empty()),
+    };
+    let Some((rows, uncounted)) = found else {
         leave_to_exit(after);
         return;
     };

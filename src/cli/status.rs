@@ -161,9 +161,11 @@ pub fn cycle_notes(rows: &[CommitmentStatus], uncounted: &[Supersession]) -> Vec
         })
         .collect();
     if uncounted.len() > NOTES {
+        let more = uncounted.len() - NOTES;
+        let (outcomes, count, their) =
+            if more == 1 { ("outcome", "counts", "its") } else { ("outcomes", "count", "their") };
         notes.push(format!(
-            "{} more outcomes count for no status because their replacements would go round in a cycle",
-            uncounted.len() - NOTES
+            "{more} more {outcomes} {count} for no status because {their} replacements would go round in a cycle"
         ));
     }
     notes

@@ -962,3 +962,38 @@ fn many_outcomes_that_close_cycles_are_noted_twenty_at_most() {
     );
     assert!(crate::support::stdout(&out).contains("c25  overdue"));
 }
+
+/// Given c2 cancelled, then c1 superseded by c2 and c2 by c1, when the
+/// cancellation is retracted (in a dry run, then for real), then the
+/// retraction says that c2's supersession now counts for nothing.
+#[test]
+fn a_retraction_that_lets_a_cycle_close_says_so() {
+    let ledger = crate::support::TestLedger::new();
+    let cancelled = r#"{"type":"outcome","commitment":"c2","date":"2026-02-01","outcome":"cancelled"}"#;
+    let lines = [
+        ANNOUNCEMENT,
+        &commitment("c1"),
+        &commitment("c2"),
+        cancelled,
+        &superseded("c1", "c2", "2026-02-02"),
+        &superseded("c2", "c1", "2026-02-03"),
+    ]
+    .join("\n");
+    ledger.import("e.jsonl", &lines);
+    let note = "note: outcome #6 says c2 was superseded by c1, but c1 is itself superseded by c2: the \
+                replacements would go round in a cycle, so #6 counts for no status (STATUS.md, rule 6)";
+    for dry_run in [true, false] {
+        let mut retract = ledger.pledger();
+        retract.args(["retract", "4", "--reason", "recorded in error"]);
+        if dry_run {
+            retract.arg("--dry-run");
+        }
+        let out = retract.output().unwrap();
+        assert!(out.status.success());
+        assert!(
+            crate::support::stderr(&out).contains(note),
+            "dry run {dry_run}: {}",
+            crate::support::stderr(&out)
+        );
+    }
+}
