@@ -24,7 +24,7 @@ use crate::chain::{Hash, Head};
 use crate::event::name_key;
 use crate::input::json_kind;
 use crate::ledger::Ledger;
-use crate::projection::{CommitmentStatus, Projection, Status, STATUS_RULES};
+use crate::projection::{CommitmentStatus, Projection, Status, Supersession, STATUS_RULES};
 use crate::store::StoreError;
 
 /// The first line of a report's JSON says what it is.
@@ -257,7 +257,21 @@ impl StatusReport {
     /// Computes the report as of `as_of` from the events with seq ≤ `at`
     /// (default: the head).
     pub fn compute(ledger: &Ledger, as_of: NaiveDate, at: Option<u64>) -> Result<StatusReport, StoreError> {
-        StatusReport::compute_from(ledger, &ledger.projection(at)?, as_of)
+        Ok(StatusReport::compute_noting(ledger, as_of, at)?.0)
+    }
+
+    /// [`StatusReport::compute`], with the outcomes that count for no status
+    /// because each would close a cycle of replacements
+    /// ([`Projection::statuses_noting`]): the report's rows show their
+    /// commitments by their deadlines, and a publisher should know why.
+    pub fn compute_noting(
+        ledger: &Ledger,
+        as_of: NaiveDate,
+        at: Option<u64>,
+    ) -> Result<(StatusReport, Vec<Supersession>), StoreError> {
+        let projection = ledger.projection(at)?;
+        let (commitments, uncounted) = projection.statuses_noting(as_of);
+        Ok((StatusReport::from_statuses(ledger, &projection, as_of, commitments)?, uncounted))
     }
 
     /// [`StatusReport::compute`] from the projection at the position.
@@ -266,7 +280,16 @@ impl StatusReport {
         projection: &Projection,
         as_of: NaiveDate,
     ) -> Result<StatusReport, StoreError> {
-        let commitments = projection.statuses(as_of);
+        StatusReport::from_statuses(ledger, projection, as_of, projection.statuses(as_of))
+    }
+
+    /// The report of `commitments`, the statuses of `projection` as of `as_of`.
+    fn from_statuses(
+        ledger: &Ledger,
+        projection: &Projection,
+        as_of: NaiveDate,
+        commitments: Vec<CommitmentStatus>,
+    ) -> Result<StatusReport, StoreError> {
         let mut counts = BTreeMap::new();
         for c in &commitments {
             *counts.entry(c.status).or_insert(0) += 1;

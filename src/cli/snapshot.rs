@@ -160,7 +160,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    let report = StatusReport::compute(&ledger, args.as_of.unwrap_or_else(|| ctx.today()), at)?;
+    let (report, uncounted) =
+        StatusReport::compute_noting(&ledger, args.as_of.unwrap_or_else(|| ctx.today()), at)?;
     let mut json = serde_json::to_string_pretty(&report)?;
     json.push('\n');
     match args.out {
@@ -172,6 +173,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             out.write_all(json.as_bytes())?;
             out.flush()?;
         }
+    }
+    // The report's rows show such a commitment by its deadline, with no
+    // room to say why.
+    for note in super::status::cycle_notes(&report.commitments, &uncounted) {
+        say!("note: {note}");
     }
     Ok(ExitCode::SUCCESS)
 }

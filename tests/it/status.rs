@@ -894,8 +894,9 @@ fn supersessions_shown_never_go_round_in_a_cycle() {
 /// Given c1 superseded by c2, when c2 is recorded as superseded by c1 a
 /// month later (in a dry run, then for real), then the outcome is appended
 /// with a note that it counts for no status, a later outcome that closes
-/// no cycle has no such note, and `status`, `show`, `due` and `report` judge c2 by its
-/// deadline and say the same; `show c1` has nothing to add.
+/// no cycle has no such note, and `status`, `show`, `due`, `snapshot` and
+/// `report` judge c2 by its deadline and say the same; `show c1` has
+/// nothing to add.
 #[test]
 fn the_commands_say_which_supersession_counts_for_nothing_and_why() {
     let ledger = crate::support::TestLedger::new();
@@ -925,6 +926,9 @@ fn the_commands_say_which_supersession_counts_for_nothing_and_why() {
     assert_eq!(run(&["show", "c1", "--as-of", "2026-07-01"]).1, "");
     let (due, said) = run(&["due", "--as-of", "2026-04-15", "--within", "90d"]);
     assert!(due.contains("c2  pending"), "{due}");
+    assert_eq!(said, note);
+    let (published, said) = run(&["snapshot", "--as-of", "2026-07-01"]);
+    assert!(published.contains(r#""status": "overdue""#), "{published}");
     assert_eq!(said, note);
     let (scores, said) = run(&["report", "--as-of", "2026-07-01"]);
     assert!(scores.contains("India            0         0        0        1"), "{scores}");
