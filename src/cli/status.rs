@@ -60,10 +60,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             && args.tag.as_deref().is_none_or(|t| has_tag(c, t))
     };
     // Of the outcomes that count for nothing, those of the rows listed.
-    let shown: HashSet<&str> = all.iter().filter(|c| listed(c)).map(|r| r.id.as_str()).collect();
-    let ours: Vec<_> = uncounted.into_iter().filter(|s| shown.contains(s.superseded.as_str())).collect();
+    let ours: Vec<_> = {
+        let shown: HashSet<&str> = all.iter().filter(|c| listed(c)).map(|r| r.id.as_str()).collect();
+        uncounted.into_iter().filter(|s| shown.contains(s.superseded.as_str())).collect()
+    };
     notes.splice(0..0, cycle_notes(&all, &ours));
-    drop(shown);
     let rows: Vec<CommitmentStatus> = all.into_iter().filter(listed).collect();
     let unlisted = unlisted_replacements(&projection, &rows, as_of);
     let mut out = super::stdout();
