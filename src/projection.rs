@@ -471,9 +471,11 @@ impl Projection {
     /// the row should learn why the outcome recorded does not show.
     pub fn statuses_noting(&self, as_of: NaiveDate) -> (Vec<CommitmentStatus>, Vec<Supersession>) {
         let voided = self.voided();
-        let counted = HashSet::new();
+        let every_outcome_counts = HashSet::new();
         let rows = |range: &mut dyn Iterator<Item = (&String, &CommitmentFacts)>| {
-            range.filter_map(|(id, c)| self.status(id, c, &voided, as_of, &counted)).collect::<Vec<_>>()
+            range
+                .filter_map(|(id, c)| self.status(id, c, &voided, as_of, &every_outcome_counts))
+                .collect::<Vec<_>>()
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let middle = match self.commitments.len() {
