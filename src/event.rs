@@ -324,7 +324,7 @@ where
 /// is not part of the event: the retraction is stored, hashed and
 /// recognised on re-import without it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "an object that names the event")]
+#[serde(deny_unknown_fields)]
 pub struct RetractedEvent {
     #[serde(rename = "type")]
     pub kind: EventType,

@@ -274,15 +274,6 @@ impl StatusReport {
         Ok((StatusReport::from_statuses(ledger, &projection, as_of, commitments)?, uncounted))
     }
 
-    /// [`StatusReport::compute`] from the projection at the position.
-    fn compute_from(
-        ledger: &Ledger,
-        projection: &Projection,
-        as_of: NaiveDate,
-    ) -> Result<StatusReport, StoreError> {
-        StatusReport::from_statuses(ledger, projection, as_of, projection.statuses(as_of))
-    }
-
     /// The report of `commitments`, the statuses of `projection` as of `as_of`.
     fn from_statuses(
         ledger: &Ledger,
@@ -321,7 +312,8 @@ impl StatusReport {
             return Ok(CheckOutcome::LedgerTooShort { seq: self.ledger.seq, head: head.seq });
         }
         let projection = ledger.projection(Some(self.ledger.seq))?;
-        let now = StatusReport::compute_from(ledger, &projection, self.as_of)?;
+        let now =
+            StatusReport::from_statuses(ledger, &projection, self.as_of, projection.statuses(self.as_of))?;
         if now.ledger.content_hash != self.ledger.content_hash {
             return Ok(CheckOutcome::ContentDiffers {
                 reported: self.ledger.content_hash,

@@ -42,11 +42,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         })
         .collect();
     // A commitment due because its supersession counts for nothing says why.
-    let notes = {
-        let due: std::collections::HashSet<&str> = rows.iter().map(|(_, c)| c.id.as_str()).collect();
-        let ours: Vec<_> = uncounted.into_iter().filter(|s| due.contains(s.superseded.as_str())).collect();
-        super::status::cycle_notes(&all, &ours)
-    };
+    let notes = super::status::cycle_notes_of(&all, uncounted, rows.iter().map(|(_, c)| c.id.as_str()));
     rows.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
     let rows: Vec<_> = rows.into_iter().map(|(_, c)| c).collect();
     let mut out = super::stdout();

@@ -38,10 +38,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let projection = ledger.projection(None)?;
     let status = projection.status_of(&args.id, as_of);
     let cycle_notes = match projection.supersession_cycle_from(&args.id, as_of) {
-        Some((all, uncounted)) => {
-            let own: Vec<_> = uncounted.into_iter().filter(|s| s.superseded == args.id).collect();
-            super::status::cycle_notes(&all, &own)
-        }
+        Some((all, uncounted)) => super::status::cycle_notes_of(&all, uncounted, [args.id.as_str()]),
         None => Vec::new(),
     };
     let voiding = pledger::projection::voiding(projection.retractions());

@@ -59,12 +59,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             && args.party.as_deref().is_none_or(|p| has_party(c, p))
             && args.tag.as_deref().is_none_or(|t| has_tag(c, t))
     };
-    // Of the outcomes that count for nothing, those of the rows listed.
-    let ours: Vec<_> = {
-        let shown: HashSet<&str> = all.iter().filter(|c| listed(c)).map(|r| r.id.as_str()).collect();
-        uncounted.into_iter().filter(|s| shown.contains(s.superseded.as_str())).collect()
-    };
-    notes.splice(0..0, cycle_notes(&all, &ours));
+    let shown = all.iter().filter(|c| listed(c)).map(|r| r.id.as_str());
+    notes.splice(0..0, cycle_notes_of(&all, uncounted, shown));
     let rows: Vec<CommitmentStatus> = all.into_iter().filter(listed).collect();
     let unlisted = unlisted_replacements(&projection, &rows, as_of);
     let mut out = super::stdout();
@@ -170,6 +166,18 @@ pub fn cycle_notes(rows: &[CommitmentStatus], uncounted: &[Supersession]) -> Vec
         ));
     }
     notes
+}
+
+/// [`cycle_notes`] for the outcomes of `uncounted` whose commitments are
+/// among `ids`: those of the rows a command lists.
+pub fn cycle_notes_of<'a>(
+    rows: &[CommitmentStatus],
+    uncounted: Vec<Supersession>,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Vec<String> {
+    let ids: HashSet<&str> = ids.into_iter().collect();
+    let ours: Vec<_> = uncounted.into_iter().filter(|s| ids.contains(s.superseded.as_str())).collect();
+    cycle_notes(rows, &ours)
 }
 
 /// How many replacements in `by` lead from `id` to the end of its chain,
