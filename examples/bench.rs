@@ -71,6 +71,10 @@ fn main() {
             other => panic!("unknown argument {other:?}; usage: bench [--events N] [--rounds R] [--json]"),
         }
     }
+    if child.as_deref() == Some("ceiling") {
+        ceiling_round(events + APPENDS.min(events as usize) as u64);
+        return;
+    }
     if let Some(side) = child {
         run_round(&side, events);
         return;
@@ -83,14 +87,23 @@ fn main() {
     // by up to 30% (status_snapshot above all).
     let exe = std::env::current_exe().expect("the bench's own path");
     let mut samples: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut ceilings: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     for _ in 0..rounds.max(1) {
-        for side in ["pledger", "sqlite"] {
+        for side in ["pledger", "sqlite", "ceiling"] {
             let out = std::process::Command::new(&exe)
                 .args(["--events", &events.to_string(), "--round", side])
                 .stderr(std::process::Stdio::inherit())
                 .output()
                 .expect("run a round");
             assert!(out.status.success(), "the {side} round failed");
+            if side == "ceiling" {
+                let figures: BTreeMap<String, f64> =
+                    serde_json::from_slice(&out.stdout).expect("the ceilings");
+                for (name, _) in CEILINGS {
+                    ceilings.entry(name).or_default().push(figures[name]);
+                }
+                continue;
+            }
             let round: RoundOutput = serde_json::from_slice(&out.stdout).expect("a round's figures");
             let mut m = round.figures;
             // The round's process has exited: `status` runs as it would
@@ -137,9 +150,104 @@ fn main() {
             serde_json::json!({"pledger": p, "sqlite": s, "ratio": ratio, "unit": unit}),
         );
     }
-    if json {
-        println!("{}", serde_json::json!({"events": events, "results": results}));
+    // Each ceiling beside the metric it bounds, measured in the same run.
+    let mut shares = serde_json::Map::new();
+    if !json {
+        println!("\nCPU ceilings on this machine, median of {rounds} rounds");
+        println!("{:<16} {:>14} {:>14}  what", "metric", "ceiling", "share");
     }
+    for (name, what) in CEILINGS {
+        let ceiling = median(&ceilings[name]);
+        let share = median(&samples[name].0) / ceiling;
+        if !json {
+            println!("{name:<16} {ceiling:>14.1} {share:>14.2}  {what}");
+        }
+        shares.insert(
+            name.to_owned(),
+            serde_json::json!({"ceiling": ceiling, "share": share, "unit": "events/s", "what": what}),
+        );
+    }
+    if json {
+        println!("{}", serde_json::json!({"events": events, "results": results, "ceilings": shares}));
+    }
+}
+
+/// The CPU ceilings the issue sets import and verify against, measured on
+/// the bench's own events: a metric's `share` is pledger's median over the
+/// ceiling's.
+const CEILINGS: [(&str, &str); 2] = [
+    ("import", "serde_json serialize + BLAKE3 chain hash, one core"),
+    ("verify", "BLAKE3 over each stored record (prev in its header), one core"),
+];
+
+/// The ceilings' round: the same events, decoded outside the timing, then
+/// (`import`) each record's body (the event in its envelope, the
+/// envelope's uuid and time formatted ahead) serialized with serde_json,
+/// and framed and hashed into the chain, so that the ceiling makes the
+/// bytes pledger stores with no work but serializing and hashing them;
+/// and (`verify`) each framed record's link checked and the record hashed
+/// again, as verification must. Both on one thread, with the buffers
+/// reused, so that they measure the work and not the allocator.
+fn ceiling_round(events: u64) {
+    let mut text = Vec::new();
+    generate::generate(&generate::Spec::new(events), &mut text).expect("generate");
+    let decoded: Vec<_> = std::str::from_utf8(&text)
+        .expect("utf-8")
+        .lines()
+        .map(|line| decode_line(line).expect("a generated line"))
+        .collect();
+    let n = decoded.len();
+    // The envelope's strings, made ahead: the ceiling serializes the bytes
+    // a record's body holds, with nothing formatted but the event.
+    let (now, _) = clock();
+    let recorded_at = now.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    let uuids: Vec<String> = (0..n as u64)
+        .map(|i| {
+            let random = blake3::hash(&i.to_le_bytes());
+            let random: &[u8; 10] = random.as_bytes()[..10].try_into().unwrap();
+            let millis = now.timestamp_millis() as u64;
+            uuid::Builder::from_unix_timestamp_millis(millis, random).into_uuid().to_string()
+        })
+        .collect();
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        uuid: &'a str,
+        recorded_at: &'a str,
+        recorded_by: &'a str,
+        event: &'a pledger::event::Event,
+    }
+
+    let mut body = Vec::with_capacity(4096);
+    // Touched ahead, so that the page faults of first use fall outside the
+    // timing (they made the figure vary by half from round to round).
+    let mut records = vec![1u8; n * 500];
+    records.clear();
+    let mut ends = Vec::with_capacity(n);
+    let start = Instant::now();
+    let mut prev = Hash::ZERO;
+    for ((seq, event), uuid) in (1..).zip(&decoded).zip(&uuids) {
+        body.clear();
+        let envelope = Body { uuid, recorded_at: &recorded_at, recorded_by: "bench", event };
+        serde_json::to_writer(&mut body, &envelope).expect("serialize");
+        prev = chain::encode(seq, &prev, &body, &mut records);
+        ends.push(records.len());
+    }
+    let import = per_second(n, start);
+    std::hint::black_box(prev);
+
+    let start = Instant::now();
+    let (mut from, mut prev) = (0, Hash::ZERO);
+    for end in &ends {
+        // The hashed part of a record is its header (which holds prev)
+        // and its body; the last 32 bytes are the hash itself.
+        let record = &records[from..*end];
+        assert_eq!(record[9..41], prev.0, "the chain's links");
+        prev = chain::hash_bytes(&record[..record.len() - 32]);
+        from = *end;
+    }
+    let verify = per_second(n, start);
+    std::hint::black_box(prev);
+    println!("{}", serde_json::json!({"import": import, "verify": verify}));
 }
 
 /// What a round's process prints: its figures, and the ledger it leaves
