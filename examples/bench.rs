@@ -30,7 +30,11 @@
 //! `status_after_import` is the
 //! same status taken in the round's own process, right after the import,
 //! appends, verify and replay, for comparison. `ratio` is oriented so that above 1.0 means pledger is
-//! better. Timings are measurements, never pass/fail: CI runs this with a
+//! better.
+//!
+//! A third round in each set measures the CPU ceilings the issue sets import
+//! and verify against, on the same events (see `ceiling_round`), and the
+//! table's second part gives pledger's share of each. Timings are measurements, never pass/fail: CI runs this with a
 //! small N only so that it cannot rot.
 
 use std::collections::BTreeMap;
