@@ -2,7 +2,7 @@
 //! published one still matches the ledger.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, value_name = "SEQ", value_parser = super::parse_seq, conflicts_with = "check")]
     at: Option<u64>,
 
-    /// Write the report here instead of standard output.
+    /// Write the report here instead of standard output (a path outside the ledger).
     #[arg(long, value_name = "FILE", conflicts_with = "check")]
     out: Option<PathBuf>,
 
@@ -153,6 +153,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         });
     }
     let at = super::check_at(&ledger, args.at, "--at")?;
+    if let Some(out) = &args.out {
+        refuse_inside_ledger(out, &ctx.ledger)?;
+    }
     if let Verdict::Broken(at) = audit::verify(ledger.store(), None)? {
         say!(
             "verification failed at {at}: no report is written from a ledger that fails verification; run \
@@ -180,6 +183,40 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         say!("note: {note}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses an output path inside the ledger's directory: the report would
+/// replace one of the store's own files (its data, its head file) or sit
+/// among them. Checked on the paths as resolved, so that `./L/../L/db` and
+/// a symlink into the ledger (even one whose target is not there yet) are
+/// refused too.
+fn refuse_inside_ledger(out: &Path, ledger: &Path) -> anyhow::Result<()> {
+    let Ok(ledger_dir) = ledger.canonicalize() else { return Ok(()) };
+    if resolved(out, 0).is_some_and(|resolved| resolved.starts_with(&ledger_dir)) {
+        anyhow::bail!(
+            "--out {}: expected a path outside the ledger, found one inside {}; nothing was written",
+            out.display(),
+            ledger.display()
+        );
+    }
+    Ok(())
+}
+
+/// Where writing to `path` would write: the path itself if it exists, else
+/// the target of a dangling symlink (followed up to 40 times, as the kernel
+/// does), else the resolved directory joined with the file name.
+fn resolved(path: &Path, links: u32) -> Option<PathBuf> {
+    if let Ok(resolved) = path.canonicalize() {
+        return Some(resolved);
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if let Ok(target) = std::fs::read_link(path) {
+        return if links < 40 { resolved(&parent.join(target), links + 1) } else { None };
+    }
+    Some(parent.canonicalize().ok()?.join(path.file_name()?))
 }
 
 /// A row of a report that the events do not give, as `id (what differs)`.

@@ -641,3 +641,41 @@ fn snapshot_neither_writes_nor_checks_a_report_on_a_ledger_that_fails_verificati
         assert!(!t.dir().join("new.json").exists(), "--at {at:?}");
     }
 }
+
+#[test]
+fn a_report_is_never_written_over_the_ledgers_own_files() {
+    // given a ledger, and a symlink whose target inside it is not there yet
+    let t = TestLedger::new();
+    t.import("sample.jsonl", &sample(3));
+    let head = t.head();
+    let stored = |name: &str| std::fs::read(t.path().join(name)).unwrap();
+    let (db, head_file) = (stored("db"), stored("head"));
+    std::os::unix::fs::symlink(t.path().join("report.json"), t.dir().join("into-ledger.json")).unwrap();
+    for out in [
+        "ledger.db/db",
+        "ledger.db/head",
+        "./ledger.db/../ledger.db/report.json",
+        "ledger.db",
+        "into-ledger.json",
+    ] {
+        // when a report is asked to go there
+        let args = ["snapshot", "--as-of", "2026-11-28", "--out", out];
+        let run = t.pledger().args(args).output().unwrap();
+        // then it is refused, and the ledger's files are as they were
+        assert_eq!(run.status.code(), Some(2), "{out}: {}", stderr(&run));
+        let expected = format!(
+            "error: --out {out}: expected a path outside the ledger, found one inside {}; nothing was written\n",
+            t.path().display()
+        );
+        assert_eq!(stderr(&run), expected, "{out}");
+        assert!(!t.path().join("report.json").exists(), "{out}");
+        assert_eq!((stored("db"), stored("head")), (db.clone(), head_file.clone()), "{out}");
+    }
+    assert_eq!(t.head(), head);
+    assert!(t.pledger().arg("verify").output().unwrap().status.success());
+    // and a path beside the ledger is written as before
+    let run =
+        t.pledger().args(["snapshot", "--as-of", "2026-11-28", "--out", "report.json"]).output().unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(t.dir().join("report.json").exists());
+}
