@@ -75,6 +75,10 @@ pub enum ReadError {
     /// A v2 report without `rules`, or a v1 report with them.
     #[error("expected {expected} in a report of format {format:?}")]
     Rules { format: &'static str, expected: &'static str },
+    /// Rules numbered 0: the status rules are numbered from 1. (A number
+    /// above this pledger's is read: a newer pledger may have made it.)
+    #[error("expected status rules numbered from 1 in `rules`, found 0")]
+    NoSuchRules,
 }
 
 impl ReadError {
@@ -217,6 +221,9 @@ impl StatusReport {
     /// any of it is checked.
     pub fn from_json(text: &str) -> Result<StatusReport, ReadError> {
         let json = |e: serde_json::Error| ReadError::Json { line: e.line(), message: e.to_string() };
+        // Some editors start UTF-8 files with a byte order mark, which JSON
+        // readers may ignore (RFC 8259, section 8.1); `import` does too.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         // Read as JSON first, so that a report of another format is named as
         // such rather than by the first of its fields this one lacks, and
         // anything but an object is refused (serde would take an array of
@@ -242,7 +249,11 @@ impl StatusReport {
             None => {}
         }
         // From the text again, so that an error has its line.
-        serde_json::from_str(text).map_err(json)
+        let report: StatusReport = serde_json::from_str(text).map_err(json)?;
+        if report.rules == Some(0) {
+            return Err(ReadError::NoSuchRules);
+        }
+        Ok(report)
     }
 
     /// The rules this report names, beside this pledger's.

@@ -32,6 +32,18 @@ fn check(t: &TestLedger, text: &str) -> (i32, String, String) {
 }
 
 #[test]
+fn a_report_saved_with_a_byte_order_mark_checks_as_it_was_published() {
+    // given a published report that an editor saved with a byte order mark
+    let (t, report) = published();
+    let text = format!("\u{feff}{}", serde_json::to_string_pretty(&report).unwrap());
+    // when it is checked
+    let (code, out, err) = check(&t, &text);
+    // then it matches, as `import` reads such a file
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("ok: report.json matches the ledger"), "{out}");
+}
+
+#[test]
 fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
     let seq = sample_len(3);
     type Alter = fn(&mut Value);
@@ -121,6 +133,12 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             "report.json: expected no field `rules` in a report of format \"pledger status report v1\"",
         ),
         ("its rules not a number", |r| r["rules"] = json!("v2"), 2, "invalid type: string \"v2\", expected u32"),
+        (
+            "its rules numbered 0, which no rules are",
+            |r| r["rules"] = json!(0),
+            2,
+            "report.json: expected status rules numbered from 1 in `rules`, found 0",
+        ),
         (
             "a late fulfilment shown as on time",
             |r| row(r, "c2")["on_time"] = json!(true),
