@@ -52,7 +52,9 @@
 //! part      = ( "early" | "mid" | "late" ) [ "-" ] third-of
 //!           | ( "beginning" | "start" | "middle" ) "of" third-of
 //!           | ( "end" [ "of" | "-" ] | ( "towards" | "toward" ) [ "the" ] "end" "of" ) ( third-of | target )
-//!                                                          (any other target: read as "by the end of")
+//!                                                          (any other target: read as "by the end of";
+//!                                                           one named by its end, "end of month-end", too,
+//!                                                           with the note that "end" is said twice)
 //! third-of  = year-ref | "year" [ YEAR ] | MONTH [ "." ] of-year
 //!           | [ "this" | "next" | "the" [ "current" ] ] "month"
 //! target    = YEAR | YEAR "-" MM [ "-" DD ]
@@ -1139,17 +1141,23 @@ impl<'a> Parser<'a, '_> {
     /// read as written (as pledgers before the note read it), so that no
     /// recorded deadline changes its window.
     fn note_end_of_an_end(&self, start: bool) {
+        if self.names_an_end() {
+            self.note.set(Some(Note::EndOfAnEnd { start }));
+        }
+    }
+
+    /// Whether the words ahead name a period by its end: `["the"]` then
+    /// "year", "quarter", "month" or a month's name, then "-end" or "end".
+    fn names_an_end(&self) -> bool {
         let the = usize::from(self.is(0, "the"));
         let after = if ["year", "quarter", "month"].iter().any(|u| self.is(the, u)) {
             the + 1
         } else if self.word(the).and_then(month_number).is_some() {
             the + 1 + usize::from(self.is_punct(the + 1, "."))
         } else {
-            return;
+            return false;
         };
-        if self.end_suffix(after) > 0 {
-            self.note.set(Some(Note::EndOfAnEnd { start }));
-        }
+        self.end_suffix(after) > 0
     }
 
     /// by = ("by" | "no later than" | "not later than" | "on or before") (end-of target | start-of target | period)
@@ -1381,6 +1389,15 @@ impl<'a> Parser<'a, '_> {
     /// period reads as "by the end of" it (a quarter or season has no
     /// customary last part, and its end is what a deadline means).
     fn parse_end_part(&mut self) -> Result<Period, DeadlineError> {
+        // "end of month-end": the longer rule wins, so the target is the
+        // period named by its end (not "end of month" with "-end" left
+        // over), read as "by the end of month-end" is, with its note.
+        if self.names_an_end() {
+            self.note_end_of_an_end(false);
+            if let Some(target) = self.parse_target(true)? {
+                return Ok(Period { target, by: true });
+            }
+        }
         if let Some(target) = self.parse_third_of(Part::Late)? {
             return Ok(Period { target, by: false });
         }
