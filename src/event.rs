@@ -498,11 +498,46 @@ impl<'de> Deserialize<'de> for Source {
 }
 
 /// A reference to an earlier event: its seq number or its uuid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(untagged, expecting = "expected `retracts` to be a seq number or an event uuid")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(untagged)]
 pub enum EventRef {
     Seq(u64),
     Uuid(uuid::Uuid),
+}
+
+/// Read by hand rather than as an untagged enum, whose one message
+/// ("expected a seq number or an event uuid") could not say what was
+/// found instead: `-1`, `1.5`, `"2"`.
+impl<'de> Deserialize<'de> for EventRef {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<EventRef, D::Error> {
+        struct Ref;
+        impl serde::de::Visitor<'_> for Ref {
+            type Value = EventRef;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a seq number or an event uuid")
+            }
+            fn visit_u64<E: serde::de::Error>(self, seq: u64) -> Result<EventRef, E> {
+                Ok(EventRef::Seq(seq))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<EventRef, E> {
+                // JSON reads a whole number past u64 as a float: name it as
+                // the number it was written as, not as its float.
+                if n.fract() == 0.0 && n >= u64::MAX as f64 {
+                    return Err(E::custom(format!(
+                        "expected a seq number of at most {}, found a larger number",
+                        u64::MAX
+                    )));
+                }
+                Err(E::invalid_type(serde::de::Unexpected::Float(n), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<EventRef, E> {
+                uuid::Uuid::parse_str(text)
+                    .map(EventRef::Uuid)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Str(text), &self))
+            }
+        }
+        deserializer.deserialize_any(Ref)
+    }
 }
 
 impl fmt::Display for EventRef {
