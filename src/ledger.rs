@@ -1005,13 +1005,14 @@ fn first_reading(index: &Index, event: &Event, announced: &HashMap<&str, NaiveDa
         Event::Deadline(d) => (&d.deadline, d.date.0),
         _ => return None,
     };
-    Some(FirstReading { anchor, result: read_deadline(phrase.as_str(), anchor) })
+    Some(FirstReading { anchor, result: read_deadline(event.type_name(), phrase.as_str(), anchor) })
 }
 
-/// Reads `phrase` against `anchor` as the checks do: `Err` is the line's
-/// message.
-fn read_deadline(phrase: &str, anchor: NaiveDate) -> Result<Option<deadline::Note>, String> {
-    deadline::parse(phrase, anchor).map(|d| d.note).map_err(|e| format!("deadline: {e}"))
+/// Reads the `deadline` field `phrase` of an event of type `kind` against
+/// `anchor` as the checks do: `Err` is the line's message, which names the
+/// field as a wrong-typed one is named (`commitment: \`deadline\`: …`).
+fn read_deadline(kind: &str, phrase: &str, anchor: NaiveDate) -> Result<Option<deadline::Note>, String> {
+    deadline::parse(phrase, anchor).map(|d| d.note).map_err(|e| format!("{kind}: `deadline`: {e}"))
 }
 
 /// Lines whose independent work is handed to the cores together.
@@ -1330,7 +1331,7 @@ impl<'a, 'l> Checker<'a, 'l> {
         // checks find; otherwise the phrase is read again.
         let read = |phrase: &Text, anchor: NaiveDate| match first_reading {
             Some(FirstReading { anchor: read_at, result }) if read_at == anchor => result,
-            _ => read_deadline(phrase.as_str(), anchor),
+            _ => read_deadline(event.type_name(), phrase.as_str(), anchor),
         };
         match event {
             Event::Announcement(_) => Ok(None),

@@ -14,7 +14,7 @@ use super::Context;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  pledger due --within 30d\n  pledger due --within 8w --as-of 2026-03-01")]
 pub struct Args {
-    /// The span: a number of days (30d) or weeks (4w).
+    /// The span: a number of days (30d, or 30 alone) or weeks (4w).
     #[arg(long, value_name = "SPAN", value_parser = parse_span)]
     within: u64,
 
