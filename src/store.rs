@@ -1210,6 +1210,11 @@ impl Store {
         let text = String::from_utf8_lossy(&bytes);
         let recorded: Head = match parse_head_slots(&bytes) {
             Some(head) => head,
+            // The two-slot layout, with neither slot whole: not a one-line
+            // head file to quote back.
+            None if bytes.len() == HEAD_FILE_LEN => {
+                return Err(self.damaged("its head file is damaged: neither of its two slots checks out"))
+            }
             None => {
                 text.trim().parse().map_err(|e| self.damaged(&format!("its head file is malformed ({e})")))?
             }

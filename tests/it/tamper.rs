@@ -679,3 +679,32 @@ fn a_report_is_never_written_over_the_ledgers_own_files() {
     assert!(run.status.success(), "{}", stderr(&run));
     assert!(t.dir().join("report.json").exists());
 }
+
+#[test]
+fn a_head_file_with_both_slots_damaged_is_named_as_such() {
+    // given a ledger whose head file (two checksummed slots) has one byte
+    // flipped in each slot
+    let t = TestLedger::new();
+    t.import("sample.jsonl", &sample(2));
+    let path = t.path().join(pledger::store::HEAD_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let slot = bytes.len() / 2;
+    bytes[0] ^= 1;
+    bytes[slot] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    // when it is verified
+    let out = t.pledger().arg("verify").output().unwrap();
+    // then it is damaged, and the message says why rather than quoting the file
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "its head file is damaged: neither of its two slots checks out; restore it from a backup"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // and with one slot whole, the other stands in for it
+    bytes[slot] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    t.pledger().arg("verify").assert().success();
+}
