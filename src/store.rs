@@ -165,6 +165,26 @@ pub enum StoreError {
     // and a report of the chain would print the OS's message twice.
     #[error("i/o error on the ledger at {}: {error}", .path.display())]
     Io { path: PathBuf, error: std::io::Error },
+    /// The ledger's files may not be written by this user. sled has no
+    /// read-only mode, so even a read opens them for writing.
+    #[error(
+        "the ledger at {path} cannot be opened: permission denied; pledger opens a ledger's files for \
+         writing even to read them (its store, sled, has no read-only mode), so to verify a ledger you \
+         may not change, copy it and verify the copy (cp -r {path} COPY; pledger --ledger COPY verify)",
+        path = .path.display()
+    )]
+    NotWritable { path: PathBuf },
+}
+
+/// A permission refused while the store was opened, named as what it
+/// means to the user (see [`StoreError::NotWritable`]).
+fn not_writable(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Io { path, error } if error.kind() == std::io::ErrorKind::PermissionDenied => {
+            StoreError::NotWritable { path }
+        }
+        other => other,
+    }
 }
 
 impl StoreError {
@@ -394,6 +414,10 @@ pub const HEAD_FILE: &str = "head";
 impl Store {
     /// Opens the store at `path`, creating it if `mode` allows.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
+        Store::open_as_found(path, mode).map_err(not_writable)
+    }
+
+    fn open_as_found(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
         let data_path = path.join("db");
         // Whether it may be created or must exist, a path that holds
         // something else is refused as such, in one wording for every command.
@@ -2853,6 +2877,24 @@ mod tests {
             assert_eq!(pieces, expected, "{:?}", String::from_utf8_lossy(bytes));
             assert_eq!(pieces.concat(), bytes);
         }
+    }
+
+    #[test]
+    fn a_refused_permission_on_open_says_to_verify_a_copy() {
+        // (Tests run as root here, which no permission stops, so the
+        // mapping is checked on the error the operating system gives.)
+        let path = PathBuf::from("archive/ledger");
+        let denied =
+            StoreError::Io { path: path.clone(), error: std::io::ErrorKind::PermissionDenied.into() };
+        let message = not_writable(denied).to_string();
+        assert!(
+            message.starts_with("the ledger at archive/ledger cannot be opened: permission denied;"),
+            "{message}"
+        );
+        assert!(message.ends_with("(cp -r archive/ledger COPY; pledger --ledger COPY verify)"), "{message}");
+        // Other refusals keep the operating system's words.
+        let full = StoreError::Io { path, error: std::io::ErrorKind::StorageFull.into() };
+        assert!(matches!(not_writable(full), StoreError::Io { .. }));
     }
 
     #[test]
