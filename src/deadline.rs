@@ -1393,7 +1393,7 @@ impl<'a> Parser<'a, '_> {
         // period named by its end (not "end of month" with "-end" left
         // over), read as "by the end of month-end" is, with its note.
         if self.names_an_end() {
-            self.note_end_of_an_end(false);
+            self.note.set(Some(Note::EndOfAnEnd { start: false }));
             if let Some(target) = self.parse_target(true)? {
                 return Ok(Period { target, by: true });
             }
