@@ -2787,6 +2787,39 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_with_more_ids_than_buckets_fills_the_missing_buckets_and_keeps_the_stored_ones() {
+        // given a store whose sled already holds one id, written by a large batch
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let mut batch = large_batch(&store);
+        batch.push(b"{\"id\":\"a1\"}", Some((IdKind::Announcement, "a1")), None);
+        store.append(&batch).unwrap();
+        let stored = IndexKey::id(IdKind::Announcement, "a1");
+        let before = store.ids.get(stored.bucket.to_be_bytes()).unwrap();
+        assert!(before.as_deref().is_some_and(|bucket| !bucket.is_empty()));
+        // when a large batch brings more ids than there are buckets
+        let ids: Vec<String> = (0..INDEX_BUCKETS as usize + 500).map(|i| format!("c{i}")).collect();
+        let mut batch = Batch::new(store.head().unwrap());
+        for id in &ids {
+            batch.push(b"{\"id\":\"c\"}", Some((IdKind::Commitment, id)), None);
+        }
+        let head = store.append(&batch).unwrap();
+        // then every bucket is there, the stored one still holds the old id
+        // next to any new ones, and every id is found, before and after a reopen
+        assert_eq!(store.ids.len(), INDEX_BUCKETS as usize);
+        let after = store.ids.get(stored.bucket.to_be_bytes()).unwrap().unwrap();
+        assert!(find_in_bucket(&after, &stored.bytes).is_some_and(|seq| seq == Some(301)));
+        drop(store);
+        let store = open(dir.path());
+        assert_eq!(store.head().unwrap(), head);
+        assert_eq!(store.lookup_id(IdKind::Announcement, "a1").unwrap(), Some(301));
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(store.lookup_id(IdKind::Commitment, id).unwrap(), Some(302 + i as u64), "{id}");
+        }
+        assert_eq!(store.lookup_id(IdKind::Commitment, "c-missing").unwrap(), None);
+    }
+
+    #[test]
     fn a_blob_file_is_synced_whatever_its_modification_time_says() {
         // given a store synced once, then given a value large enough for
         // sled to write it to a blob file of its own, while the clock stood
