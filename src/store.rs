@@ -2805,7 +2805,7 @@ mod tests {
         }
         let head = store.append(&batch).unwrap();
         // then every bucket is there, the stored one still holds the old id
-        // next to any new ones, and every id is found, before and after a reopen
+        // next to any new ones, and every id is found after a reopen
         assert_eq!(store.ids.len(), INDEX_BUCKETS as usize);
         let after = store.ids.get(stored.bucket.to_be_bytes()).unwrap().unwrap();
         assert!(find_in_bucket(&after, &stored.bytes).is_some_and(|seq| seq == Some(301)));
