@@ -34,8 +34,11 @@
 //!
 //! A third round in each set measures the CPU ceilings the issue sets import
 //! and verify against, on the same events (see `ceiling_round`), and the
-//! table's second part gives pledger's share of each. Timings are measurements, never pass/fail: CI runs this with a
-//! small N only so that it cannot rot.
+//! table's second part gives pledger's share of each. Its third part splits
+//! pledger's import into its phases (reading, checking, storing) beside the
+//! time half the import ceiling allows for all of it, to show where the
+//! import's distance from that goal lies. Timings are measurements, never
+//! pass/fail: CI runs this with a small N only so that it cannot rot.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -174,8 +177,33 @@ fn main() {
             serde_json::json!({"ceiling": ceiling, "share": share, "unit": "events/s", "what": what}),
         );
     }
+    // Where pledger's import time goes, beside what half the import
+    // ceiling would allow for all of it.
+    let mut phases = serde_json::Map::new();
+    if !json {
+        println!("\nPledger's import by phase, median of {} rounds", rounds.max(1));
+        println!("{:<16} {:>14}  what", "phase", "ms");
+    }
+    for (name, what) in IMPORT_PHASES {
+        let ms = median(&samples[&format!("import_{name}")].0);
+        if !json {
+            println!("{name:<16} {ms:>14.1}  {what}");
+        }
+        phases.insert(name.to_owned(), serde_json::json!({"ms": ms, "what": what}));
+    }
+    let budget = events as f64 / (median(&ceilings["import"]) / 2.0) * 1000.0;
+    if !json {
+        println!("{:<16} {budget:>14.1}  the whole import at half the import ceiling", "budget");
+    }
+    phases.insert(
+        "budget".to_owned(),
+        serde_json::json!({"ms": budget, "what": "the whole import at half the import ceiling"}),
+    );
     if json {
-        println!("{}", serde_json::json!({"events": events, "results": results, "ceilings": shares}));
+        println!(
+            "{}",
+            serde_json::json!({"events": events, "results": results, "ceilings": shares, "import_phases": phases})
+        );
     }
 }
 
@@ -186,6 +214,14 @@ fn main() {
 const CEILINGS: [(&str, &str); 2] = [
     ("import", "serde_json serialize + BLAKE3 chain hash, one core"),
     ("verify", "BLAKE3 over each stored record (prev in its header), one core"),
+];
+
+/// The phases of pledger's import, as `pledger import` runs them one after
+/// another (each on all cores where it can be).
+const IMPORT_PHASES: [(&str, &str); 3] = [
+    ("read", "read_lines: split the lines, decode and check each event"),
+    ("check", "check_to_append: check against the chain, frame and seal the records"),
+    ("store", "append_checked: write records and index to sled, sync; fold the snapshot"),
 ];
 
 /// The ceilings' round, on the same events as the sides' rounds (the
@@ -434,10 +470,18 @@ fn pledger_round(dir: &Path, bulk: &str, tail: &[&str], now: DateTime<Utc>, as_o
     let ledger = Ledger::open(&path, OpenMode::Create).unwrap();
     let n = bulk.lines().count();
 
+    // `Ledger::append` is `check_to_append` then `append_checked`; called
+    // apart here, they time the import's three phases as well as the whole.
     let start = Instant::now();
     let (lines, errors) = read_lines("bench.jsonl", bulk.as_bytes(), |_| {});
     assert!(errors.is_empty(), "{errors:?}");
-    ledger.append(&lines, None, &stamp).unwrap();
+    let import_read = millis(start);
+    let phase = Instant::now();
+    let checked = ledger.check_to_append(&lines, &stamp).unwrap();
+    let import_check = millis(phase);
+    let phase = Instant::now();
+    ledger.append_checked(checked).unwrap();
+    let import_store = millis(phase);
     let import = per_second(n, start);
     // Not freed, as `pledger import` does not free them before it exits
     // (the appends that follow stand for later commands). Freed here, the
@@ -478,7 +522,13 @@ fn pledger_round(dir: &Path, bulk: &str, tail: &[&str], now: DateTime<Utc>, as_o
     drop(ledger);
 
     let disk = dir_bytes(&path) as f64 / total as f64;
-    (Round { import, append, verify, replay, status_after_import, open, disk }.metrics(), path, statuses)
+    let mut metrics = Round { import, append, verify, replay, status_after_import, open, disk }.metrics();
+    metrics.extend([
+        ("import_read", import_read),
+        ("import_check", import_check),
+        ("import_store", import_store),
+    ]);
+    (metrics, path, statuses)
 }
 
 /// The peer: the same records in SQLite.
