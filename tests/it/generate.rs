@@ -8,6 +8,11 @@
 //! resolves to an earlier line, dates never go backwards, and every line is
 //! distinct, so importing the file appends every line.
 //!
+//! The prose (titles, quotes, summaries, notes, sources) is as long as in
+//! the real sample in `events/`: 376 bytes a line on average there, 374
+//! to 383 here (2,000 to 1,000,000 lines), and comes from a random stream of its own, so that the
+//! mix of events and the references between them do not depend on it.
+//!
 //! Retractions name seqs, so a file is valid when imported on a ledger whose
 //! head is `first_seq - 1` (an empty ledger for the default `first_seq` 1).
 
@@ -74,6 +79,62 @@ const TOPICS: &[&str] = &[
     "high-speed rail",
 ];
 
+/// What a commitment undertakes, as its title starts.
+const UNDERTAKINGS: &[(&str, &str)] = &[
+    ("Convene a joint working group on", "convene a joint working group on"),
+    ("Hold a formal dialogue on", "hold a formal dialogue on"),
+    ("Launch a bilateral initiative on", "launch a bilateral initiative on"),
+    ("Sign a memorandum of cooperation on", "sign a memorandum of cooperation on"),
+    ("Set up a joint task force on", "set up a joint task force on"),
+    ("Establish a track 1.5 dialogue on", "establish a track 1.5 dialogue on"),
+];
+
+/// How a commitment's title goes on.
+const SCOPES: &[&str] = &[
+    "covering supply-chain resilience, joint research and the exchange of best practices",
+    "with officials of both foreign ministries and representatives of industry",
+    "co-led by a secretary-level official of each side and reporting to the ministers",
+    "including a roadmap for investment and a review of regulatory barriers",
+    "to identify challenges and opportunities for private-sector stakeholders",
+];
+
+/// Who is quoted, and where.
+const SPEAKERS: &[&str] = &[
+    "the external affairs minister told reporters",
+    "the foreign ministry spokesperson said at the briefing",
+    "the joint statement said",
+    "a senior official said after the talks",
+];
+
+const FORUMS: &[&str] =
+    &["Strategic Dialogue", "2+2 Ministerial Dialogue", "Annual Summit", "Economic Dialogue"];
+
+const PUBLISHERS: &[(&str, &str)] = &[
+    ("Ministry of External Affairs", "https://example.org/mea/press-releases"),
+    ("Press Information Bureau", "https://example.org/pib/releases"),
+    ("Ministry of Foreign Affairs of Japan", "https://example.org/mofa/press"),
+    ("The Hindu", "https://example.org/thehindu/news/national"),
+];
+
+const PROGRESS_NOTES: &[&str] = &[
+    "drafts of the terms of reference were exchanged and comments are due within a month",
+    "the two sides named their delegations and agreed a calendar of meetings",
+    "a first technical session was held by video link with experts of both sides",
+    "officials reported that consultations with industry associations are under way",
+];
+
+const REVISION_REASONS: &[&str] = &[
+    "both sides agreed that more time was needed for consultations with industry",
+    "the meeting was moved to fit the ministers' calendars after the elections",
+    "officials said the roadmap would be finalised only after the budget session",
+];
+
+/// A source with a url of its own.
+fn source(prose: &mut Rng, kind: &str, n: u64) -> String {
+    let (publisher, base) = *prose.pick(PUBLISHERS);
+    format!(r#"{{"publisher":"{publisher}","url":"{base}/{kind}-{n}-{:06}"}}"#, prose.below(1_000_000))
+}
+
 /// Deadline phrases from the deadline conventions, as functions of the
 /// anchor's year so that no window ends before its anchor.
 fn deadline_phrase(rng: &mut Rng, anchor: NaiveDate) -> String {
@@ -106,6 +167,7 @@ pub fn text(events: u64) -> String {
 /// Writes `spec.events` lines to `out`.
 pub fn generate(spec: &Spec, out: &mut impl Write) -> io::Result<()> {
     let mut rng = Rng(spec.seed);
+    let prose = &mut Rng(spec.seed ^ 0x5052_4f53_4520_0001);
     let start = NaiveDate::from_ymd_opt(2016, 1, 1).expect("a valid date");
     let days = 3_800; // to mid-2026
     let p = &spec.prefix;
@@ -142,9 +204,11 @@ pub fn generate(spec: &Spec, out: &mut impl Write) -> io::Result<()> {
                 let b = *rng.pick(PARTIES);
                 let parties = if a == b { format!("[{a:?}]") } else { format!("[{a:?},{b:?}]") };
                 announcements.push((id.clone(), date));
+                let topic = rng.pick(TOPICS);
+                let (forum, other) = (prose.pick(FORUMS), prose.pick(TOPICS));
+                let source = source(prose, "statement", n);
                 format!(
-                    r#"{{"type":"announcement","id":"{id}","date":"{date}","title":"Joint statement {n} on {}","parties":{parties},"source":{{"publisher":"Ministry of External Affairs","url":"https://example.org/statements/{n}"}}}}"#,
-                    rng.pick(TOPICS)
+                    r#"{{"type":"announcement","id":"{id}","date":"{date}","title":"Joint statement {n} on {topic}, {a}-{b} {forum}","parties":{parties},"source":{source},"summary":"The ministers met for the {forum} and agreed on new steps in {topic} and {other}; officials briefed the media afterwards."}}"#
                 )
             }
             1 => {
@@ -156,8 +220,10 @@ pub fn generate(spec: &Spec, out: &mut impl Write) -> io::Result<()> {
                 let topic = rng.pick(TOPICS);
                 open.push(id.clone());
                 all_commitments.push(id.clone());
+                let ((title, verb), scope) = (prose.pick(UNDERTAKINGS), prose.pick(SCOPES));
+                let speaker = prose.pick(SPEAKERS);
                 format!(
-                    r#"{{"type":"commitment","id":"{id}","announcement":"{ann}","title":"Launch a working group on {topic}","deadline":"{phrase}","tags":["{}"],"quote":"The two sides agreed to work on {topic}."}}"#,
+                    r#"{{"type":"commitment","id":"{id}","announcement":"{ann}","title":"{title} {topic}, {scope}","deadline":"{phrase}","tags":["{}"],"quote":"The two countries will {verb} {topic} (timeline: {phrase}), {speaker}, as part of a wider push on economic security."}}"#,
                     topic.replace(' ', "-")
                 )
             }
@@ -173,15 +239,17 @@ pub fn generate(spec: &Spec, out: &mut impl Write) -> io::Result<()> {
                     format!(r#""fulfils":["{}"]"#, met)
                 };
                 retractable.push(seq);
+                let source = source(prose, "meeting", n);
                 format!(
-                    r#"{{"type":"meeting","id":"{id}","date":"{date}","title":"Working group meeting {n}","summary":"Officials met and reviewed progress.",{fields}}}"#
+                    r#"{{"type":"meeting","id":"{id}","date":"{date}","title":"Working group meeting {n}","source":{source},"summary":"Officials of both sides met, reviewed progress against the agreed roadmap and exchanged drafts of the next steps.",{fields}}}"#
                 )
             }
             3 => {
                 let c = &open[rng.below(open.len() as u64) as usize];
                 let phrase = deadline_phrase(&mut rng, date);
+                let (reason, source) = (prose.pick(REVISION_REASONS), source(prose, "revision", n));
                 format!(
-                    r#"{{"type":"deadline","commitment":"{}","date":"{date}","deadline":"{phrase}","reason":"Timeline revised at review {n}"}}"#,
+                    r#"{{"type":"deadline","commitment":"{}","date":"{date}","deadline":"{phrase}","reason":"Timeline revised at review {n}: {reason}","source":{source}}}"#,
                     c
                 )
             }
@@ -194,14 +262,16 @@ pub fn generate(spec: &Spec, out: &mut impl Write) -> io::Result<()> {
                     if by == c {
                         by = all_commitments.iter().find(|x| **x != c).expect("two commitments").clone();
                     }
+                    let source = source(prose, "outcome", n);
                     format!(
-                        r#"{{"type":"outcome","commitment":"{}","date":"{date}","outcome":"superseded","by":"{by}","note":"Folded into a broader framework ({n})"}}"#,
+                        r#"{{"type":"outcome","commitment":"{}","date":"{date}","outcome":"superseded","by":"{by}","note":"Folded into a broader framework ({n}) that the ministers adopted at their next meeting","source":{source}}}"#,
                         c
                     )
                 } else {
                     let outcome = if which < 4 { "cancelled" } else { "met" };
+                    let source = source(prose, "outcome", n);
                     format!(
-                        r#"{{"type":"outcome","commitment":"{}","date":"{date}","outcome":"{outcome}","note":"Recorded at review {n}"}}"#,
+                        r#"{{"type":"outcome","commitment":"{}","date":"{date}","outcome":"{outcome}","note":"Recorded at review {n}, from the statement both sides issued afterwards","source":{source}}}"#,
                         c
                     )
                 }
@@ -210,8 +280,9 @@ pub fn generate(spec: &Spec, out: &mut impl Write) -> io::Result<()> {
                 let recent = open.len().saturating_sub(300);
                 let c = &open[recent + rng.below((open.len() - recent) as u64) as usize];
                 retractable.push(seq);
+                let (note, source) = (prose.pick(PROGRESS_NOTES), source(prose, "progress", n));
                 format!(
-                    r#"{{"type":"progress","commitment":"{}","date":"{date}","note":"Progress report {n}: drafts exchanged","source":{{"publisher":"Press Information Bureau"}}}}"#,
+                    r#"{{"type":"progress","commitment":"{}","date":"{date}","note":"Progress report {n}: {note}, according to a statement issued by both sides","source":{source}}}"#,
                     c
                 )
             }
