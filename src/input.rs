@@ -444,7 +444,7 @@ fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
 }
 
 /// serde_json's message without its "at line 1 column 9" suffix.
-fn without_position(e: &serde_json::Error) -> String {
+pub(crate) fn without_position(e: &serde_json::Error) -> String {
     let full = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
     match full.strip_suffix(&suffix) {

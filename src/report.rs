@@ -91,6 +91,53 @@ impl ReadError {
     }
 }
 
+/// serde_json's message about a report, in pledger's words: "expected
+/// ..., found ..." with the types named as a reader of the report knows
+/// them (not `u64` or chrono's "a formatted date string"), and the column
+/// in place of serde's "at line L column C", since the error is already
+/// placed at its line.
+fn plain_message(e: &serde_json::Error) -> String {
+    let message = crate::input::without_position(e);
+    let plain = match message.split_once(": ") {
+        Some(("invalid type" | "invalid value", rest)) => match rest.rsplit_once(", expected ") {
+            Some((found, expected)) => format!("expected {}, found {found}", plain_type(expected)),
+            None => message,
+        },
+        // chrono's reasons for refusing a date, which name no date.
+        _ => match CHRONO_REASONS.iter().find(|(reason, _)| *reason == message) {
+            Some((_, plain)) => (*plain).to_owned(),
+            None => message,
+        },
+    };
+    format!("{plain} (column {})", e.column())
+}
+
+/// What serde calls the types of a report's fields, and what a reader calls
+/// them.
+fn plain_type(expected: &str) -> &str {
+    match expected {
+        "u64" | "usize" => "a whole number, 0 or more",
+        "u32" => "a whole number from 0 to 4294967295",
+        "f64" => "a number",
+        "a formatted date string" => "a date as YYYY-MM-DD",
+        other => other,
+    }
+}
+
+/// chrono's messages for a date string it cannot read, and what each means
+/// for a date written YYYY-MM-DD.
+const CHRONO_REASONS: [(&str, &str); 6] = [
+    ("input is out of range", "expected a date as YYYY-MM-DD, found a month or day that does not exist"),
+    ("input contains invalid characters", "expected a date as YYYY-MM-DD, found other characters"),
+    ("premature end of input", "expected a date as YYYY-MM-DD, found too few digits"),
+    ("trailing input", "expected a date as YYYY-MM-DD, found more after it"),
+    (
+        "no possible date and time matching input",
+        "expected a date as YYYY-MM-DD, found a date that does not exist",
+    ),
+    ("input is not enough for unique date and time", "expected a date as YYYY-MM-DD, found only part of one"),
+];
+
 /// The rules a report names, beside this pledger's [`STATUS_RULES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rules {
@@ -220,7 +267,7 @@ impl StatusReport {
     /// (another format, unknown fields, anything but a JSON object) before
     /// any of it is checked.
     pub fn from_json(text: &str) -> Result<StatusReport, ReadError> {
-        let json = |e: serde_json::Error| ReadError::Json { line: e.line(), message: e.to_string() };
+        let json = |e: serde_json::Error| ReadError::Json { line: e.line(), message: plain_message(&e) };
         // Some editors start UTF-8 files with a byte order mark, which JSON
         // readers may ignore (RFC 8259, section 8.1); `import` does too.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
