@@ -93,49 +93,70 @@ impl ReadError {
 
 /// serde_json's message about a report, in pledger's words: "expected
 /// ..., found ..." with the types named as a reader of the report knows
-/// them (not `u64` or chrono's "a formatted date string"), and the column
-/// in place of serde's "at line L column C", since the error is already
-/// placed at its line.
+/// them (not `u64`, `struct Position` or chrono's "a formatted date
+/// string"), and the column in place of serde's "at line L column C",
+/// since the error is already placed at its line.
 fn plain_message(e: &serde_json::Error) -> String {
+    if e.is_eof() {
+        return "expected more JSON, found the end of the file".to_owned();
+    }
     let message = crate::input::without_position(e);
     let plain = match message.split_once(": ") {
         Some(("invalid type" | "invalid value", rest)) => match rest.rsplit_once(", expected ") {
-            Some((found, expected)) => format!("expected {}, found {found}", plain_type(expected)),
+            Some((found, expected)) => {
+                format!("expected {}, found {}", plain_type(expected), plain_found(found))
+            }
             None => message,
         },
+        // A struct's derived reader also takes its fields as an array.
+        _ if message.starts_with("invalid length ") && message.contains(", expected struct ") => {
+            let length = message["invalid length ".len()..].split(',').next().unwrap_or_default();
+            format!("expected an object, found an array of length {length}")
+        }
         // chrono's reasons for refusing a date, which name no date.
         _ => match CHRONO_REASONS.iter().find(|(reason, _)| *reason == message) {
             Some((_, plain)) => (*plain).to_owned(),
             None => message,
         },
     };
-    format!("{plain} (column {})", e.column())
+    // Column 0 is the end of a text that ends with a newline.
+    match e.column() {
+        0 => plain,
+        column => format!("{plain} (column {column})"),
+    }
 }
 
 /// What serde calls the types of a report's fields, and what a reader calls
 /// them.
 fn plain_type(expected: &str) -> &str {
     match expected {
-        "u64" | "usize" => "a whole number, 0 or more",
-        "u32" => "a whole number from 0 to 4294967295",
-        "f64" => "a number",
+        "u64" | "usize" => "a whole number from 0 to 18446744073709551615",
+        // Only `rules` is one; 0 is refused after reading.
+        "u32" => "a whole number from 1 to 4294967295",
         "a formatted date string" => "a date as YYYY-MM-DD",
+        "a map" => "an object",
+        "a sequence" => "an array",
+        other if other.starts_with("struct ") => "an object",
+        other => other,
+    }
+}
+
+/// What serde calls a value it found, and what a reader calls it.
+fn plain_found(found: &str) -> &str {
+    match found {
+        "map" => "an object",
+        "sequence" => "an array",
         other => other,
     }
 }
 
 /// chrono's messages for a date string it cannot read, and what each means
 /// for a date written YYYY-MM-DD.
-const CHRONO_REASONS: [(&str, &str); 6] = [
-    ("input is out of range", "expected a date as YYYY-MM-DD, found a month or day that does not exist"),
+const CHRONO_REASONS: [(&str, &str); 4] = [
+    ("input is out of range", "expected a date as YYYY-MM-DD, found a date out of range"),
     ("input contains invalid characters", "expected a date as YYYY-MM-DD, found other characters"),
-    ("premature end of input", "expected a date as YYYY-MM-DD, found too few digits"),
+    ("premature end of input", "expected a date as YYYY-MM-DD, found an incomplete date"),
     ("trailing input", "expected a date as YYYY-MM-DD, found more after it"),
-    (
-        "no possible date and time matching input",
-        "expected a date as YYYY-MM-DD, found a date that does not exist",
-    ),
-    ("input is not enough for unique date and time", "expected a date as YYYY-MM-DD, found only part of one"),
 ];
 
 /// The rules a report names, beside this pledger's [`STATUS_RULES`].

@@ -132,7 +132,7 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             2,
             "report.json: expected no field `rules` in a report of format \"pledger status report v1\"",
         ),
-        ("its rules not a number", |r| r["rules"] = json!("v2"), 2, "expected a whole number from 0 to 4294967295, found string \"v2\""),
+        ("its rules not a number", |r| r["rules"] = json!("v2"), 2, "expected a whole number from 1 to 4294967295, found string \"v2\""),
         (
             "its rules numbered 0, which no rules are",
             |r| r["rules"] = json!(0),
@@ -313,28 +313,40 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             "a seq written as a string",
             |r| r["ledger"]["seq"] = json!("9"),
             2,
-            "report.json:76: expected a pledger status report: expected a whole number, 0 or more, found string \"9\" \
-             (column 14)",
+            "report.json:76: expected a pledger status report: expected a whole number from 0 to \
+             18446744073709551615, found string \"9\" (column 14)",
         ),
         (
             "rules numbered below zero",
             |r| r["rules"] = json!(-4),
             2,
-            "report.json:78: expected a pledger status report: expected a whole number from 0 to 4294967295, found \
+            "report.json:78: expected a pledger status report: expected a whole number from 1 to 4294967295, found \
              integer `-4` (column 13)",
         ),
         (
             "a count with a fraction",
             |r| r["counts"]["overdue"] = json!(1.5),
             2,
-            "expected a whole number, 0 or more, found floating point `1.5`",
+            "expected a whole number from 0 to 18446744073709551615, found floating point `1.5`",
         ),
         (
             "a date that does not exist",
             |r| r["as_of"] = json!("2026-13-01"),
             2,
-            "report.json:2: expected a pledger status report: expected a date as YYYY-MM-DD, found a month or day \
-             that does not exist (column 23)",
+            "report.json:2: expected a pledger status report: expected a date as YYYY-MM-DD, found a date out of \
+             range (column 23)",
+        ),
+        (
+            "its position written as a list",
+            |r| r["ledger"] = json!([9]),
+            2,
+            "expected an object, found an array of length 1 (column 3)",
+        ),
+        (
+            "a date with no day",
+            |r| r["as_of"] = json!("2026-01"),
+            2,
+            "expected a date as YYYY-MM-DD, found an incomplete date",
         ),
         (
             "a date written as a number",
@@ -386,6 +398,23 @@ fn a_report_that_is_not_json_is_refused_with_its_line() {
     // Then the error names the file and line
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("report.json:3: expected a pledger status report"), "{err}");
+}
+
+#[test]
+fn a_report_cut_off_is_refused_as_ending_early() {
+    // Given a published report, cut off half way (a download that stopped)
+    let (t, report) = published();
+    let text = serde_json::to_string_pretty(&report).unwrap();
+    let cut = &text[..text.len() / 2];
+    let line = cut.lines().count();
+    // When it is checked
+    let (code, _, err) = check(&t, cut);
+    // Then the error says where the text ends, in words rather than serde's
+    assert_eq!(code, 2, "{err}");
+    let expected = format!(
+        "report.json:{line}: expected a pledger status report: expected more JSON, found the end of the file"
+    );
+    assert!(err.contains(&expected), "expected {expected:?} in {err}");
 }
 
 #[test]
