@@ -2067,7 +2067,6 @@ impl Intruder<'_> {
         store.sync().unwrap();
     }
 
-    /// Overwrites the head record.
     /// Overwrites the head record, and the head file beside the store.
     pub fn set_head(&self, head: Head) {
         self.store.meta.insert(HEAD_KEY, encode_head(&head).as_slice()).unwrap();

@@ -8,7 +8,8 @@
 //! alike. Each module decides which characters it refuses (a deadline phrase
 //! refuses more than a title, which may need a zero width joiner to spell a
 //! word); this one names them the same way everywhere: `U+000D (carriage
-//! return)`.
+//! return)`. A stored event is not checked again when it is read, so text a
+//! ledger holds is printed through [`shown`], which escapes them.
 
 /// The first character of `text` that a terminal would act on rather than
 /// show, with its 1-based position: C0 and C1 controls and DEL, line and
@@ -19,11 +20,33 @@ pub fn unprintable(text: &str) -> Option<(usize, char)> {
     if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return None;
     }
-    let bad = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    };
-    text.chars().enumerate().find(|&(_, c)| bad(c)).map(|(i, c)| (i + 1, c))
+    text.chars().enumerate().find(|&(_, c)| acts_on_terminal(c)).map(|(i, c)| (i + 1, c))
+}
+
+/// `text` as it may be printed to a terminal: each character
+/// [`unprintable`] would find is written as its escape (`\u{1b}`), so that
+/// text a ledger holds cannot move the cursor, clear the screen or reorder
+/// what follows. Input refuses such characters, but a stored event is not
+/// checked again when it is read, and a ledger can come from anyone.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    if unprintable(text).is_none() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if acts_on_terminal(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Whether a terminal acts on `c` rather than showing it (see
+/// [`unprintable`]).
+fn acts_on_terminal(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A character by code point, and by name if it is one that cannot be seen:
@@ -141,6 +164,21 @@ mod tests {
     fn ranges_are_in_order_and_do_not_overlap() {
         for pair in HIDDEN.windows(2) {
             assert!(pair[0].1 < pair[1].0, "{:X?} then {:X?}", pair[0], pair[1]);
+        }
+    }
+
+    #[test]
+    fn shown_text_escapes_what_a_terminal_would_act_on_and_keeps_the_rest() {
+        let cases = [
+            ("Hold a dialogue", "Hold a dialogue"),
+            ("Réunion à Tōkyō", "Réunion à Tōkyō"),
+            ("\u{1b}[2JGone", "\\u{1b}[2JGone"),
+            ("met\roverdue", "met\\u{d}overdue"),
+            ("abc\u{202E}fed", "abc\\u{202e}fed"),
+            ("two\nlines", "two\\u{a}lines"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(shown(text), expected, "{text:?}");
         }
     }
 

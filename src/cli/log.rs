@@ -3,6 +3,8 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
+use pledger::text::shown;
+
 use pledger::history::Entry;
 use pledger::OpenMode;
 
@@ -46,7 +48,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 e.seq,
                 date,
                 e.event.type_name(),
-                e.event.label(),
+                shown(&e.event.label()),
                 e.hash.short(),
                 if retracted { "  [retracted]" } else { "" }
             )?;

@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use pledger::text::shown;
+
 use chrono::NaiveDate;
 use pledger::report::{compliance, PartyScore, COMPLIANCE_FORMULA};
 use pledger::OpenMode;
@@ -49,18 +51,19 @@ fn print_table(
     as_of: NaiveDate,
     seq: u64,
 ) -> std::io::Result<()> {
-    let width = scores.iter().map(|s| s.party.chars().count()).max().unwrap_or(5).max(5);
+    let parties: Vec<_> = scores.iter().map(|s| shown(&s.party)).collect();
+    let width = parties.iter().map(|p| p.chars().count()).max().unwrap_or(5).max(5);
     writeln!(
         out,
         "{:<width$}  {:>11}  {:>8}  {:>7}  {:>7}  {:>9}  {:>10}  {:>10}",
         "PARTY", "MET ON TIME", "MET LATE", "PENDING", "OVERDUE", "CANCELLED", "SUPERSEDED", "COMPLIANCE"
     )?;
-    for s in scores {
+    for (s, party) in scores.iter().zip(&parties) {
         let pct = s.percent().map(|p| format!("{p}%")).unwrap_or_else(|| "n/a".into());
         writeln!(
             out,
             "{:<width$}  {:>11}  {:>8}  {:>7}  {:>7}  {:>9}  {:>10}  {:>10}",
-            s.party, s.met_on_time, s.met_late, s.pending, s.overdue, s.cancelled, s.superseded, pct
+            party, s.met_on_time, s.met_late, s.pending, s.overdue, s.cancelled, s.superseded, pct
         )?;
     }
     writeln!(out, "as of {as_of}, ledger at seq {seq}; compliance: {COMPLIANCE_FORMULA}")

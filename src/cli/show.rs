@@ -4,6 +4,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use pledger::text::shown;
+
 use chrono::NaiveDate;
 use pledger::event::{Event, IdKind};
 use pledger::history::History;
@@ -83,12 +85,18 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         if dated_after(&e.event, as_of) {
             mark.push_str(&format!("  [after {as_of}]"));
         }
-        writeln!(out, "#{:<5} {date:<10}  {:<12} {}{mark}", e.seq, e.event.type_name(), describe(&e.event))?;
+        writeln!(
+            out,
+            "#{:<5} {date:<10}  {:<12} {}{mark}",
+            e.seq,
+            e.event.type_name(),
+            shown(&describe(&e.event))
+        )?;
         // An empty name is not a recorder called "unknown".
         let by = if e.recorded_by.is_empty() {
             "(recorder not given)".to_owned()
         } else {
-            format!("by {}", e.recorded_by)
+            format!("by {}", shown(&e.recorded_by))
         };
         writeln!(
             out,

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::process::ExitCode;
 
+use pledger::text::shown;
+
 use chrono::NaiveDate;
 use pledger::event::same_name;
 use pledger::projection::{CommitmentStatus, Projection, Status, Supersession, Unlisted};
@@ -266,7 +268,7 @@ pub fn print_table(
             row.id,
             super::styled_status(row.status, 10),
             "",
-            row.title
+            shown(&row.title)
         )?;
     }
     Ok(())
@@ -277,8 +279,8 @@ pub fn deadline_text(row: &CommitmentStatus) -> String {
     match &row.deadline {
         None => "-".to_owned(),
         Some(d) => match d.end {
-            Some(end) => format!("{} ({} to {end})", d.phrase, d.start),
-            None => format!("{} (no fixed deadline)", d.phrase),
+            Some(end) => format!("{} ({} to {end})", shown(&d.phrase), d.start),
+            None => format!("{} (no fixed deadline)", shown(&d.phrase)),
         },
     }
 }

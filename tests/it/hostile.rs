@@ -393,3 +393,65 @@ fn import_names_a_directory_without_a_line_and_reads_dash_as_standard_input() {
     let log = stdout(&t.pledger().arg("log").output().unwrap());
     assert!(log.find("from-a-file").unwrap() < log.find("from-stdin").unwrap(), "{log}");
 }
+
+#[test]
+fn text_a_ledger_holds_is_shown_escaped_never_acted_on_by_the_terminal() {
+    // Given a ledger whose chain is sound but whose events hold characters
+    // that input refuses (an escape that clears the screen, a carriage
+    // return, a right-to-left override): made by another tool, or rebuilt
+    // by someone who computed the chain again
+    let t = TestLedger::new();
+    t.import(
+        "events.jsonl",
+        "{\"type\":\"announcement\",\"id\":\"a1\",\"date\":\"2026-01-16\",\"title\":\"Summit\",\"parties\":[\"India\"]}\n\
+         {\"type\":\"commitment\",\"id\":\"c1\",\"announcement\":\"a1\",\"title\":\"Hold a dialogue\",\"deadline\":\"early 2026\"}\n",
+    );
+    let envelope = |event: &str| {
+        format!(
+            r#"{{"uuid":"01900000-0000-7000-8000-00000000000{}","recorded_at":"2026-01-16T00:00:00Z","recorded_by":"mall\u001bory","event":{event}}}"#,
+            event.len() % 10
+        )
+    };
+    let bodies = [
+        envelope(
+            r#"{"type":"announcement","id":"a1","date":"2026-01-16","title":"Summit","parties":["Ind\u001b[2Jia"]}"#,
+        ),
+        envelope(
+            r#"{"type":"commitment","id":"c1","announcement":"a1","title":"Hold\r a dialogue \u202eeurt","deadline":"early 2026"}"#,
+        ),
+    ];
+    {
+        let ledger = t.open();
+        let intruder = ledger.store().intruder();
+        let (mut records, mut prev) = (Vec::new(), pledger::chain::Hash::ZERO);
+        for (seq, body) in (1..).zip(&bodies) {
+            let mut record = Vec::new();
+            prev = pledger::chain::encode(seq, &prev, body.as_bytes(), &mut record);
+            records.push(record);
+        }
+        intruder.replace_records(&records);
+        intruder.set_head(pledger::Head { seq: 2, hash: prev });
+    }
+    let verified = t.pledger().arg("verify").output().unwrap();
+    assert!(verified.status.success(), "the chain is sound: {}", stderr(&verified));
+    for color in ["never", "always"] {
+        for command in [&["status", "--as-of", "2026-03-01"][..], &["show", "c1"], &["log"], &["report"]] {
+            // When it is printed, with colour and without
+            let out = t.pledger().args(["--color", color]).args(command).output().unwrap();
+            let text = stdout(&out);
+            let what = format!("--color {color} {}", command.join(" "));
+            assert!(out.status.success(), "{what}: {}", stderr(&out));
+            // Then what the ledger holds reaches the terminal only escaped
+            for raw in ["\u{1b}[2J", "\r", "\u{202e}", "mall\u{1b}ory"] {
+                assert!(!text.contains(raw), "{what}: {raw:?} reached the terminal:\n{text}");
+            }
+            let escaped = match command[0] {
+                "report" => "Ind\\u{1b}[2Jia",
+                "log" => "a1",
+                "show" => "Hold\\u{d} a dialogue \\u{202e}eurt",
+                _ => "Hold\\u{d} a dialogue",
+            };
+            assert!(text.contains(escaped), "{what}: expected {escaped:?} in\n{text}");
+        }
+    }
+}
