@@ -3,9 +3,8 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use pledger::text::shown;
-
 use pledger::history::Entry;
+use pledger::text::shown;
 use pledger::OpenMode;
 
 use super::Context;

@@ -513,8 +513,9 @@ fn print_problems(problems: impl Iterator<Item = String>) {
 /// Where standard output takes no colour, the output holds no control
 /// codes to strip: [`styled_status`] writes none, the text a ledger holds
 /// is printed through `pledger::text::shown`, which escapes them, and
-/// serde_json escapes them too. So it is written straight through: anstream's stripping scans every byte, and was 15% of the time
-/// of `status --json > FILE` over a 1,000,000-event ledger. Where it takes
+/// serde_json escapes them too. So it is written straight through:
+/// anstream's stripping scans every byte, and was 15% of the time of
+/// `status --json > FILE` over a 1,000,000-event ledger. Where it takes
 /// colour, anstream is buffered on both sides, so that it handles large
 /// pieces rather than each of serde_json's tokens.
 pub fn stdout() -> io::BufWriter<Box<dyn Write>> {

@@ -3,10 +3,9 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use pledger::text::shown;
-
 use chrono::NaiveDate;
 use pledger::report::{compliance, PartyScore, COMPLIANCE_FORMULA};
+use pledger::text::shown;
 use pledger::OpenMode;
 
 use super::Context;

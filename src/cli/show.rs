@@ -4,11 +4,10 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use pledger::text::shown;
-
 use chrono::NaiveDate;
 use pledger::event::{Event, IdKind};
 use pledger::history::History;
+use pledger::text::shown;
 use pledger::OpenMode;
 
 use super::Context;

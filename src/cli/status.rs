@@ -5,11 +5,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::process::ExitCode;
 
-use pledger::text::shown;
-
 use chrono::NaiveDate;
 use pledger::event::same_name;
 use pledger::projection::{CommitmentStatus, Projection, Status, Supersession, Unlisted};
+use pledger::text::shown;
 use pledger::OpenMode;
 
 use super::Context;
