@@ -168,7 +168,7 @@ fn not_a_commitment(ledger: &pledger::Ledger, id: &str) -> anyhow::Result<String
             [] => "it gave no commitments".to_owned(),
             _ => format!("its commitments: {}", given.join(", ")),
         };
-        return Ok(format!("'{id}' is an announcement, and show takes a commitment id ({list})"));
+        return Ok(format!("'{}' is an announcement, and show takes a commitment id ({list})", shown(id)));
     }
     if let Some(meeting) = ledger.by_id(IdKind::Meeting, id)? {
         let concerns: Vec<String> = meeting.event.commitments().iter().map(|c| c.to_string()).collect();
@@ -176,9 +176,10 @@ fn not_a_commitment(ledger: &pledger::Ledger, id: &str) -> anyhow::Result<String
             [] => "it names no commitments".to_owned(),
             _ => format!("it concerns {}", concerns.join(", ")),
         };
-        return Ok(format!("'{id}' is a meeting, and show takes a commitment id ({list})"));
+        return Ok(format!("'{}' is a meeting, and show takes a commitment id ({list})", shown(id)));
     }
-    Ok(format!("no commitment '{id}' in the ledger (see `pledger status` for the ids)"))
+    // The id as typed, which nothing has checked: escaped, as ledger text is.
+    Ok(format!("no commitment '{}' in the ledger (see `pledger status` for the ids)", shown(id)))
 }
 
 /// One line saying what the event records.

@@ -40,11 +40,33 @@ pub struct Args {
     check: Option<PathBuf>,
 }
 
+/// The largest report `--check` reads. A report of every commitment of a
+/// 1,000,000-event ledger is ~150 MB; a file that never ends (a device, a
+/// pipe left open) is refused here rather than read until memory runs out.
+const REPORT_LIMIT: u64 = 1 << 30;
+
+/// The text of the report at `path`, if it is no larger than [`REPORT_LIMIT`].
+fn read_report(path: &Path) -> anyhow::Result<String> {
+    use std::io::Read as _;
+    let cannot = || format!("cannot read {}", path.display());
+    let too_large =
+        || anyhow::anyhow!("{}: expected a report under 1 GiB, found a larger file", path.display());
+    let file = std::fs::File::open(path).with_context(cannot)?;
+    if file.metadata().is_ok_and(|m| m.is_file() && m.len() > REPORT_LIMIT) {
+        return Err(too_large());
+    }
+    let mut text = String::new();
+    file.take(REPORT_LIMIT + 1).read_to_string(&mut text).with_context(cannot)?;
+    if text.len() as u64 > REPORT_LIMIT {
+        return Err(too_large());
+    }
+    Ok(text)
+}
+
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     if let Some(path) = args.check {
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = read_report(&path)?;
         let name = path.display();
         let report = StatusReport::from_json(&text).map_err(|e| match e.line() {
             Some(line) => anyhow::anyhow!("{name}:{line}: {e}"),

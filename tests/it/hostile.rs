@@ -455,3 +455,20 @@ fn text_a_ledger_holds_is_shown_escaped_never_acted_on_by_the_terminal() {
         }
     }
 }
+
+#[test]
+fn an_id_typed_with_control_characters_is_echoed_escaped() {
+    // Given a ledger
+    let t = TestLedger::new();
+    t.import(
+        "events.jsonl",
+        "{\"type\":\"announcement\",\"id\":\"a1\",\"date\":\"2026-01-16\",\"title\":\"Summit\",\"parties\":[\"India\"]}\n",
+    );
+    // When `show` is given an id holding an escape
+    let out = t.pledger().args(["show", "\u{1b}[7mX"]).output().unwrap();
+    // Then the error names it escaped, and the escape never reaches the terminal
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("no commitment '\\u{1b}[7mX' in the ledger"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err}");
+}

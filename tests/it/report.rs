@@ -551,3 +551,20 @@ fn compliance_groups_parties_regardless_of_case_and_invisible_characters_and_rou
     assert_eq!((percent("India"), percent("Japan")), ("38%".to_owned(), "63%".to_owned()));
     assert!(text.contains(&format!("as of {AS_OF}, ledger at seq 9;")), "{text}");
 }
+
+#[test]
+fn a_report_larger_than_any_ledger_makes_is_refused_unread() {
+    // Given a file of more than 1 GiB where a report should be (sparse: no disk is used)
+    let (t, _) = published();
+    let path = t.dir().join("huge.json");
+    std::fs::File::create(&path).unwrap().set_len((1 << 30) + 1).unwrap();
+    // When it is checked
+    let out = t.pledger().args(["snapshot", "--check", "huge.json"]).output().unwrap();
+    // Then it is refused as too large, rather than read into memory
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("huge.json: expected a report under 1 GiB, found a larger file"),
+        "{}",
+        stderr(&out)
+    );
+}
