@@ -122,7 +122,9 @@ pub fn read_lines(
     let error = |line: usize, message: String| InputError::new(Origin { file: file.clone(), line }, message);
     // A line is kept in memory only up to the largest event there can be:
     // an over-long line is measured and refused, never held whole, so a
-    // hostile file (a gigabyte without a newline) cannot exhaust memory.
+    // hostile file (a gigabyte without a newline) cannot exhaust memory;
+    // one still without a newline after 1 GiB ends the reading, so that
+    // input that never ends (`/dev/zero`) cannot hold it up for ever.
     // Lines are read straight into the block that decodes them.
     let mut reader = reader;
     // Lines are decoded in blocks, on all cores: see `Block`.
@@ -145,6 +147,14 @@ pub fn read_lines(
         if line.blank {
             block.bytes.truncate(start);
             continue;
+        }
+        if line.endless {
+            block.bytes.truncate(start);
+            saw_event_line = true;
+            let message = "expected an event under 32 KiB, found a line of more than 1 GiB; the rest of the \
+                           input was not read";
+            block.errors.push((block.texts.len(), error(line_no, message.into())));
+            break;
         }
         if line.len >= MAX_RECORD_LEN {
             block.bytes.truncate(start);
@@ -339,7 +349,14 @@ struct LineRead {
     len: usize,
     /// Whether it is empty or only white space.
     blank: bool,
+    /// Whether measuring stopped at [`MEASURE_LIMIT`] before the line ended.
+    endless: bool,
 }
+
+/// How far an over-long line is measured. Past this, a line is taken for
+/// one that never ends (`import /dev/zero`, a stream without newlines) and
+/// the rest of the input is not read.
+const MEASURE_LIMIT: usize = 1 << 30;
 
 /// Reads the next line to the end of `buf` (without its `\n`), keeping at
 /// most `limit` bytes of it while measuring all of it. `None` at the end.
@@ -372,6 +389,9 @@ fn next_line(
         if newline.is_some() {
             break;
         }
+        if len > MEASURE_LIMIT {
+            return Ok(Some(LineRead { len, blank: false, endless: true }));
+        }
     }
     if !started {
         return Ok(None);
@@ -379,7 +399,7 @@ fn next_line(
     if last == Some(b'\r') {
         len -= 1;
     }
-    Ok(Some(LineRead { len, blank }))
+    Ok(Some(LineRead { len, blank, endless: false }))
 }
 
 /// Turns serde_json's message into one that names the event type (when the

@@ -472,3 +472,29 @@ fn an_id_typed_with_control_characters_is_echoed_escaped() {
     assert!(err.contains("no commitment '\\u{1b}[7mX' in the ledger"), "{err}");
     assert!(!err.contains('\u{1b}'), "{err}");
 }
+
+#[test]
+fn input_that_never_ends_a_line_is_refused_after_a_bounded_read() {
+    let endless = Path::new("/dev/zero");
+    if !endless.exists() {
+        return;
+    }
+    // Given a ledger, and input that never ends its first line
+    let t = TestLedger::new();
+    t.pledger().arg("init").assert().success();
+    let head = t.head();
+    // When it is imported
+    let out =
+        t.pledger().arg("import").arg(endless).timeout(std::time::Duration::from_secs(120)).output().unwrap();
+    // Then reading stops, the line is refused, and nothing is appended
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "/dev/zero:1: expected an event under 32 KiB, found a line of more than 1 GiB; the rest of the input \
+             was not read"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(t.head(), head);
+}
