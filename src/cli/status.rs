@@ -27,11 +27,11 @@ pub struct Args {
     statuses: Vec<Status>,
 
     /// Only commitments with this party.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = super::parse_name)]
     party: Option<String>,
 
     /// Only commitments with this tag.
-    #[arg(long, value_name = "TAG")]
+    #[arg(long, value_name = "TAG", value_parser = super::parse_name)]
     tag: Option<String>,
 
     /// Print a JSON array sorted by id.

@@ -345,6 +345,32 @@ fn status_cli_filters_and_prints_json_sorted_by_id() {
     assert_eq!(before[0]["status"], "pending");
 }
 
+#[test]
+fn a_blank_party_or_tag_is_refused_but_an_unknown_one_lists_nothing_with_a_note() {
+    // Given a ledger with a tagged commitment
+    let t = crate::support::TestLedger::new();
+    let tagged = r#"{"type":"commitment","id":"ai","announcement":"summit","title":"Launch AI dialogue","tags":["ai"]}"#;
+    t.import("events.jsonl", &[ANNOUNCEMENT, tagged].join("\n"));
+    let cases = [
+        (["--tag", ""], "--tag <TAG>': expected a name, found an empty string"),
+        (["--party", " "], "--party <NAME>': expected a name, found only white space"),
+    ];
+    for (filter, message) in cases {
+        // When status is filtered by a blank name (an unset shell variable)
+        let out = t.pledger().arg("status").args(filter).output().unwrap();
+        // Then it is a usage error that says so, not an empty list
+        assert_eq!(out.status.code(), Some(2), "{filter:?}");
+        let err = crate::support::stderr(&out);
+        assert!(err.contains(message), "{err}");
+        assert!(out.stdout.is_empty(), "{filter:?}");
+    }
+    // And a name no commitment has lists nothing, with a note naming the tags there are
+    let out = t.pledger().args(["status", "--tag", "rail"]).output().unwrap();
+    assert!(out.status.success());
+    let err = crate::support::stderr(&out);
+    assert!(err.contains(r#"has the tag "rail" (the tags there are ai)"#), "{err}");
+}
+
 /// Given a generated ledger with every kind of event, when it is folded
 /// once from borrowed events (as an import's snapshot is) and once from
 /// owned ones (as a replay is), then the two projections are the same.
