@@ -424,6 +424,12 @@ impl Store {
         if path.exists() && !path.is_dir() {
             return Err(StoreError::NotALedger { path: path.to_owned(), what: "it is a file".into() });
         }
+        // Under a file, a ledger can be neither found nor made: saying it
+        // is missing would send the user to `init`, which cannot make it.
+        if let Some(file) = path.ancestors().skip(1).find(|a| a.exists()).filter(|a| !a.is_dir()) {
+            let what = format!("{} is a file, not a directory", file.display());
+            return Err(StoreError::NotALedger { path: path.to_owned(), what });
+        }
         // A directory with pledger's own files but no data file, or an
         // empty one, once held a ledger: creating a new one there, or
         // calling it missing, would hide the loss.

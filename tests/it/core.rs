@@ -870,27 +870,34 @@ fn a_ledger_path_that_is_not_a_ledger_is_refused_and_left_as_it_was() {
 }
 
 #[test]
-fn a_ledger_path_under_a_file_is_no_ledger_for_a_query_and_its_error_is_said_once() {
+fn a_ledger_path_under_a_file_is_refused_naming_the_file_and_its_error_is_said_once() {
     // Given a plain file
     let t = TestLedger::new();
-    let under = t.write("plain", "not a directory").join("sub");
-    let run = |args: &[&str]| {
-        let out = assert_cmd::Command::new(crate::support::binary())
-            .arg("--ledger")
-            .arg(&under)
-            .args(args)
-            .output();
-        let out = out.unwrap();
-        (out.status.code(), stderr(&out))
-    };
-    // When a query is pointed below it, then there is no ledger there
-    let (code, err) = run(&["status"]);
-    assert_eq!(code, Some(3), "{err}");
-    assert!(err.contains("no ledger at") && err.contains("plain/sub"), "{err}");
-    // And when a ledger is to be made there, the OS's reason is given once
-    let (code, err) = run(&["init"]);
-    assert_eq!(code, Some(3), "{err}");
-    assert_eq!(err.matches("Not a directory").count(), 1, "{err}");
+    let plain = t.write("plain", "not a directory");
+    for under in [plain.join("sub"), plain.join("sub").join("deeper")] {
+        for args in [&["status"][..], &["init"], &["import", "-"], &["verify"]] {
+            // When a command is pointed below it
+            let out = assert_cmd::Command::new(crate::support::binary())
+                .arg("--ledger")
+                .arg(&under)
+                .args(args)
+                .write_stdin(sample(2))
+                .output()
+                .unwrap();
+            // Then it is refused once, naming the file in the way, rather
+            // than sending the user to `init` (which cannot make it there)
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
+            let says = format!(
+                "{} is not a ledger: {} is a file, not a directory",
+                under.display(),
+                plain.display()
+            );
+            assert!(err.starts_with(&format!("error: {says}")), "{args:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&plain).unwrap(), "not a directory");
 }
 
 #[test]
