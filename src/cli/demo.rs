@@ -63,7 +63,7 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         lines.iter().filter_map(|l| l.event.date()).max().expect("the sample has dated events").0;
     let appended = ledger.append(&lines, None, &ctx.stamp())?;
     writeln!(out, "1. Imported {SAMPLE_NAME}")?;
-    writeln!(out, "   into a fresh ledger at {}: {} events\n", dir.display(), appended.new.len())?;
+    writeln!(out, "   into a fresh ledger at {}: {} events\n", super::shown_path(&dir), appended.new.len())?;
 
     match audit::verify(ledger.store(), None)? {
         Verdict::Intact { events, head, .. } => {
@@ -103,8 +103,8 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let head = ledger.head()?;
     writeln!(out, "Head of the chain: {head}")?;
     writeln!(out, "Save it, and anyone holding this ledger can prove it was not rewritten:")?;
-    writeln!(out, "  pledger --ledger {} verify --head {head}", dir.display())?;
+    writeln!(out, "  pledger --ledger {} verify --head {head}", super::shown_path(&dir))?;
     writeln!(out, "Inspect one commitment's story:")?;
-    writeln!(out, "  pledger --ledger {} show economic-security-dialogue", dir.display())?;
+    writeln!(out, "  pledger --ledger {} show economic-security-dialogue", super::shown_path(&dir))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -17,9 +17,14 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let head = ledger.head()?;
     let mut out = super::stdout_unbuffered();
     if existed {
-        writeln!(out, "ledger at {} already exists: {} events, head {head}", ctx.ledger.display(), head.seq)?;
+        writeln!(
+            out,
+            "ledger at {} already exists: {} events, head {head}",
+            super::shown_path(&ctx.ledger),
+            head.seq
+        )?;
     } else {
-        writeln!(out, "created an empty ledger at {}", ctx.ledger.display())?;
+        writeln!(out, "created an empty ledger at {}", super::shown_path(&ctx.ledger))?;
     }
     Ok(ExitCode::SUCCESS)
 }

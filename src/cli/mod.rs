@@ -15,12 +15,30 @@ use pledger::{Ledger, OpenMode, Stamp};
 /// `eprintln!` that cannot panic: a line to standard error, whose failed
 /// write (`2>/dev/full`) is ignored, since there is nowhere left to report
 /// it and the exit code still tells. `eprintln!` panics instead, which
-/// turned a failed verification into exit 101 and a backtrace.
+/// turned a failed verification into exit 101 and a backtrace. The line is
+/// written as [`shown_lines`] shows it.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        let _ = writeln!(std::io::stderr(), "{}", $crate::cli::shown_lines(&format!($($arg)*)));
     }};
+}
+
+/// A path as it may be printed to standard output (see [`shown_lines`]).
+pub fn shown_path(path: &std::path::Path) -> String {
+    pledger::text::shown(&path.display().to_string()).into_owned()
+}
+
+/// A message as it may be printed to a terminal: each of its lines through
+/// `pledger::text::shown`. Messages quote what the user gave, and a file
+/// name (`pledger import *.jsonl` in a directory anyone can write to) may
+/// hold an escape that would recolour or clear the screen.
+pub fn shown_lines(message: &str) -> std::borrow::Cow<'_, str> {
+    if !message.contains('\n') {
+        return pledger::text::shown(message);
+    }
+    let lines: Vec<_> = message.split('\n').map(pledger::text::shown).collect();
+    std::borrow::Cow::Owned(lines.join("\n"))
 }
 
 mod append;
@@ -497,7 +515,7 @@ fn print_problems(problems: impl Iterator<Item = String>) {
     let mut out = stderr.lock();
     let mut n = 0;
     for problem in problems {
-        let _ = writeln!(out, "{problem}");
+        let _ = writeln!(out, "{}", shown_lines(&problem));
         n += 1;
     }
     let _ = writeln!(out, "error: {n} problem{} found; nothing was appended", if n == 1 { "" } else { "s" });

@@ -474,6 +474,37 @@ fn an_id_typed_with_control_characters_is_echoed_escaped() {
 }
 
 #[test]
+fn file_and_ledger_paths_with_control_characters_are_echoed_escaped() {
+    // Given a file whose name holds an escape that clears the screen (as
+    // anyone may name a file in a shared directory), and a ledger path with one
+    let t = TestLedger::new();
+    let file = t.write("bad\u{1b}[2J.jsonl", "{\"type\":\"x\"}\n");
+    let ledger = t.dir().join("l\u{1b}[31m");
+    let run = |args: &[&std::ffi::OsStr]| {
+        assert_cmd::Command::new(crate::support::binary())
+            .arg("--ledger")
+            .arg(&ledger)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // When the file is imported, and when a ledger is made at the path
+    let import = run(&["import".as_ref(), file.as_os_str()]);
+    let init = run(&["init".as_ref()]);
+    // Then each names the path with its escape written out, and no escape
+    // reaches the terminal
+    let err = stderr(&import);
+    assert_eq!(import.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad\\u{1b}[2J.jsonl:1: unknown event type"), "{err}");
+    let out = stdout(&init);
+    assert!(init.status.success(), "{}", stderr(&init));
+    assert!(out.contains("created an empty ledger at") && out.contains("l\\u{1b}[31m"), "{out}");
+    for text in [err, out, stderr(&init)] {
+        assert!(!text.contains('\u{1b}'), "{text}");
+    }
+}
+
+#[test]
 fn input_that_never_ends_a_line_is_refused_after_a_bounded_read() {
     let endless = Path::new("/dev/zero");
     if !endless.exists() {
