@@ -369,7 +369,7 @@ pub enum DeadlineError {
     #[error("invalid deadline {}: {reason}", Quoted(.phrase))]
     Invalid { phrase: String, reason: String },
     /// The window would end before the anchor: the deadline had passed when it was set.
-    #[error("deadline {} ends on {end}, before its anchor {anchor}", Quoted(.phrase))]
+    #[error("deadline {} ends {}, before its anchor {anchor}", Quoted(.phrase), Ending(*.end))]
     EndsBeforeAnchor { phrase: String, end: NaiveDate, anchor: NaiveDate },
     /// A number or date too large for the calendar (`within 99999999999 years`),
     /// or a window that would end after [`LAST_DAY`] (`next year` in 9999).
@@ -394,6 +394,21 @@ in due course); see DEADLINES.md";
 /// `\u{1b}`, format characters and spaces other than U+0020 as `\u{200b}` or
 /// `\u{a0}`, so the quote never looks like another phrase.
 struct Quoted<'a>(&'a str);
+
+/// When a window ends, as an error says it: `on 2025-12-31`, or, for a
+/// window that ends before year 0 (`before 0000`), before the first date
+/// pledger writes, rather than on a date with a minus sign.
+struct Ending(NaiveDate);
+
+impl fmt::Display for Ending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.year() < 0 {
+            f.write_str("before 0000-01-01, the first date pledger writes")
+        } else {
+            write!(f, "on {}", self.0)
+        }
+    }
+}
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
