@@ -408,14 +408,17 @@ fn next_line(
 fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
     let message = &without_position(e);
     if e.is_syntax() || e.is_eof() {
-        return format!(
-            "expected a JSON object, but the JSON is malformed: {message} (column {})",
-            e.column()
-        );
+        return malformed(message, e.column());
     }
     let value: serde_json::Value = match serde_json::from_str(text) {
         Ok(value) => value,
-        Err(_) => return message.to_owned(),
+        // Well formed, but nested deeper than serde_json reads a value
+        // (128 levels): what it opens with says what it is.
+        Err(_) if !text.trim_start().starts_with('{') => {
+            let kind = if text.trim_start().starts_with('[') { "an array" } else { "a value" };
+            return format!("expected a JSON object with a \"type\", found {kind}");
+        }
+        Err(deep) => return malformed(&without_position(&deep), deep.column()),
     };
     let Some(object) = value.as_object() else {
         return format!("expected a JSON object with a \"type\", found {}", json_kind(&value));
@@ -454,13 +457,68 @@ fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
             }
             // serde names no field for a value its type refused either:
             // find the one that gives this message read alone.
-            None => match refused_field(text, message) {
-                Some(field) => format!("{kind}: `{field}`: {}", without_path(message)),
-                None => format!("{kind}: {message}"),
-            },
+            None => {
+                let plain = |message: &str| plain_mismatch(message, |t| t).unwrap_or_else(|| message.to_owned());
+                match refused_field(text, message) {
+                    Some(field) => format!("{kind}: `{field}`: {}", plain(without_path(message))),
+                    None => format!("{kind}: {}", plain(message)),
+                }
+            }
         },
         Some(other) => format!("expected \"type\" to be a string, found {}", json_kind(other)),
     }
+}
+
+/// What is wrong with a line that is not well-formed JSON, or is nested
+/// deeper than serde_json reads (which it calls a recursion limit).
+fn malformed(message: &str, column: usize) -> String {
+    if message == "recursion limit exceeded" {
+        return format!(
+            "expected JSON nested at most 128 levels deep, found deeper nesting (column {column})"
+        );
+    }
+    format!("expected a JSON object, but the JSON is malformed: {message} (column {column})")
+}
+
+/// serde's message for a value of the wrong type or form (`invalid type:
+/// integer `5`, expected a string`) in a reader's words and in the order
+/// every other message takes: `expected a string, found the number 5`.
+/// `None` for any other message. `plain_type` names what serde expected
+/// where a reader would call it otherwise (an array, not a sequence).
+pub(crate) fn plain_mismatch(message: &str, plain_type: impl Fn(&str) -> &str) -> Option<String> {
+    let rest = message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: "))?;
+    let (found, expected) = rest.rsplit_once(", expected ")?;
+    let expected = match expected {
+        "a sequence" => "an array",
+        "a map" => "an object",
+        "string or map" => "a string or an object",
+        other if other.starts_with("struct ") => "an object",
+        other => plain_type(other),
+    };
+    Some(format!("expected {expected}, found {}", plain_found(found)))
+}
+
+/// What serde calls a value it found (`integer `5``, `sequence`), and what
+/// a reader of JSON calls it (`the number 5`, `an array`).
+fn plain_found(found: &str) -> String {
+    let quoted =
+        |prefix: &str| found.strip_prefix(prefix).and_then(|v| v.strip_prefix('`')?.strip_suffix('`'));
+    if let Some(number) = quoted("integer ").or_else(|| quoted("floating point ")) {
+        return format!("the number {number}");
+    }
+    if let Some(boolean) = quoted("boolean ") {
+        return boolean.to_owned();
+    }
+    if let Some(string) = found.strip_prefix("string ") {
+        return format!("the string {string}");
+    }
+    match found {
+        "sequence" => "an array",
+        "map" => "an object",
+        "unit value" | "null" => "null",
+        other => other,
+    }
+    .to_owned()
 }
 
 /// serde_json's message without its "at line 1 column 9" suffix.

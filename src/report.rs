@@ -101,20 +101,15 @@ fn plain_message(e: &serde_json::Error) -> String {
         return "expected more JSON, found the end of the file".to_owned();
     }
     let message = crate::input::without_position(e);
-    let plain = match message.split_once(": ") {
-        Some(("invalid type" | "invalid value", rest)) => match rest.rsplit_once(", expected ") {
-            Some((found, expected)) => {
-                format!("expected {}, found {}", plain_type(expected), plain_found(found))
-            }
-            None => message,
-        },
+    let plain = match crate::input::plain_mismatch(&message, plain_type) {
+        Some(plain) => plain,
         // A struct's derived reader also takes its fields as an array.
-        _ if message.starts_with("invalid length ") && message.contains(", expected struct ") => {
+        None if message.starts_with("invalid length ") && message.contains(", expected struct ") => {
             let length = message["invalid length ".len()..].split(',').next().unwrap_or_default();
             format!("expected an object, found an array of length {length}")
         }
         // chrono's reasons for refusing a date, which name no date.
-        _ => match CHRONO_REASONS.iter().find(|(reason, _)| *reason == message) {
+        None => match CHRONO_REASONS.iter().find(|(reason, _)| *reason == message) {
             Some((_, plain)) => (*plain).to_owned(),
             None => message,
         },
@@ -127,25 +122,14 @@ fn plain_message(e: &serde_json::Error) -> String {
 }
 
 /// What serde calls the types of a report's fields, and what a reader calls
-/// them.
+/// them (beside the names every message rewords: see
+/// `input::plain_mismatch`).
 fn plain_type(expected: &str) -> &str {
     match expected {
         "u64" | "usize" => "a whole number from 0 to 18446744073709551615",
         // Only `rules` is one; 0 is refused after reading.
         "u32" => "a whole number from 1 to 4294967295",
         "a formatted date string" => "a date as YYYY-MM-DD",
-        "a map" => "an object",
-        "a sequence" => "an array",
-        other if other.starts_with("struct ") => "an object",
-        other => other,
-    }
-}
-
-/// What serde calls a value it found, and what a reader calls it.
-fn plain_found(found: &str) -> &str {
-    match found {
-        "map" => "an object",
-        "sequence" => "an array",
         other => other,
     }
 }

@@ -132,7 +132,7 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             2,
             "report.json: expected no field `rules` in a report of format \"pledger status report v1\"",
         ),
-        ("its rules not a number", |r| r["rules"] = json!("v2"), 2, "expected a whole number from 1 to 4294967295, found string \"v2\""),
+        ("its rules not a number", |r| r["rules"] = json!("v2"), 2, "expected a whole number from 1 to 4294967295, found the string \"v2\""),
         (
             "its rules numbered 0, which no rules are",
             |r| r["rules"] = json!(0),
@@ -314,20 +314,20 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             |r| r["ledger"]["seq"] = json!("9"),
             2,
             "report.json:76: expected a pledger status report: expected a whole number from 0 to \
-             18446744073709551615, found string \"9\" (column 14)",
+             18446744073709551615, found the string \"9\" (column 14)",
         ),
         (
             "rules numbered below zero",
             |r| r["rules"] = json!(-4),
             2,
             "report.json:78: expected a pledger status report: expected a whole number from 1 to 4294967295, found \
-             integer `-4` (column 13)",
+             the number -4 (column 13)",
         ),
         (
             "a count with a fraction",
             |r| r["counts"]["overdue"] = json!(1.5),
             2,
-            "expected a whole number from 0 to 18446744073709551615, found floating point `1.5`",
+            "expected a whole number from 0 to 18446744073709551615, found the number 1.5",
         ),
         (
             "a date that does not exist",
@@ -352,7 +352,7 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             "a date written as a number",
             |r| row(r, "c1")["announced"] = json!(20260116),
             2,
-            "expected a date as YYYY-MM-DD, found integer `20260116`",
+            "expected a date as YYYY-MM-DD, found the number 20260116",
         ),
         (
             "its fields as an array",
