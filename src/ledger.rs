@@ -1112,12 +1112,16 @@ struct Checker<'a, 'l> {
     /// New retractions by seq that the file numbers otherwise (see
     /// [`Checker::renumbered`]).
     numbering_notes: Vec<NumberingNote<'l>>,
+    /// All the lines, and where each id they give is first given, worked
+    /// out at the first unknown id (see [`Checker::given_later`]).
+    lines: &'l [Line],
+    first_given: Option<HashMap<(IdKind, &'l str), &'l crate::input::Origin>>,
 }
 
 impl<'a, 'l> Checker<'a, 'l> {
     /// A checker for `lines` after `head`; its maps are sized for them
     /// once, rather than grown (and their memory touched) twice over.
-    fn new(ledger: &'a Ledger, index: &'a Index<'a>, head: Head, lines: &[Line]) -> Self {
+    fn new(ledger: &'a Ledger, index: &'a Index<'a>, head: Head, lines: &'l [Line]) -> Self {
         let (mut with_id, mut announcements, mut commitments) = (0, 0, 0);
         for line in lines {
             match &line.event {
@@ -1150,6 +1154,33 @@ impl<'a, 'l> Checker<'a, 'l> {
             file_seqs: Vec::new(),
             file_overlaps: false,
             numbering_notes: Vec::new(),
+            lines,
+            first_given: None,
+        }
+    }
+
+    /// Why an id no earlier line or event gives is unknown, when a later
+    /// line gives it: events are appended in the order given, so it must
+    /// come first (a shell's `*.jsonl` sorts files by name, not by date).
+    fn given_later(&mut self, kind: IdKind, id: &str) -> String {
+        let lines = self.lines;
+        let first_given = self.first_given.get_or_insert_with(|| {
+            let mut first = HashMap::new();
+            for line in lines {
+                if let Some((kind, id)) = line.event.id() {
+                    first.entry((kind, id.as_str())).or_insert(&line.origin);
+                }
+            }
+            first
+        });
+        let Some(origin) = first_given.get(&(kind, id)) else { return String::new() };
+        if self.file.as_deref() == Some(&*origin.file) {
+            format!(
+                ": it is given later, at line {}, and must come before the lines that name it",
+                origin.line
+            )
+        } else {
+            format!(": it is given later, at {origin}; files are imported in the order named, so name that one first")
         }
     }
 
@@ -1574,7 +1605,11 @@ impl<'a, 'l> Checker<'a, 'l> {
             return Ok(date);
         }
         let Some(seq) = self.index.lookup_id(IdKind::Announcement, &id)? else {
-            return Err(format!("unknown announcement '{id}': record the announcement first").into());
+            let later = self.given_later(IdKind::Announcement, &id);
+            if later.is_empty() {
+                return Err(format!("unknown announcement '{id}': record the announcement first").into());
+            }
+            return Err(format!("unknown announcement '{id}'{later}").into());
         };
         let a: AnnouncementDate = self.stored_fields(seq)?;
         if a.kind != Kind::Announcement {
@@ -1600,7 +1635,11 @@ impl<'a, 'l> Checker<'a, 'l> {
             return Ok(date);
         }
         let Some(seq) = self.index.lookup_id(IdKind::Commitment, id.as_str())? else {
-            return Err(format!("unknown commitment '{id}'").into());
+            return Err(format!(
+                "unknown commitment '{id}'{}",
+                self.given_later(IdKind::Commitment, id.as_str())
+            )
+            .into());
         };
         let c: CommitmentAnnouncement = self.stored_fields(seq)?;
         if c.kind != Kind::Commitment {

@@ -196,6 +196,32 @@ fn an_existing_id_with_different_content_is_an_error() {
 }
 
 #[test]
+fn files_named_in_the_wrong_order_are_refused_naming_the_file_to_name_first() {
+    // Given the repository's two event files, which a shell's `events/*.jsonl`
+    // names later events first (the names sort that way)
+    let t = TestLedger::new();
+    let events = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    let first = events.join("india-japan-strategic-dialogue-2026-01-16.jsonl");
+    let later = events.join("examples-of-later-events.jsonl");
+    // When they are imported in that order
+    let out = t.pledger().arg("import").arg(&later).arg(&first).output().unwrap();
+    // Then each line that names a commitment of the other file says where it
+    // is given and what to do, and nothing is appended
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    let expected = format!(
+        "{}:1: unknown commitment 'private-sector-minerals-energy-dialogue': it is given later, at {}:2; files \
+         are imported in the order named, so name that one first",
+        later.display(),
+        first.display()
+    );
+    assert!(err.starts_with(&expected), "{err}");
+    assert!(!t.path().exists());
+    // And named the other way round, they import
+    t.pledger().arg("import").arg(&first).arg(&later).assert().success();
+}
+
+#[test]
 fn an_id_given_twice_in_one_import_is_placed_at_both_lines() {
     // given two files that give commitment c2, each under its own announcement
     let t = TestLedger::new();
