@@ -301,6 +301,9 @@ pub fn when_text(row: &CommitmentStatus, as_of: NaiveDate, unlisted: &BTreeMap<&
             format!("{days} day{} overdue", if days == 1 { "" } else { "s" })
         }
         Status::Pending => match end {
+            // The last day of a window still counts (STATUS.md), so it is
+            // not "0 days left", which reads as already past.
+            Some(end) if end == as_of => "due today".to_owned(),
             Some(end) => {
                 let days = (end - as_of).num_days();
                 format!("{days} day{} left", if days == 1 { "" } else { "s" })

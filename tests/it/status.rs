@@ -338,6 +338,17 @@ fn status_cli_filters_and_prints_json_sorted_by_id() {
     // And the table says how overdue, with a summary line
     let table = pledger(&["status", "--as-of", "2026-11-28"]);
     assert!(table.contains("151 days overdue"), "{table}");
+    // And around the end of the window (2026-06-30), its last day is said to
+    // be due, not "0 days left", which reads as past
+    for (as_of, when) in [
+        ("2026-06-28", "2 days left"),
+        ("2026-06-29", "1 day left"),
+        ("2026-06-30", "due today"),
+        ("2026-07-01", "1 day overdue"),
+    ] {
+        let table = pledger(&["status", "--as-of", as_of, "--status", "pending", "--status", "overdue"]);
+        assert!(table.contains(when), "as of {as_of}: {table}");
+    }
     assert!(table.contains("2 commitments as of 2026-11-28, ledger at seq 4: 1 met, 1 overdue"), "{table}");
     // And --at shows what the ledger said before the outcome was recorded
     let before: serde_json::Value =
