@@ -1405,10 +1405,20 @@ impl<'a, 'l> Checker<'a, 'l> {
                 Ok(None)
             }
             Event::Retraction(r) => match r.retracts {
-                EventRef::Seq(target) if target >= seq => Err(format!(
-                    "`retracts` names seq {target}, but a retraction can only retract an earlier event (this one will be seq {seq})"
-                )
-                .into()),
+                EventRef::Seq(target) if target >= seq => {
+                    let named = if target == seq {
+                        format!("seq {target}, which this retraction will have")
+                    } else {
+                        format!("seq {target}, past this retraction's own seq {seq}")
+                    };
+                    let earlier = match seq - 1 {
+                        0 => "and there is none".to_owned(),
+                        1 => "seq 1".to_owned(),
+                        last => format!("seq 1 to {last}"),
+                    };
+                    Err(format!("`retracts` names {named}: a retraction can only retract an earlier event ({earlier})")
+                        .into())
+                }
                 EventRef::Seq(_) => Ok(None),
                 EventRef::Uuid(uuid) => match self.retracted_seq(r.retracts)? {
                     Some(_) => Ok(None),

@@ -432,7 +432,7 @@ fn bad_input_exits_2_with_nothing_appended_and_the_problem_at_its_flag() {
         ),
         (&["retract", "yesterday", "--reason", "x"], &["SEQ|UUID: expected a seq number or an event uuid, found \"yesterday\""]),
         (&["retract", "0", "--reason", "x"], &["retraction: `retracts` names seq 0, but seqs start at 1"]),
-        (&["retract", "9", "--reason", "x"], &["retraction of #9: `retracts` names seq 9, but a retraction can only retract an earlier event"]),
+        (&["retract", "9", "--reason", "x"], &["retraction of #9: `retracts` names seq 9, past this retraction's own seq 4: a retraction can only retract an earlier event (seq 1 to 3)"]),
         (
             &["retract", "0190f3a2-7c4e-7d2b-9a1e-3f5c6b7d8e9f", "--reason", "x"],
             &["`retracts` names event 0190f3a2-7c4e-7d2b-9a1e-3f5c6b7d8e9f, which is not in the ledger"],
@@ -600,7 +600,7 @@ fn dry_run_prints_the_line_checks_it_and_appends_nothing() {
     // a real run would.
     refused(&ledger, &["record", "--dry-run", "progress", "nope", "--date", "2026-03-01", "--note", "x"]);
     let stderr = refused(&ledger, &["retract", "5", "--reason", "x", "--dry-run"]);
-    assert!(stderr.contains("can only retract an earlier event (this one will be seq 2)"), "{stderr}");
+    assert!(stderr.contains("names seq 5, past this retraction's own seq 2: a retraction can only retract an earlier event (seq 1)"), "{stderr}");
     // A dry run's line imports as the event the command would record.
     let jsonl = dir.path().join("dry.jsonl");
     std::fs::write(
