@@ -75,7 +75,7 @@
 //! season    = ( "spring" | "summer" | "autumn" | "fall" | "winter" ) of-year
 //!           | "winter" [ "of" ] YEAR ( "-" | "/" ) ( YY | YEAR )
 //! fiscal    = ( "fy" | "fiscal" [ "year" ] | "financial" "year" ) ( YEAR | YY ) ( "-" | "/" ) ( YY | YEAR )
-//! of-year   = "of" year-ref | [ year-ref ]      (no year: the next occurrence)
+//! of-year   = "of" year-ref | [ [ "," ] year-ref ]  (no year: the next occurrence)
 //! year-ref  = YEAR | ( "this" | "next" | "the" [ "current" ] ) "year"
 //! ```
 //!
@@ -1479,6 +1479,15 @@ impl<'a> Parser<'a, '_> {
     fn parse_of_year(&mut self) -> Result<Year, DeadlineError> {
         if self.eat("of") {
             return self.parse_year_ref(false).ok_or_else(|| self.expected("a year"));
+        }
+        // "March, 2026", as a day may be written ("March 31, 2026"); a
+        // comma that no year follows is left to end the phrase.
+        let before_comma = self.pos;
+        if self.eat_punct(",") {
+            if let Some(year) = self.parse_year_ref(false) {
+                return Ok(year);
+            }
+            self.pos = before_comma;
         }
         Ok(self.parse_year_ref(false).unwrap_or(Year::Next))
     }
