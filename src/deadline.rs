@@ -1633,6 +1633,15 @@ impl<'a> Parser<'a, '_> {
 
     /// Targets that start with a word.
     fn parse_worded(&mut self, w: &'a str, the: bool) -> Result<Option<Target>, DeadlineError> {
+        // "in six months", as "in 6 months" (see `parse_numeric`).
+        let counts = |w: &str| ["a", "an"].iter().chain(&NUMBER_WORDS).any(|n| w.eq_ignore_ascii_case(n));
+        if let Some(unit) = self.word(1).filter(|u| counts(w) && duration_unit(u).is_some()) {
+            return Err(self.invalid(format!(
+                "a duration needs 'within': write 'within {} {}'",
+                w.to_ascii_lowercase(),
+                unit.to_ascii_lowercase()
+            )));
+        }
         if let Some(m) = month_number(w) {
             self.pos += 1;
             return self.parse_month_rest(m).map(Some);
