@@ -44,17 +44,20 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         )])
         .into());
     }
+    // Said as `record` says it: what pledger read, the deadline's window
+    // too. The event is durable by now, so a lookup that fails here costs
+    // only the detail.
+    let event = &lines[0].event;
+    let retracted = super::record::retracted_seq(&ledger, event).ok().flatten();
+    let window = super::record::deadline_window(&ledger, event).ok().flatten();
+    let what = super::record::described(&ledger, event, window.as_ref(), retracted)
+        .unwrap_or_else(|_| super::record::describe(event, window.as_ref()));
     let mut out = super::stdout_unbuffered();
     match appended.new.first() {
-        Some(e) => writeln!(
-            out,
-            "#{} {} {} {}",
-            e.seq,
-            e.hash.short(),
-            e.line.event.type_name(),
-            e.line.event.label()
-        ),
-        None => writeln!(out, "already recorded; head {}", appended.head),
+        Some(e) => super::record::print_appended(&mut out, e, &what),
+        None => {
+            writeln!(out, "already recorded: {} {}; head {}", event.type_name(), event.label(), appended.head)
+        }
     }
     .with_context(|| super::appended_but(appended.new.len(), appended.head))?;
     super::say_deadline_notes(&appended, false);

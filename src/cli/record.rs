@@ -523,19 +523,8 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
         (None, ctx.open_to_append(std::slice::from_ref(&line), opts.expect_head).map_err(refused)?)
     };
     let window = deadline_window(&ledger, &line.event)?;
-    // What a retraction voids, by seq whichever way it names it.
-    let retracted = match &line.event {
-        Event::Retraction(Retraction { retracts: EventRef::Seq(seq), .. }) => Some(*seq),
-        Event::Retraction(Retraction { retracts: EventRef::Uuid(uuid), .. }) => ledger.seq_of_uuid(*uuid)?,
-        _ => None,
-    };
-    let describe = |e: &Event| -> anyhow::Result<String> {
-        let mut what = describe(e, window.as_ref());
-        if let Some(target) = retracted.map(|seq| ledger.envelope(seq)).transpose()?.flatten() {
-            what = format!("{what} (was {} {})", target.event.type_name(), target.event.label());
-        }
-        Ok(what)
-    };
+    let retracted = retracted_seq(&ledger, &line.event)?;
+    let describe = |e: &Event| described(&ledger, e, window.as_ref(), retracted);
     let stamp = ctx.stamp();
     let mut out = super::stdout_unbuffered();
     if opts.dry_run {
@@ -607,7 +596,31 @@ fn say_supersessions_voided(ledger: &Ledger, target: u64, voids: &str) {
 }
 
 /// `#42 a1b2c3d4 …`, the seq bold and the hash in yellow on a terminal.
-fn print_appended(out: &mut impl std::io::Write, e: &AppendedEvent, what: &str) -> std::io::Result<()> {
+/// What a retraction voids, by seq whichever way it names it.
+pub fn retracted_seq(ledger: &Ledger, event: &Event) -> Result<Option<u64>, pledger::store::StoreError> {
+    match event {
+        Event::Retraction(Retraction { retracts: EventRef::Seq(seq), .. }) => Ok(Some(*seq)),
+        Event::Retraction(Retraction { retracts: EventRef::Uuid(uuid), .. }) => ledger.seq_of_uuid(*uuid),
+        _ => Ok(None),
+    }
+}
+
+/// [`describe`], and for a retraction of `retracted`, what that was:
+/// `retraction of #4: misquoted (was progress ai-dialogue)`.
+pub fn described(
+    ledger: &Ledger,
+    event: &Event,
+    window: Option<&Deadline>,
+    retracted: Option<u64>,
+) -> anyhow::Result<String> {
+    let mut what = describe(event, window);
+    if let Some(target) = retracted.map(|seq| ledger.envelope(seq)).transpose()?.flatten() {
+        what = format!("{what} (was {} {})", target.event.type_name(), target.event.label());
+    }
+    Ok(what)
+}
+
+pub fn print_appended(out: &mut impl std::io::Write, e: &AppendedEvent, what: &str) -> std::io::Result<()> {
     use anstyle::{AnsiColor, Style};
     let seq = Style::new().bold();
     let hash = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
@@ -618,7 +631,7 @@ fn print_appended(out: &mut impl std::io::Write, e: &AppendedEvent, what: &str) 
 /// anything is written so that a refusal shows the parser's message at the
 /// flag. A commitment's phrase is read from its announcement's date; when the
 /// announcement is unknown the ledger's check says so.
-fn deadline_window(ledger: &Ledger, event: &Event) -> anyhow::Result<Option<Deadline>> {
+pub fn deadline_window(ledger: &Ledger, event: &Event) -> anyhow::Result<Option<Deadline>> {
     let (phrase, anchor) = match event {
         Event::Commitment(c) => {
             let Some(phrase) = &c.deadline else { return Ok(None) };
