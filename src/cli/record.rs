@@ -575,13 +575,42 @@ fn say_notes(ledger: &Ledger, appended: &Appended, retracted: Option<u64>, voids
     }
 }
 
-/// A note for each outcome in force that names, as what superseded a
-/// commitment, one that retracting `target` voids: the outcome is not
+/// A note naming the commitments no status lists once the announcement at
+/// `target` is retracted: its retraction takes them all out of every
+/// status, which a one-line "(was announcement …)" does not say.
+fn say_commitments_unlisted(ledger: &Ledger, projection: &pledger::projection::Projection, target: u64) {
+    let Ok(Some(envelope)) = ledger.envelope(target) else { return };
+    let Event::Announcement(a) = &envelope.event else { return };
+    let given: Vec<&str> = (projection.commitments_of(a.id.as_str()).into_iter())
+        .filter(|(_, voided)| !voided)
+        .map(|(id, _)| id)
+        .collect();
+    if given.is_empty() {
+        return;
+    }
+    const SHOWN: usize = 10;
+    let mut list = given.iter().take(SHOWN).copied().collect::<Vec<_>>().join(", ");
+    if given.len() > SHOWN {
+        list = format!("{list} and {} more", given.len() - SHOWN);
+    }
+    let n = given.len();
+    say!(
+        "note: while announcement {} is retracted, no status lists the {n} commitment{} it gave: {list}",
+        a.id,
+        if n == 1 { "" } else { "s" }
+    );
+}
+
+/// The notes on retracting `target`: the commitments it takes out of the
+/// statuses (see [`say_commitments_unlisted`]), and one for each outcome in
+/// force that names, as what superseded a commitment, one that retracting
+/// `target` voids: the outcome is not
 /// retracted with it, so its commitment stays "superseded by" a commitment
 /// the ledger no longer lists.
 fn say_supersessions_voided(ledger: &Ledger, target: u64, voids: &str) {
     // As for other notes, a ledger that cannot be read here gives none.
     let Ok(projection) = ledger.projection(None) else { return };
+    say_commitments_unlisted(ledger, &projection, target);
     for s in projection.supersessions_voided_by(target) {
         say!(
             "note: #{} still says {} was superseded by {}, which this retraction {voids}; \
@@ -595,7 +624,6 @@ fn say_supersessions_voided(ledger: &Ledger, target: u64, voids: &str) {
     super::leave_to_exit(projection);
 }
 
-/// `#42 a1b2c3d4 …`, the seq bold and the hash in yellow on a terminal.
 /// What a retraction voids, by seq whichever way it names it.
 pub fn retracted_seq(ledger: &Ledger, event: &Event) -> Result<Option<u64>, pledger::store::StoreError> {
     match event {
@@ -620,6 +648,7 @@ pub fn described(
     Ok(what)
 }
 
+/// `#42 a1b2c3d4 …`, the seq bold and the hash in yellow on a terminal.
 pub fn print_appended(out: &mut impl std::io::Write, e: &AppendedEvent, what: &str) -> std::io::Result<()> {
     use anstyle::{AnsiColor, Style};
     let seq = Style::new().bold();

@@ -689,6 +689,34 @@ fn retract_takes_a_seq_or_a_uuid_and_names_what_it_voids() {
     assert!(status.contains("0 commitments"), "{status}");
 }
 
+#[test]
+fn retracting_an_announcement_names_the_commitments_no_status_lists_any_more() {
+    // Given the sample ledger: one announcement that gave seven commitments,
+    // one of which is retracted on its own
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.db");
+    let events =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("events/india-japan-strategic-dialogue-2026-01-16.jsonl");
+    run_ok(&ledger, &["import", events.to_str().unwrap()]);
+    run_ok(&ledger, &["retract", "2", "--reason", "Misread"]);
+    for dry_run in [true, false] {
+        // When the announcement is retracted (or would be, in a dry run)
+        let mut args = vec!["retract", "1", "--reason", "Wrong report"];
+        args.extend(dry_run.then_some("--dry-run"));
+        let out = pledger(&ledger).args(&args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        // Then a note names the six commitments still in force that no
+        // status will list
+        let err = String::from_utf8(out.stderr).unwrap();
+        let note = "note: while announcement in-jp-strategic-dialogue-2026 is retracted, no status lists the 6 \
+                    commitments it gave: ai-dialogue, critical-minerals-working-group, economic-security-dialogue, \
+                    high-speed-rail-acceleration, shinkansen-technology, unicorn-antenna-technology-transfer\n";
+        assert!(err.ends_with(note), "dry run {dry_run}: {err}");
+    }
+    let status = run_ok(&ledger, &["status", "--as-of", "2026-02-01"]);
+    assert!(status.contains("0 commitments"), "{status}");
+}
+
 /// A commitment superseded by one that is then retracted, or announced only
 /// later, stays superseded (the outcome is a fact of its own), and every
 /// command that shows "superseded by X" says that X is not listed.
