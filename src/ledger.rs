@@ -82,8 +82,22 @@ pub struct Appended<'a> {
     /// than this ledger, in chain order: each may void another event than
     /// its author meant.
     pub numbering_notes: Vec<NumberingNote<'a>>,
+    /// The lines skipped because an earlier line of the same file gives the
+    /// same event (two identical progress notes, say), in input order.
+    pub repeated: Vec<Repeated<'a>>,
     /// The head after the append (unchanged when nothing was new).
     pub head: Head,
+}
+
+/// A line that gives the event an earlier line of its file gives, so that
+/// the two are recorded once: an event without an id is known by its
+/// content, and one with an id by its id and content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repeated<'a> {
+    /// The line skipped.
+    pub line: &'a Line,
+    /// The earlier line, whose event is appended.
+    pub first: &'a Line,
 }
 
 /// Lines checked and sealed into the chain after one head, not yet
@@ -281,6 +295,7 @@ impl Ledger {
         let mut errors = Vec::new();
         let mut already_recorded = 0;
         let mut voided = Vec::new();
+        let mut repeated_seqs = Vec::new();
         let mut batch = Batch::new(head);
         let mut new = Vec::with_capacity(lines.len());
         let framer = Framer::new(stamp);
@@ -368,8 +383,11 @@ impl Ledger {
                         let canonical = framer.canonical(run.record(i));
                         match checker.check(line, Ahead { canonical, digest, stored, deadline }) {
                             Ok(Verdict::New) => {}
-                            Ok(Verdict::AlreadyRecorded { .. }) => {
+                            Ok(Verdict::AlreadyRecorded { seq, elsewhere }) => {
                                 already_recorded += 1;
+                                if !elsewhere && seq > head.seq {
+                                    repeated_seqs.push((seq, line));
+                                }
                                 continue;
                             }
                             Ok(Verdict::Voided { seq, retracted_by }) => {
@@ -437,10 +455,20 @@ impl Ledger {
         if !errors.is_empty() {
             return Err(InputErrors(errors).into());
         }
-        let head = batch.head();
         let deadline_notes = std::mem::take(&mut checker.deadline_notes);
         let numbering_notes = std::mem::take(&mut checker.numbering_notes);
-        Ok((batch, Appended { new, already_recorded, voided, deadline_notes, numbering_notes, head }))
+        // A repeat names the seq the batch gives its first line.
+        let repeated = (repeated_seqs.into_iter())
+            .filter_map(|(seq, line)| {
+                let first = new.get(usize::try_from(seq - head.seq - 1).ok()?).filter(|e| e.seq == seq)?;
+                Some(Repeated { line, first: first.line })
+            })
+            .collect();
+        let head = batch.head();
+        Ok((
+            batch,
+            Appended { new, already_recorded, voided, deadline_notes, numbering_notes, repeated, head },
+        ))
     }
 
     /// Every event from `from` on, decoded, in chain order. Reads lazily,

@@ -137,6 +137,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 super::say_deadline_notes(&appended, true);
                 super::say_future_dates(&appended, ctx.today(), true);
                 say_numbering_notes(&appended);
+                super::say_repeated(&appended);
                 renumbering.say_notes(&lines, &appended);
                 writeln!(
                     super::stdout_unbuffered(),

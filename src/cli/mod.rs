@@ -623,6 +623,26 @@ pub fn say_future_dates(appended: &pledger::ledger::Appended, today: NaiveDate, 
     say_first_notes(notes, at_line, "events are dated after today");
 }
 
+/// A note at each line skipped because an earlier line of its file gives
+/// the same event: the count of lines "already recorded" would otherwise
+/// be all a user sees of a line pasted twice, or of two identical notes
+/// meant as two.
+pub fn say_repeated(appended: &pledger::ledger::Appended) {
+    let notes = appended.repeated.iter().map(|r| {
+        let event = &r.line.event;
+        (
+            r.line,
+            format!(
+                "{} {} repeats line {}, so it is recorded once",
+                event.type_name(),
+                event.label(),
+                r.first.origin.line
+            ),
+        )
+    });
+    say_first_notes(notes, true, "lines repeat an earlier line of their file");
+}
+
 /// Says the first 20 of `notes` on stderr, each as `note: …` (after
 /// `FILE:LINE: ` where `at_line`), then how many `more` there are: a bulk
 /// import may hold thousands.

@@ -222,6 +222,36 @@ fn files_named_in_the_wrong_order_are_refused_naming_the_file_to_name_first() {
 }
 
 #[test]
+fn a_line_that_repeats_an_earlier_line_of_its_file_is_recorded_once_with_a_note() {
+    // Given a file in which a commitment and a progress note are each
+    // pasted twice, and a second file that repeats the first
+    let t = TestLedger::new();
+    let lines = [
+        announcement("a1"),
+        r#"{"type":"commitment","id":"c1","announcement":"a1","title":"Hold talks"}"#.to_owned(),
+        r#"{"type":"progress","commitment":"c1","date":"2026-02-01","note":"Talks began"}"#.to_owned(),
+        r#"{"type":"progress","commitment":"c1","date":"2026-02-01","note":"Talks began"}"#.to_owned(),
+        r#"{"type":"commitment","id":"c1","announcement":"a1","title":"Hold talks"}"#.to_owned(),
+    ];
+    let first = t.write("a.jsonl", lines.join("\n"));
+    let second = t.write("b.jsonl", lines.join("\n"));
+    // When both files are imported
+    let out = t.pledger().arg("import").arg(&first).arg(&second).output().unwrap();
+    // Then each event is recorded once, and a note places each repeat in its
+    // own file; the second file's lines, recorded by the first, need none
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("3 new, 7 already recorded"), "{}", stdout(&out));
+    let name = first.display();
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "{name}:4: note: progress c1 repeats line 3, so it is recorded once\n\
+             {name}:5: note: commitment c1 repeats line 2, so it is recorded once\n"
+        )
+    );
+}
+
+#[test]
 fn an_id_given_twice_in_one_import_is_placed_at_both_lines() {
     // given two files that give commitment c2, each under its own announcement
     let t = TestLedger::new();
