@@ -157,7 +157,7 @@ impl std::str::FromStr for Status {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Status::ALL
             .into_iter()
-            .find(|status| status.name() == s)
+            .find(|status| status.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| format!("expected pending, met, overdue, cancelled or superseded, found {s:?}"))
     }
 }

@@ -22,7 +22,7 @@ const SOURCE_URL: &str =
     "https://news.jointearn.com/india-japan-launch-new-initiatives-on-critical-minerals-ai-and-defence-to-bolster-economic-security";
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  cargo run --release -- demo\n  pledger --ledger demo.db demo")]
+#[command(after_help = "Examples:\n  pledger demo\n  pledger --ledger demo.db demo")]
 pub struct Args {}
 
 pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {

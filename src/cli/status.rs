@@ -26,13 +26,13 @@ pub struct Args {
     #[arg(long = "status", value_name = "STATUS")]
     statuses: Vec<Status>,
 
-    /// Only commitments with this party.
-    #[arg(long, value_name = "NAME", value_parser = super::parse_name)]
-    party: Option<String>,
+    /// Only commitments with this party (repeatable: any of them).
+    #[arg(long = "party", value_name = "NAME", value_parser = super::parse_name)]
+    parties: Vec<String>,
 
-    /// Only commitments with this tag.
-    #[arg(long, value_name = "TAG", value_parser = super::parse_name)]
-    tag: Option<String>,
+    /// Only commitments with this tag (repeatable: any of them).
+    #[arg(long = "tag", value_name = "TAG", value_parser = super::parse_name)]
+    tags: Vec<String>,
 
     /// Print a JSON array sorted by id.
     #[arg(long)]
@@ -49,16 +49,16 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     // A filter that no commitment could pass is most likely a typo: say so,
     // rather than let "0 commitments" read as an answer.
     let mut notes = Vec::new();
-    if let Some(p) = args.party.as_deref().filter(|p| !all.iter().any(|c| has_party(c, p))) {
+    for p in args.parties.iter().filter(|p| !all.iter().any(|c| has_party(c, p))) {
         notes.push(unmatched(("party", "parties"), p, as_of, all.iter().flat_map(|c| &c.parties)));
     }
-    if let Some(t) = args.tag.as_deref().filter(|t| !all.iter().any(|c| has_tag(c, t))) {
+    for t in args.tags.iter().filter(|t| !all.iter().any(|c| has_tag(c, t))) {
         notes.push(unmatched(("tag", "tags"), t, as_of, all.iter().flat_map(|c| &c.tags)));
     }
     let listed = |c: &CommitmentStatus| {
         (args.statuses.is_empty() || args.statuses.contains(&c.status))
-            && args.party.as_deref().is_none_or(|p| has_party(c, p))
-            && args.tag.as_deref().is_none_or(|t| has_tag(c, t))
+            && (args.parties.is_empty() || args.parties.iter().any(|p| has_party(c, p)))
+            && (args.tags.is_empty() || args.tags.iter().any(|t| has_tag(c, t)))
     };
     let shown = all.iter().filter(|c| listed(c)).map(|r| r.id.as_str());
     notes.splice(0..0, cycle_notes_of(&all, uncounted, shown));

@@ -335,6 +335,18 @@ fn status_cli_filters_and_prints_json_sorted_by_id() {
         serde_json::from_str(&pledger(&["status", "--as-of", "2026-11-28", "--tag", "ai", "--json"]))
             .unwrap();
     assert_eq!(tagged[0]["id"], "ai");
+    // And a repeated filter lists commitments that pass any of its values,
+    // with statuses named in any case
+    let ids = |args: &[&str]| -> Vec<String> {
+        let rows: serde_json::Value =
+            serde_json::from_str(&pledger(&[&["status", "--as-of", "2026-11-28", "--json"], args].concat()))
+                .unwrap();
+        rows.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(ids(&["--status", "Overdue", "--status", "MET"]), ["ai", "esd"]);
+    assert_eq!(ids(&["--status", "OVERDUE"]), ["esd"]);
+    assert_eq!(ids(&["--tag", "rail", "--tag", "AI"]), ["ai"]);
+    assert_eq!(ids(&["--party", "Korea", "--party", "india"]), ["ai", "esd"]);
     // And the table says how overdue, with a summary line
     let table = pledger(&["status", "--as-of", "2026-11-28"]);
     assert!(table.contains("151 days overdue"), "{table}");
