@@ -107,10 +107,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     match status {
         Some(row) => writeln!(
             out,
-            "status as of {as_of}: {} ({}); deadline {}",
+            "status as of {as_of}: {} ({}); {}",
             super::styled_status(row.status, 0),
             super::status::when_text(&row, as_of, &unlisted),
-            super::status::deadline_text(&row)
+            match row.deadline {
+                Some(_) => format!("deadline {}", super::status::deadline_text(&row)),
+                None => "no deadline given".to_owned(),
+            }
         )?,
         None => {
             writeln!(out, "status as of {as_of}: not listed ({})", why_not_listed(&history, &voiding, as_of))?
@@ -213,8 +216,8 @@ fn describe(event: &Event) -> String {
         }
         Event::Deadline(d) => with_source(
             match &d.reason {
-                Some(r) => format!("deadline revised to \"{}\": {r}", d.deadline),
-                None => format!("deadline revised to \"{}\"", d.deadline),
+                Some(r) => format!("revised to \"{}\": {r}", d.deadline),
+                None => format!("revised to \"{}\"", d.deadline),
             },
             &d.source,
         ),

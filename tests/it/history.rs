@@ -255,6 +255,27 @@ fn show_as_of_a_date_marks_the_events_dated_after_it() {
 }
 
 #[test]
+fn show_reads_each_line_once_without_a_word_said_twice() {
+    // Given the sample ledger and its later events (one revises a deadline)
+    let t = TestLedger::new();
+    let events = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    for file in ["india-japan-strategic-dialogue-2026-01-16.jsonl", "examples-of-later-events.jsonl"] {
+        t.pledger().arg("import").arg(events.join(file)).assert().success();
+    }
+    // When a revised commitment and one without a deadline are shown
+    let revised = run_ok(&t, &["show", "economic-security-dialogue", "--as-of", "2026-12-01"]);
+    let undated = run_ok(&t, &["show", "ai-dialogue", "--as-of", "2026-12-01"]);
+    // Then the revision's line names its type once, and a missing deadline
+    // is said in words, not as a table's "-"
+    assert!(revised.contains("  deadline     revised to \"by the end of 2026\": "), "{revised}");
+    assert!(!revised.contains("deadline revised"), "{revised}");
+    assert!(
+        undated.trim_end().ends_with("status as of 2026-12-01: met (met 2026-01-16); no deadline given"),
+        "{undated}"
+    );
+}
+
+#[test]
 fn show_says_why_a_commitment_has_no_status() {
     let t = shown_ledger();
     // (id, as of, the reason given)
