@@ -60,8 +60,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
     }
     .with_context(|| super::appended_but(appended.new.len(), appended.head))?;
-    super::say_deadline_notes(&appended, false);
-    super::say_future_dates(&appended, ctx.today(), false);
+    let mut notes = super::Notes::new(false);
+    super::deadline_notes(&appended, &mut notes);
+    super::future_date_notes(&appended, ctx.today(), &mut notes);
+    notes.say();
     // Not `say_retracted_references`: it reads the projection, which would
     // make a scripted append at 200,000 events ~3x slower (25 -> 95 ms).
     Ok(ExitCode::SUCCESS)

@@ -126,19 +126,16 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             Ok((_ledger, appended)) => {
                 // Re-importing stays safe, so these are notes: the import did
                 // what it could, and the ledger still holds (and voids) each event.
+                let mut notes = super::Notes::new(true);
                 for d in &appended.voided {
-                    say!(
-                        "{}:{}: note: {}",
-                        d.line.origin.file,
-                        d.line.origin.line,
-                        super::voided_duplicate(d)
-                    );
+                    notes.add(d.line, super::voided_duplicate(d));
                 }
-                super::say_deadline_notes(&appended, true);
-                super::say_future_dates(&appended, ctx.today(), true);
-                say_numbering_notes(&appended);
-                super::say_repeated(&appended);
-                renumbering.say_notes(&lines, &appended);
+                super::deadline_notes(&appended, &mut notes);
+                super::future_date_notes(&appended, ctx.today(), &mut notes);
+                numbering_notes(&appended, &mut notes);
+                super::repeat_notes(&appended, &mut notes);
+                renumbering.notes(&lines, &appended, &mut notes);
+                notes.say();
                 writeln!(
                     super::stdout_unbuffered(),
                     "{} new, {} already recorded; head {}",
@@ -192,7 +189,7 @@ impl Renumbering {
 
     /// A note at each new line whose seq was written in (one recorded
     /// already is said to be).
-    fn say_notes(&self, lines: &[Line], appended: &Appended) {
+    fn notes<'l>(&self, lines: &'l [Line], appended: &Appended, notes: &mut super::Notes<'l>) {
         if self.given.is_empty() {
             return;
         }
@@ -204,10 +201,12 @@ impl Renumbering {
                 continue;
             };
             if new.contains(&(line as *const Line)) && retracts != given {
-                say!(
-                    "{}: note: this retracts {retracts}, the {named} that `retracts_event` names, where the line \
-                     gives {given}, as the ledger it was written for numbers it (an export of that ledger)",
-                    line.origin,
+                notes.add(
+                    line,
+                    format!(
+                        "this retracts {retracts}, the {named} that `retracts_event` names, where the line gives \
+                         {given}, as the ledger it was written for numbers it (an export of that ledger)"
+                    ),
                 );
             }
         }
@@ -243,23 +242,22 @@ fn progress_bar(total_bytes: u64) -> ProgressBar {
 /// A note for each new retraction by seq that its file may have meant
 /// otherwise (see [`pledger::ledger::NumberingNote`]): what it voids here,
 /// and how to put it right if the file was exported from another ledger.
-fn say_numbering_notes(appended: &pledger::ledger::Appended) {
+fn numbering_notes<'l>(appended: &Appended<'l>, notes: &mut super::Notes<'l>) {
     for n in &appended.numbering_notes {
         let undo = if n.here_voided {
             format!("retract #{}, this retraction (#{} is voided already)", n.seq, n.here)
         } else {
             format!("retract #{}, this retraction, and retract #{} instead", n.seq, n.here)
         };
-        say!(
-            "{}:{}: note: this retracts #{} here, but the file's event on line {} is #{} here; if the file keeps the \
-             seqs of another ledger (an export of it), it meant #{}: see `pledger log --from {}`, and if so, {undo}",
-            n.line.origin.file,
-            n.line.origin.line,
+        let note = format!(
+            "this retracts #{} here, but the file's event on line {} is #{} here; if the file keeps the seqs of \
+             another ledger (an export of it), it meant #{}: see `pledger log --from {}`, and if so, {undo}",
             n.target,
             n.file_line,
             n.here,
             n.here,
             n.target.min(n.here),
         );
+        notes.add(n.line, note);
     }
 }

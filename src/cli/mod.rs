@@ -583,11 +583,11 @@ pub fn raw_stdout() -> impl Write {
     Labelled(io::stdout().lock())
 }
 
-/// The notes on new lines' deadlines (see `pledger::deadline::Note`), on
-/// stderr: `note: deadline 'PHRASE': …`, after `FILE:LINE: ` where
-/// `at_line`. A bulk import says the first few and how many more there are.
-pub fn say_deadline_notes(appended: &pledger::ledger::Appended, at_line: bool) {
-    let notes = appended.deadline_notes.iter().map(|n| {
+/// The notes on new lines' deadlines (see `pledger::deadline::Note`):
+/// `note: deadline 'PHRASE': …`. A bulk import says the first few and how
+/// many more there are.
+pub fn deadline_notes<'l>(appended: &pledger::ledger::Appended<'l>, notes: &mut Notes<'l>) {
+    let found = appended.deadline_notes.iter().map(|n| {
         let phrase = match &n.line.event {
             pledger::Event::Commitment(c) => c.deadline.as_ref(),
             pledger::Event::Deadline(d) => Some(&d.deadline),
@@ -598,11 +598,8 @@ pub fn say_deadline_notes(appended: &pledger::ledger::Appended, at_line: bool) {
         let phrase = phrase.map(|p| format!(" '{}'", p.as_str())).unwrap_or_default();
         (n.line, format!("deadline{phrase}: {}", n.note))
     });
-    say_first_notes(
-        notes,
-        at_line,
-        "deadlines come with notes; `pledger deadline PHRASE --anchor DATE` shows any one",
-    );
+    notes
+        .add_first(found, "deadlines come with notes; `pledger deadline PHRASE --anchor DATE` shows any one");
 }
 
 /// A note for each new event dated after `today` (the first 20, then a
@@ -610,8 +607,12 @@ pub fn say_deadline_notes(appended: &pledger::ledger::Appended, at_line: bool) {
 /// mistyped year would count only from a date years ahead, leaving a
 /// commitment overdue until then. Not refused: an announcement may give
 /// the date of a summit ahead.
-pub fn say_future_dates(appended: &pledger::ledger::Appended, today: NaiveDate, at_line: bool) {
-    let notes = (appended.new.iter()).filter_map(|e| {
+pub fn future_date_notes<'l>(
+    appended: &pledger::ledger::Appended<'l>,
+    today: NaiveDate,
+    notes: &mut Notes<'l>,
+) {
+    let found = (appended.new.iter()).filter_map(|e| {
         let date = e.line.event.date()?.0;
         let event = &e.line.event;
         (date > today).then(|| {
@@ -620,15 +621,15 @@ pub fn say_future_dates(appended: &pledger::ledger::Appended, today: NaiveDate, 
             (e.line, format!("{what}: a status as of today does not count it"))
         })
     });
-    say_first_notes(notes, at_line, "events are dated after today");
+    notes.add_first(found, "events are dated after today");
 }
 
 /// A note at each line skipped because an earlier line of its file gives
 /// the same event: the count of lines "already recorded" would otherwise
 /// be all a user sees of a line pasted twice, or of two identical notes
 /// meant as two.
-pub fn say_repeated(appended: &pledger::ledger::Appended) {
-    let notes = appended.repeated.iter().map(|r| {
+pub fn repeat_notes<'l>(appended: &pledger::ledger::Appended<'l>, notes: &mut Notes<'l>) {
+    let found = appended.repeated.iter().map(|r| {
         let event = &r.line.event;
         (
             r.line,
@@ -640,32 +641,60 @@ pub fn say_repeated(appended: &pledger::ledger::Appended) {
             ),
         )
     });
-    say_first_notes(notes, true, "lines repeat an earlier line of their file");
+    notes.add_first(found, "lines repeat an earlier line of their file");
 }
 
-/// Says the first 20 of `notes` on stderr, each as `note: …` (after
-/// `FILE:LINE: ` where `at_line`), then how many `more` there are: a bulk
-/// import may hold thousands.
-fn say_first_notes<'l>(
-    notes: impl Iterator<Item = (&'l pledger::input::Line, String)>,
+/// The notes on what an append did, gathered from each kind and said on
+/// stderr in the order of their lines, as a compiler orders its warnings:
+/// `FILE:LINE: note: …` where `at_line`, `note: …` otherwise. Of each kind
+/// the first 20 are said, then how many more there are: a bulk import may
+/// hold thousands.
+pub struct Notes<'l> {
     at_line: bool,
-    more: &str,
-) {
-    const SHOWN: usize = 20;
-    let mut count = 0;
-    for (line, note) in notes {
-        count += 1;
-        if count > SHOWN {
-            continue;
+    said: Vec<(&'l pledger::input::Line, String)>,
+    more: Vec<String>,
+}
+
+impl<'l> Notes<'l> {
+    pub fn new(at_line: bool) -> Notes<'l> {
+        Notes { at_line, said: Vec::new(), more: Vec::new() }
+    }
+
+    /// A note at `line`.
+    pub fn add(&mut self, line: &'l pledger::input::Line, note: String) {
+        self.said.push((line, note));
+    }
+
+    /// The first 20 of `found`, and a count of the rest as `more`.
+    fn add_first(&mut self, found: impl Iterator<Item = (&'l pledger::input::Line, String)>, more: &str) {
+        const SHOWN: usize = 20;
+        let mut count = 0;
+        for note in found {
+            count += 1;
+            if count <= SHOWN {
+                self.said.push(note);
+            }
         }
-        if at_line {
-            say!("{}:{}: note: {note}", line.origin.file, line.origin.line);
-        } else {
-            say!("note: {note}");
+        if count > SHOWN {
+            self.more.push(format!("note: {} more {more}", count - SHOWN));
         }
     }
-    if count > SHOWN {
-        say!("note: {} more {more}", count - SHOWN);
+
+    /// Says them all. The lines of an append are one slice, in input
+    /// order, so a line's address orders them; the sort is stable, so the
+    /// notes at one line keep the order they were added in.
+    pub fn say(mut self) {
+        self.said.sort_by_key(|(line, _)| *line as *const pledger::input::Line as usize);
+        for (line, note) in &self.said {
+            if self.at_line {
+                say!("{}: note: {note}", line.origin);
+            } else {
+                say!("note: {note}");
+            }
+        }
+        for more in &self.more {
+            say!("{more}");
+        }
     }
 }
 

@@ -565,8 +565,10 @@ pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<Ex
 /// it names, and for a retraction of `retracted`, the outcomes it leaves
 /// standing (the retraction `voids` them).
 fn say_notes(ledger: &Ledger, appended: &Appended, retracted: Option<u64>, voids: &str, ctx: &Context) {
-    super::say_deadline_notes(appended, false);
-    super::say_future_dates(appended, ctx.today(), false);
+    let mut notes = super::Notes::new(false);
+    super::deadline_notes(appended, &mut notes);
+    super::future_date_notes(appended, ctx.today(), &mut notes);
+    notes.say();
     let Some(e) = appended.new.first() else { return };
     super::say_retracted_references(ledger, &e.line.event);
     super::say_circular_supersessions(ledger, e);

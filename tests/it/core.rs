@@ -252,6 +252,30 @@ fn a_line_that_repeats_an_earlier_line_of_its_file_is_recorded_once_with_a_note(
 }
 
 #[test]
+fn an_imports_notes_of_every_kind_come_in_the_order_of_their_lines() {
+    // Given a file whose lines draw notes of three kinds, interleaved: an
+    // event dated after today, deadlines read with a note, and a repeat
+    let t = TestLedger::new();
+    let lines = [
+        r#"{"type":"announcement","id":"a","date":"2099-06-01","title":"A","parties":["India"]}"#,
+        r#"{"type":"commitment","id":"c","announcement":"a","title":"Talk","deadline":"by mid-2099"}"#,
+        r#"{"type":"progress","commitment":"c","date":"2099-07-01","note":"Talks began"}"#,
+        r#"{"type":"progress","commitment":"c","date":"2099-07-01","note":"Talks began"}"#,
+        r#"{"type":"commitment","id":"d","announcement":"a","title":"Talk more","deadline":"by mid-2100"}"#,
+    ];
+    let file = t.write("notes.jsonl", lines.join("\n"));
+    // When it is imported
+    let out = t.pledger().arg("import").arg(&file).output().unwrap();
+    // Then the notes are placed at lines 1 to 5, in that order
+    assert!(out.status.success(), "{}", stderr(&out));
+    let name = format!("{}:", file.display());
+    let err = stderr(&out);
+    let placed: Vec<&str> =
+        err.lines().map(|l| l.strip_prefix(&name).and_then(|l| l.split(':').next()).unwrap_or(l)).collect();
+    assert_eq!(placed, ["1", "2", "3", "4", "5"], "{err}");
+}
+
+#[test]
 fn an_id_given_twice_in_one_import_is_placed_at_both_lines() {
     // given two files that give commitment c2, each under its own announcement
     let t = TestLedger::new();
