@@ -133,11 +133,11 @@ struct CommitmentArgs {
     #[arg(long, value_name = "PHRASE")]
     deadline: Option<String>,
 
-    /// A party to it (repeatable) [default: the announcement's parties].
+    /// A party to it (repeatable, or several names after one --party) [default: the announcement's parties].
     #[arg(long = "party", value_name = "NAME", num_args = 1..)]
     parties: Vec<String>,
 
-    /// A tag for filtering (repeatable).
+    /// A tag for filtering (repeatable, or several after one --tag).
     #[arg(long = "tag", value_name = "TAG", num_args = 1..)]
     tags: Vec<String>,
 
@@ -164,15 +164,15 @@ struct MeetingArgs {
     #[arg(long, value_name = "TEXT")]
     title: String,
 
-    /// A commitment this meeting met (repeatable).
+    /// A commitment this meeting met (repeatable, or several ids after one --fulfils).
     #[arg(long, value_name = "ID", num_args = 1.., add = ArgValueCandidates::new(commitment_ids))]
     fulfils: Vec<String>,
 
-    /// A commitment this meeting advanced without meeting it (repeatable).
+    /// A commitment this meeting advanced without meeting it (repeatable, or several ids after one --progresses).
     #[arg(long, value_name = "ID", num_args = 1.., add = ArgValueCandidates::new(commitment_ids))]
     progresses: Vec<String>,
 
-    /// A party to it (repeatable).
+    /// A party to it (repeatable, or several names after one --party).
     #[arg(long = "party", value_name = "NAME", num_args = 1..)]
     parties: Vec<String>,
 
