@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use chrono::{Days, NaiveDate};
+use chrono::Days;
 use pledger::deadline::LAST_DAY;
 use pledger::projection::Status;
 use pledger::OpenMode;
@@ -12,15 +12,17 @@ use pledger::OpenMode;
 use super::Context;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  pledger due --within 30d\n  pledger due --within 8w --as-of 2026-03-01")]
+#[command(
+    after_help = "Examples:\n  pledger due --within 30d\n  pledger due --within 8w --as-of 2026-03-01\n  \
+pledger due --within 30d --at 12   # what the ledger said at seq 12"
+)]
 pub struct Args {
     /// The span: a number of days (30d, or 30 alone) or weeks (4w).
     #[arg(long, value_name = "SPAN", value_parser = parse_span)]
     within: u64,
 
-    /// The date to count from: YYYY-MM-DD, today or yesterday (in UTC) [default: today].
-    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
-    as_of: Option<NaiveDate>,
+    #[command(flatten)]
+    position: super::Position,
 
     /// Print a JSON array, soonest first.
     #[arg(long)]
@@ -29,10 +31,10 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
-    let as_of = args.as_of.unwrap_or_else(|| ctx.today());
+    let (as_of, at) = args.position.resolve(&ledger, ctx)?;
     // No window ends after the calendar's last day, so neither does a span.
     let until = as_of.checked_add_days(Days::new(args.within)).map_or(LAST_DAY, |d| d.min(LAST_DAY));
-    let projection = ledger.projection(None)?;
+    let projection = ledger.projection(at)?;
     let (all, uncounted) = projection.statuses_noting(as_of);
     let mut rows: Vec<_> = all
         .iter()

@@ -664,6 +664,17 @@ fn due_lists_pending_commitments_whose_window_ends_within_the_span_soonest_first
         let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
         assert_eq!(ids, *expected, "as of {as_of}, within {span}");
     }
+    // And with --at, what the ledger said before the meeting (seq 7) was recorded
+    let out = t
+        .pledger()
+        .args(["due", "--json", "--as-of", "2026-02-15", "--within", "14d", "--at", "6"])
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.iter().map(|r| r["id"].as_str().unwrap()).collect::<Vec<_>>(), ["feb"]);
+    let out =
+        t.pledger().args(["due", "--json", "--as-of", "2026-02-15", "--within", "14d"]).output().unwrap();
+    assert_eq!(crate::support::stdout(&out).trim(), "[]");
     // And a span past the calendar's end finds nothing due from the date on
     let out =
         t.pledger().args(["due", "--as-of", "2027-01-01", "--within", "99999999999d"]).output().unwrap();
