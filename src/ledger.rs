@@ -707,8 +707,19 @@ impl Ledger {
 
     /// The projection from a full replay, ignoring snapshots.
     pub fn projection_replayed(&self, at: Option<u64>) -> Result<Projection, StoreError> {
+        self.projection_replayed_from(Projection::default(), at)
+    }
+
+    /// `projection` (one replayed from the chain) carried on by replaying
+    /// the events after it, up to `at` (default: the head), ignoring
+    /// snapshots.
+    pub fn projection_replayed_from(
+        &self,
+        projection: Projection,
+        at: Option<u64>,
+    ) -> Result<Projection, StoreError> {
         let head = self.store.head()?;
-        self.replay_stored(Projection::default(), at.unwrap_or(head.seq).min(head.seq))
+        self.replay_stored(projection, at.unwrap_or(head.seq).min(head.seq))
     }
 
     /// The newest stored snapshot at or before `seq` whose covered event is
@@ -720,6 +731,46 @@ impl Ledger {
             }
         }
         Ok(None)
+    }
+
+    /// The seqs of the stored snapshots that queries would start from (each
+    /// covers an event the chain holds with the hash it claims, and reads)
+    /// but that do not hold the projection a replay of the chain gives up
+    /// to their seq, oldest first. A snapshot is derived data: anyone who
+    /// can write the store's files can change one without breaking the
+    /// chain, and `status` would then answer from it. Replays the chain up
+    /// to the newest snapshot, once.
+    pub fn snapshots_unlike_the_chain(&self) -> Result<Vec<u64>, StoreError> {
+        let head = self.store.head()?;
+        let mut candidates = self.snapshot_candidates(head.seq)?;
+        candidates.reverse();
+        let mut replayed = Projection::default();
+        let mut unlike = Vec::new();
+        for (seq, claimed) in candidates {
+            replayed = self.replay_stored(replayed, seq)?;
+            // The bytes a snapshot of the replay would hold are compared
+            // first, as decoding the stored one costs more than serializing
+            // (a projection serializes to one form, its maps being ordered).
+            let Some(parts) = self.store.snapshot_parts(seq)? else { continue };
+            let expected = replayed.to_snapshot();
+            let mut rest = expected.as_slice();
+            let same = parts.iter().all(|part| match rest.strip_prefix(&part[..]) {
+                Some(after) => {
+                    rest = after;
+                    true
+                }
+                None => false,
+            }) && rest.is_empty();
+            if same {
+                continue;
+            }
+            // Other bytes: a forgery if queries would read them as the
+            // projection at `seq` (one that does not read is ignored).
+            if self.read_snapshot(seq, claimed)?.is_some_and(|stored| stored != replayed) {
+                unlike.push(seq);
+            }
+        }
+        Ok(unlike)
     }
 
     /// The stored snapshots at or before `seq` whose covered event is still

@@ -332,7 +332,11 @@ impl StatusReport {
         as_of: NaiveDate,
         at: Option<u64>,
     ) -> Result<(StatusReport, Vec<Supersession>), StoreError> {
-        let projection = ledger.projection(at)?;
+        // A report is what gets published and cited, so it is computed from
+        // the chain alone: a stored snapshot is derived data, which anyone
+        // who can write the store's files can change without breaking the
+        // chain.
+        let projection = ledger.projection_replayed(at)?;
         let (commitments, uncounted) = projection.statuses_noting(as_of);
         Ok((StatusReport::from_statuses(ledger, &projection, as_of, commitments)?, uncounted))
     }
@@ -374,7 +378,8 @@ impl StatusReport {
         if head.seq < self.ledger.seq {
             return Ok(CheckOutcome::LedgerTooShort { seq: self.ledger.seq, head: head.seq });
         }
-        let projection = ledger.projection(Some(self.ledger.seq))?;
+        // From the chain alone, as a report is made.
+        let projection = ledger.projection_replayed(Some(self.ledger.seq))?;
         let now =
             StatusReport::from_statuses(ledger, &projection, self.as_of, projection.statuses(self.as_of))?;
         if now.ledger.content_hash != self.ledger.content_hash {
@@ -405,7 +410,7 @@ impl StatusReport {
             return Ok(CheckOutcome::StatusesDiffer { rows, listing, rules: self.rules() });
         }
         let grown = if head.seq > self.ledger.seq {
-            let at_head = ledger.projection(Some(head.seq))?.statuses(self.as_of);
+            let at_head = ledger.projection_replayed_from(projection, Some(head.seq))?.statuses(self.as_of);
             Some(Grown { seq: head.seq, rows: row_diffs(&self.commitments, &at_head) })
         } else {
             None

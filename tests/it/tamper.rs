@@ -708,3 +708,50 @@ fn a_head_file_with_both_slots_damaged_is_named_as_such() {
     std::fs::write(&path, &bytes).unwrap();
     t.pledger().arg("verify").assert().success();
 }
+
+#[test]
+fn a_forged_projection_snapshot_fails_verification_and_never_reaches_a_report() {
+    // Given two ledgers whose third events differ: in one the commitment
+    // was only progressed, in the other a meeting fulfilled it
+    let announcement =
+        r#"{"type":"announcement","id":"s","date":"2026-01-16","title":"Summit","parties":["India"]}"#;
+    let commitment = r#"{"type":"commitment","id":"c1","announcement":"s","title":"Hold a dialogue","deadline":"first half of 2026"}"#;
+    let progress = r#"{"type":"progress","commitment":"c1","date":"2026-03-01","note":"Talks about talks"}"#;
+    let meeting =
+        r#"{"type":"meeting","id":"m1","date":"2026-03-01","title":"Dialogue held","fulfils":["c1"]}"#;
+    let (real, other) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let ledger = crate::support::ledger_from(real.path(), &[&[announcement, commitment, progress]], 0);
+    let met = crate::support::ledger_from(other.path(), &[&[announcement, commitment, meeting]], 0);
+    // When an intruder stores, as the real ledger's snapshot at seq 3, the
+    // other's projection relabelled with the real chain's hash there (a
+    // snapshot is derived data, which the chain does not cover)
+    let (head, met_head) = (ledger.head().unwrap(), met.head().unwrap());
+    let forged = met.projection_replayed(None).unwrap().to_snapshot();
+    let forged =
+        String::from_utf8(forged).unwrap().replace(&met_head.hash.to_string(), &head.hash.to_string());
+    ledger.store().put_snapshot(3, head.hash, forged.as_bytes()).unwrap();
+    drop((ledger, met));
+    let pledger = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(crate::support::binary());
+        cmd.arg("--ledger").arg(real.path().join("l.db")).args(args).env_remove("PLEDGER_LEDGER");
+        run_limited(cmd)
+    };
+    // Then status answers from the forgery (this is the threat)...
+    let status = pledger(&["status", "--as-of", "2026-07-01", "--json"]);
+    assert!(stdout(&status).contains(r#""status": "met""#), "{}", stdout(&status));
+    // ...but verify fails, naming the snapshot, though the chain is intact
+    let verify = pledger(&["verify"]);
+    assert_eq!(verify.status.code(), Some(1), "{}", stderr(&verify));
+    assert!(stderr(&verify).contains("the chain of 3 events up to 3:"), "{}", stderr(&verify));
+    assert!(stderr(&verify)
+        .contains("the projection snapshot at seq 3 does not hold what the events up to it give"));
+    assert!(stdout(&verify).is_empty(), "{}", stdout(&verify));
+    // And a published report is made from the events, and checks as such
+    let report = real.path().join("report.json");
+    let made = pledger(&["snapshot", "--as-of", "2026-07-01", "--out", report.to_str().unwrap()]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(text.contains(r#""status": "overdue""#) && !text.contains(r#""status": "met""#), "{text}");
+    let checked = pledger(&["snapshot", "--check", report.to_str().unwrap()]);
+    assert!(checked.status.success(), "{}", stderr(&checked));
+}
