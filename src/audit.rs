@@ -89,7 +89,9 @@ impl fmt::Display for Break {
             ),
             Break::SavedHeadMismatch { saved, actual } => write!(
                 f,
-                "seq {}: history rewritten (the saved head is {saved}, but event {} now hashes to {})",
+                "seq {}: the saved head is {saved}, but this ledger's event {} hashes to {}: its history up to \
+                 there was rewritten, or the saved head is from another ledger (a copy rebuilt by import has the \
+                 same events under other hashes: compare with `snapshot --check`)",
                 saved.seq, saved.seq, actual.hash
             ),
             Break::SavedHeadPastEnd { saved, ends } => write!(

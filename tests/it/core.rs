@@ -425,7 +425,14 @@ fn verify_with_a_saved_head_says_whether_it_is_in_the_chain_and_why_not() {
     let cases: Vec<(String, i32, String)> = vec![
         (saved.clone(), 0, format!("ok: {n} events, head {current}\nok: the saved head {saved} is in this chain\n")),
         (empty.clone(), 0, format!("ok: the saved head {empty} is an empty ledger's, which every chain starts from")),
-        (forged, 1, format!("verification failed at seq {seq}: history rewritten")),
+        (
+            forged.clone(),
+            1,
+            format!(
+                "verification failed at seq {seq}: the saved head is {forged}, but this ledger's event {seq} hashes \
+                 to {hash}: its history up to there was rewritten, or the saved head is from another ledger"
+            ),
+        ),
         (
             format!("99:{hash}"),
             1,
