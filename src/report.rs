@@ -388,7 +388,11 @@ impl StatusReport {
                 actual: now.ledger.content_hash,
             });
         }
-        if now.commitments != self.commitments || now.counts != self.counts {
+        // A count of zero says what leaving the status out says.
+        let counted = |counts: &BTreeMap<Status, usize>| -> BTreeMap<Status, usize> {
+            counts.iter().filter(|(_, n)| **n > 0).map(|(s, n)| (*s, *n)).collect()
+        };
+        if now.commitments != self.commitments || counted(&now.counts) != counted(&self.counts) {
             let mut rows = row_diffs(&self.commitments, &now.commitments);
             // The rules choose which recorded phrase is in force, so only a
             // phrase the commitment was never given comes from elsewhere.
