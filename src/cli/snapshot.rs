@@ -96,11 +96,18 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                         report.ledger.head, report.ledger.seq
                     )?;
                 }
+                // This pledger applies only its own rules: it can say the
+                // statuses are the same under them, not under the report's.
                 if let Rules::Other(version) = rules {
                     writeln!(
                         out,
-                        "note: the report was made under status rules v{version}, and this pledger applies \
-                         v{STATUS_RULES}; its statuses are the same under both"
+                        "note: the report names status rules v{version}, and this pledger applies v{STATUS_RULES}; \
+                         its statuses are what v{STATUS_RULES} gives{}",
+                        if version > STATUS_RULES {
+                            " (a pledger that applies the newer rules can check them under those)"
+                        } else {
+                            " (STATUS.md lists what changed)"
+                        }
                     )?;
                 }
                 if let Some(grown) = grown.filter(|g| !g.rows.is_empty()) {

@@ -65,9 +65,21 @@ fn check_confirms_a_faithful_report_and_names_what_differs_in_an_altered_one() {
             |r| r["rules"] = json!(STATUS_RULES - 1),
             0,
             &format!(
-                "note: the report was made under status rules v{}, and this pledger applies v{STATUS_RULES}; \
-                 its statuses are the same under both",
+                "note: the report names status rules v{}, and this pledger applies v{STATUS_RULES}; its statuses \
+                 are what v{STATUS_RULES} gives (STATUS.md lists what changed)",
                 STATUS_RULES - 1
+            ),
+        ),
+        (
+            // This pledger cannot apply rules it does not know, so it claims
+            // nothing of them
+            "naming newer rules, with the same statuses",
+            |r| r["rules"] = json!(STATUS_RULES + 6),
+            0,
+            &format!(
+                "note: the report names status rules v{}, and this pledger applies v{STATUS_RULES}; its statuses \
+                 are what v{STATUS_RULES} gives (a pledger that applies the newer rules can check them under those)",
+                STATUS_RULES + 6
             ),
         ),
         (
