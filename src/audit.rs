@@ -59,7 +59,10 @@ impl Break {
             Break::ContentChanged { seq } | Break::LinkBroken { seq, .. } => *seq,
             Break::SeqGap { expected, .. } => *expected,
             Break::Malformed { after, .. } => after + 1,
-            Break::HeadMismatch { recorded, actual } => recorded.seq.min(actual.seq + 1),
+            // The same seq with another hash fails there; otherwise the
+            // first event one of them has and the other lacks.
+            Break::HeadMismatch { recorded, actual } if recorded.seq == actual.seq => recorded.seq,
+            Break::HeadMismatch { recorded, actual } => recorded.seq.min(actual.seq) + 1,
             Break::SavedHeadMismatch { saved, .. } => saved.seq,
             Break::SavedHeadPastEnd { ends, .. } => ends + 1,
         }

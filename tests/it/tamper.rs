@@ -755,3 +755,40 @@ fn a_forged_projection_snapshot_fails_verification_and_never_reaches_a_report() 
     let checked = pledger(&["snapshot", "--check", report.to_str().unwrap()]);
     assert!(checked.status.success(), "{}", stderr(&checked));
 }
+
+#[test]
+fn a_head_record_unlike_the_chain_is_placed_at_the_first_event_in_question() {
+    // (the head the intruder records, given the chain's records; the seq
+    // the break must name)
+    let cases: [(&str, fn(&[Vec<u8>]) -> Head, fn(u64) -> u64); 3] = [
+        // set back: the events after it are past the recorded head
+        ("set back to seq 3", |records| head_of(&records[2]), |_| 4),
+        // the last seq with another hash: that event is in question
+        (
+            "another hash at the head's seq",
+            |records| {
+                let mut head = head_of(records.last().unwrap());
+                head.hash.0[0] ^= 1;
+                head
+            },
+            |n| n,
+        ),
+        // removed: no event has been recorded, so the first is in question
+        ("removed", |_| Head { seq: 0, hash: Hash::ZERO }, |_| 1),
+    ];
+    for (what, recorded, first) in cases {
+        // Given a ledger whose head record an intruder rewrites
+        let (_t, ledger, head) = populated();
+        let intruder = ledger.store().intruder();
+        intruder.set_head(recorded(&intruder.records()));
+        // When it is verified
+        let verdict = audit::verify(ledger.store(), None).unwrap();
+        // Then the break is the head's, at the first event in question
+        match verdict {
+            Verdict::Broken(b @ Break::HeadMismatch { .. }) => {
+                assert_eq!(b.seq(), first(head.seq), "{what}: {b}")
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+}
