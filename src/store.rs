@@ -412,6 +412,13 @@ const HEAD_KEY: &[u8] = b"head";
 pub const HEAD_FILE: &str = "head";
 
 impl Store {
+    /// Where the journal holds an entry cut short or damaged, past the last
+    /// one read back (see [`Journal::damaged_entry`]): its byte offset in
+    /// the journal file.
+    pub fn journal_damage(&self) -> Option<u64> {
+        self.journal.lock().unwrap_or_else(|e| e.into_inner()).damaged_entry()
+    }
+
     /// Opens the store at `path`, creating it if `mode` allows.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
         Store::open_as_found(path, mode).map_err(not_writable)

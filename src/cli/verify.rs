@@ -54,13 +54,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             let snapshots = scope.spawn(|| ledger.snapshots_unlike_the_chain());
             let verdict = audit::verify(ledger.store(), args.head)?;
             let unlike = snapshots.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let journal_damage = ledger.store().journal_damage();
             match verdict {
-                Verdict::Intact { .. } => Ok((verdict, unlike?)),
-                Verdict::Broken(_) => Ok((verdict, Vec::new())),
+                Verdict::Intact { .. } => Ok((verdict, unlike?, journal_damage)),
+                Verdict::Broken(_) => Ok((verdict, Vec::new(), journal_damage)),
             }
         })
     });
-    let (verdict, unlike) = match checked {
+    let (verdict, unlike, journal_damage) = match checked {
         Ok(checked) => checked,
         Err(e) => return damaged(e),
     };
@@ -87,6 +88,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 )?,
                 Some(saved) => writeln!(out, "ok: the saved head {saved} is in this chain")?,
                 None => {}
+            }
+            if let Some(offset) = journal_damage {
+                say!(
+                    "warning: the journal file holds an entry at byte {offset} that is cut short or fails its \
+                     checksum; an append that a crash cut short leaves one, and was never acknowledged, but if \
+                     this one was, its events are lost: check a saved head with `pledger verify --head SEQ:HASH`"
+                );
             }
             for seq in stale_snapshots {
                 say!("warning: the projection snapshot at seq {seq} does not match the chain; queries ignore it");

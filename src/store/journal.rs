@@ -93,6 +93,10 @@ pub struct Journal {
     written: bool,
     /// The buffer entries are written from, kept between writes.
     buffer: AlignedBuf,
+    /// Where reading back at open stopped at an entry that begins as one
+    /// does but is cut short or fails its checksum (see
+    /// [`Journal::damaged_entry`]).
+    damaged_at: Option<u64>,
 }
 
 /// Why [`Journal::write`] failed.
@@ -126,8 +130,16 @@ impl Journal {
             File::open(dir)?.sync_all()?;
         }
         let len = file.metadata()?.len();
-        let mut journal =
-            Journal { path, file, direct, end: 0, len, written: false, buffer: AlignedBuf::zeroed(0) };
+        let mut journal = Journal {
+            path,
+            file,
+            direct,
+            end: 0,
+            len,
+            written: false,
+            buffer: AlignedBuf::zeroed(0),
+            damaged_at: None,
+        };
         let entries = journal.read_entries(after)?;
         Ok((journal, entries))
     }
@@ -151,6 +163,7 @@ impl Journal {
             let head_seq = u64::from_le_bytes(header[HEADER + 40..HEADER + 48].try_into().expect("8 bytes"));
             let end = at + padded(HEADER + len) as u64;
             if end > self.len {
+                self.damaged_at = Some(at);
                 break;
             }
             if head_seq > after {
@@ -158,15 +171,29 @@ impl Journal {
                 if reader.read_exact_at(&mut payload, at + HEADER as u64).is_err()
                     || checksum(&payload).as_bytes() != &header[12..44]
                 {
+                    self.damaged_at = Some(at);
                     break;
                 }
-                let Some(batch) = Batch::decode(&payload) else { break };
+                let Some(batch) = Batch::decode(&payload) else {
+                    self.damaged_at = Some(at);
+                    break;
+                };
                 entries.push(Entry { batch, start: at });
             }
             self.end = end;
             at = end;
         }
         Ok(entries)
+    }
+
+    /// The offset of the entry where reading back at open stopped because
+    /// it begins as an entry does (its magic) but is cut short or fails its
+    /// checksum. An append that a crash cut short leaves one, and was never
+    /// acknowledged; so does damage to an entry that was, whose events are
+    /// then lost. The two look the same, so this is for a warning, not a
+    /// refusal. `None` once this process has written over it.
+    pub fn damaged_entry(&self) -> Option<u64> {
+        self.damaged_at.filter(|&at| at >= self.end && !self.written)
     }
 
     /// Continues after an entry already in the file.
@@ -240,6 +267,7 @@ impl Journal {
         }
         self.end = 0;
         self.written = false;
+        self.damaged_at = None;
         Ok(())
     }
 

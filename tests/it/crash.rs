@@ -371,3 +371,35 @@ fn crashed_after_three_journaled_appends() -> (TestLedger, pledger::Head) {
     drop(ledger);
     (copy, head)
 }
+
+#[test]
+fn a_damaged_journal_entry_is_warned_of_by_verify() {
+    // given a ledger whose last three appends sit in its journal alone (its
+    // process died), and the last of them then damaged on the device
+    let (crashed, head) = crashed_after_three_journaled_appends();
+    let path = crashed.path().join("journal");
+    let mut journal = std::fs::read(&path).unwrap();
+    let entries: Vec<usize> =
+        (0..journal.len()).step_by(4096).filter(|&at| journal[at..].starts_with(b"PLJRNL01")).collect();
+    assert_eq!(entries.len(), 3, "one entry per append");
+    let last = *entries.last().unwrap();
+    journal[last + 200] ^= 1;
+    std::fs::write(&path, journal).unwrap();
+    // when it is verified
+    let out = crashed.pledger().arg("verify").output().unwrap();
+    // then the chain up to the entry before it verifies, and a warning says
+    // an acknowledged append may have been lost there
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
+    assert!(crate::support::stdout(&out).starts_with(&format!("ok: {} events", head.seq - 1)));
+    let err = crate::support::stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "warning: the journal file holds an entry at byte {last} that is cut short or fails its checksum"
+        )),
+        "{err}"
+    );
+    // and a ledger whose journal is whole gets no such warning
+    let (whole, _) = crashed_after_three_journaled_appends();
+    let out = whole.pledger().arg("verify").output().unwrap();
+    assert!(crate::support::stderr(&out).is_empty(), "{}", crate::support::stderr(&out));
+}
