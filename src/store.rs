@@ -412,6 +412,15 @@ const HEAD_KEY: &[u8] = b"head";
 pub const HEAD_FILE: &str = "head";
 
 impl Store {
+    /// Whether the `head` file is there. Every durable append writes it,
+    /// but a crash can land between a ledger's first append and its first
+    /// head file; past that, a missing one was removed, and without it a
+    /// store whose files were replaced by older ones cannot be told apart
+    /// (see `Store::check_recorded_head`).
+    pub fn has_head_file(&self) -> bool {
+        self.path.join(HEAD_FILE).exists()
+    }
+
     /// Where the journal holds an entry cut short or damaged, past the last
     /// one read back (see [`Journal::damaged_entry`]): its byte offset in
     /// the journal file.

@@ -33,6 +33,13 @@ fn saved_head(s: &str) -> Result<Head, String> {
     Ok(head)
 }
 
+/// What `verify` warns of beside an intact chain.
+struct Warnings {
+    /// Where the journal holds an entry cut short or damaged.
+    journal_damage: Option<u64>,
+    no_head_file: bool,
+}
+
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     // A ledger too damaged to read fails verification: exit 1, as a broken
     // chain does, not 3, which says to try again.
@@ -54,14 +61,17 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             let snapshots = scope.spawn(|| ledger.snapshots_unlike_the_chain());
             let verdict = audit::verify(ledger.store(), args.head)?;
             let unlike = snapshots.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            let journal_damage = ledger.store().journal_damage();
+            let warnings = Warnings {
+                journal_damage: ledger.store().journal_damage(),
+                no_head_file: !ledger.store().has_head_file(),
+            };
             match verdict {
-                Verdict::Intact { .. } => Ok((verdict, unlike?, journal_damage)),
-                Verdict::Broken(_) => Ok((verdict, Vec::new(), journal_damage)),
+                Verdict::Intact { .. } => Ok((verdict, unlike?, warnings)),
+                Verdict::Broken(_) => Ok((verdict, Vec::new(), warnings)),
             }
         })
     });
-    let (verdict, unlike, journal_damage) = match checked {
+    let (verdict, unlike, warnings) = match checked {
         Ok(checked) => checked,
         Err(e) => return damaged(e),
     };
@@ -89,7 +99,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 Some(saved) => writeln!(out, "ok: the saved head {saved} is in this chain")?,
                 None => {}
             }
-            if let Some(offset) = journal_damage {
+            if warnings.no_head_file && events > 0 {
+                say!(
+                    "warning: the ledger has no head file, which records how far its events reach: without it, \
+                     a copy whose files were replaced by older ones could not be told from this one (the next \
+                     append writes it again); check a saved head with `pledger verify --head SEQ:HASH`"
+                );
+            }
+            if let Some(offset) = warnings.journal_damage {
                 say!(
                     "warning: the journal file holds an entry at byte {offset} that is cut short or fails its \
                      checksum; an append that a crash cut short leaves one, and was never acknowledged, but if \

@@ -792,3 +792,19 @@ fn a_head_record_unlike_the_chain_is_placed_at_the_first_event_in_question() {
         }
     }
 }
+
+#[test]
+fn a_ledger_whose_head_file_was_removed_verifies_with_a_warning() {
+    // Given a ledger with events, whose head file is then removed
+    let t = TestLedger::new();
+    t.import("events.jsonl", &sample(COMMITMENTS));
+    let quiet = t.pledger().arg("verify").output().unwrap();
+    assert!(stderr(&quiet).is_empty(), "{}", stderr(&quiet));
+    std::fs::remove_file(t.path().join("head")).unwrap();
+    // When it is verified
+    let out = t.pledger().arg("verify").output().unwrap();
+    // Then the chain is intact, but a warning says a rollback of its files
+    // could no longer be detected
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("warning: the ledger has no head file"), "{}", stderr(&out));
+}
