@@ -100,6 +100,18 @@ pub struct Repeated<'a> {
     pub first: &'a Line,
 }
 
+/// What [`Ledger::check_snapshots`] found, by the seqs of the snapshots,
+/// oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotCheck {
+    /// Snapshots that queries would start from but that do not hold the
+    /// projection the events up to their seq give: changed since made.
+    pub unlike: Vec<u64>,
+    /// Snapshots that cannot be read (damaged, or of another format):
+    /// queries ignore them, so they change no answer.
+    pub unreadable: Vec<u64>,
+}
+
 /// Lines checked and sealed into the chain after one head, not yet
 /// appended: see [`Ledger::check_to_append`].
 pub struct Checked<'a> {
@@ -733,25 +745,27 @@ impl Ledger {
         Ok(None)
     }
 
-    /// The seqs of the stored snapshots that queries would start from (each
-    /// covers an event the chain holds with the hash it claims, and reads)
-    /// but that do not hold the projection a replay of the chain gives up
-    /// to their seq, oldest first. A snapshot is derived data: anyone who
-    /// can write the store's files can change one without breaking the
-    /// chain, and `status` would then answer from it. Replays the chain up
-    /// to the newest snapshot, once.
-    pub fn snapshots_unlike_the_chain(&self) -> Result<Vec<u64>, StoreError> {
+    /// The stored snapshots that cover an event the chain holds with the
+    /// hash they claim, checked against a replay of the chain: a snapshot
+    /// is derived data, and anyone who can write the store's files can
+    /// change one without breaking the chain. Replays the chain up to the
+    /// newest snapshot, once.
+    pub fn check_snapshots(&self) -> Result<SnapshotCheck, StoreError> {
         let head = self.store.head()?;
         let mut candidates = self.snapshot_candidates(head.seq)?;
         candidates.reverse();
         let mut replayed = Projection::default();
         let mut unlike = Vec::new();
+        let mut unreadable = Vec::new();
         for (seq, claimed) in candidates {
             replayed = self.replay_stored(replayed, seq)?;
             // The bytes a snapshot of the replay would hold are compared
             // first, as decoding the stored one costs more than serializing
             // (a projection serializes to one form, its maps being ordered).
-            let Some(parts) = self.store.snapshot_parts(seq)? else { continue };
+            let Some(parts) = self.store.snapshot_parts(seq)? else {
+                unreadable.push(seq);
+                continue;
+            };
             let expected = replayed.to_snapshot();
             let mut rest = expected.as_slice();
             let same = parts.iter().all(|part| match rest.strip_prefix(&part[..]) {
@@ -766,11 +780,13 @@ impl Ledger {
             }
             // Other bytes: a forgery if queries would read them as the
             // projection at `seq` (one that does not read is ignored).
-            if self.read_snapshot(seq, claimed)?.is_some_and(|stored| stored != replayed) {
-                unlike.push(seq);
+            match self.read_snapshot(seq, claimed)? {
+                Some(stored) if stored != replayed => unlike.push(seq),
+                Some(_) => {}
+                None => unreadable.push(seq),
             }
         }
-        Ok(unlike)
+        Ok(SnapshotCheck { unlike, unreadable })
     }
 
     /// The stored snapshots at or before `seq` whose covered event is still

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use pledger::audit::{self, Verdict};
+use pledger::ledger::SnapshotCheck;
 use pledger::store::StoreError;
 use pledger::{Head, OpenMode};
 
@@ -58,7 +59,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         // core while the chain is verified (what it finds counts only if
         // the chain is intact).
         std::thread::scope(|scope| {
-            let snapshots = scope.spawn(|| ledger.snapshots_unlike_the_chain());
+            let snapshots = scope.spawn(|| ledger.check_snapshots());
             let verdict = audit::verify(ledger.store(), args.head)?;
             let unlike = snapshots.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             let warnings = Warnings {
@@ -67,17 +68,17 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             };
             match verdict {
                 Verdict::Intact { .. } => Ok((verdict, unlike?, warnings)),
-                Verdict::Broken(_) => Ok((verdict, Vec::new(), warnings)),
+                Verdict::Broken(_) => Ok((verdict, SnapshotCheck::default(), warnings)),
             }
         })
     });
-    let (verdict, unlike, warnings) = match checked {
+    let (verdict, snapshots, warnings) = match checked {
         Ok(checked) => checked,
         Err(e) => return damaged(e),
     };
     match verdict {
-        Verdict::Intact { events, head, .. } if !unlike.is_empty() => {
-            let seqs: Vec<String> = unlike.iter().map(|seq| format!("seq {seq}")).collect();
+        Verdict::Intact { events, head, .. } if !snapshots.unlike.is_empty() => {
+            let seqs: Vec<String> = snapshots.unlike.iter().map(|seq| format!("seq {seq}")).collect();
             say!(
                 "verification failed: the chain of {events} events up to {head} is intact, but the projection \
                  snapshot at {} does not hold what the events up to it give, so it was changed; `status`, `due`, \
@@ -111,6 +112,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                     "warning: the journal file holds an entry at byte {offset} that is cut short or fails its \
                      checksum; an append that a crash cut short leaves one, and was never acknowledged, but if \
                      this one was, its events are lost: check a saved head with `pledger verify --head SEQ:HASH`"
+                );
+            }
+            for seq in snapshots.unreadable {
+                say!(
+                    "warning: the projection snapshot at seq {seq} cannot be read (damaged, or of another \
+                     format); queries ignore it"
                 );
             }
             for seq in stale_snapshots {

@@ -808,3 +808,27 @@ fn a_ledger_whose_head_file_was_removed_verifies_with_a_warning() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).starts_with("warning: the ledger has no head file"), "{}", stderr(&out));
 }
+
+#[test]
+fn an_unreadable_projection_snapshot_verifies_with_a_warning() {
+    // Given a ledger with a snapshot at its head that cannot be read
+    let events = [
+        r#"{"type":"announcement","id":"s","date":"2026-01-16","title":"Summit","parties":["India"]}"#,
+        r#"{"type":"commitment","id":"c1","announcement":"s","title":"Hold a dialogue"}"#,
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = crate::support::ledger_from(dir.path(), &[&events], 0);
+    let head = ledger.head().unwrap();
+    ledger.store().put_snapshot(head.seq, head.hash, b"not a projection\n").unwrap();
+    drop(ledger);
+    // When it is verified
+    let mut cmd = std::process::Command::new(crate::support::binary());
+    cmd.arg("--ledger").arg(dir.path().join("l.db")).arg("verify").env_remove("PLEDGER_LEDGER");
+    let out = run_limited(cmd);
+    // Then it passes (queries ignore the snapshot), with a warning naming it
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "warning: the projection snapshot at seq 2 cannot be read (damaged, or of another format); queries ignore it\n"
+    );
+}
