@@ -24,9 +24,10 @@ use crate::store::{Store, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Every record checks out; the chain holds `events` events up to `head`.
-    /// `stale_snapshots` lists projection snapshots that do not match the
-    /// chain (or cannot be read): queries ignore them, so they change no
-    /// answer, but their presence is worth knowing.
+    /// `stale_snapshots` lists projection snapshots that claim an event the
+    /// chain does not hold with that hash: queries ignore them, so they
+    /// change no answer, but their presence is worth knowing. (What a
+    /// snapshot holds is checked by `Ledger::check_snapshots`.)
     Intact { events: u64, head: Head, stale_snapshots: Vec<u64> },
     /// The first problem found.
     Broken(Break),
