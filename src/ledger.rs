@@ -484,7 +484,7 @@ impl Ledger {
     }
 
     /// Every event from `from` on, decoded, in chain order. Reads lazily,
-    /// a batch of chunks at a time (see [`Ledger::envelope_batches`]).
+    /// a batch of chunks at a time (see `Ledger::envelope_batches`).
     pub fn envelopes(&self, from: u64) -> impl Iterator<Item = Result<Envelope, StoreError>> + '_ {
         self.envelope_batches(from, |_: &RawRecord<'_>| true).flatten()
     }

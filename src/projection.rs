@@ -661,7 +661,7 @@ impl Projection {
     }
 
     /// Serializes the projection for the snapshot tree: see
-    /// [`SNAPSHOT_MAGIC`] for the layout.
+    /// `SNAPSHOT_MAGIC` for the layout.
     pub fn to_snapshot(&self) -> Vec<u8> {
         let mut out = SNAPSHOT_MAGIC.to_vec();
         let retractions = &self.retractions;

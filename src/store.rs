@@ -422,7 +422,7 @@ impl Store {
     }
 
     /// Where the journal holds an entry cut short or damaged, past the last
-    /// one read back (see [`Journal::damaged_entry`]): its byte offset in
+    /// one read back (see `journal::Journal::damaged_entry`): its byte offset in
     /// the journal file.
     pub fn journal_damage(&self) -> Option<u64> {
         self.journal.lock().unwrap_or_else(|e| e.into_inner()).damaged_entry()
@@ -1280,7 +1280,7 @@ impl Store {
     /// last event hashes to `covered`, then keeps only the newest
     /// [`SNAPSHOTS_KEPT`]. Listing snapshots never reads their contents.
     ///
-    /// The bytes are split into parts of up to [`SEGMENT_TARGET`], each the
+    /// The bytes are split into parts of up to `SEGMENT_TARGET`, each the
     /// only value of a tree of its own, for the reason segments are (see
     /// `Store::apply`): kept as 32 KiB values in one tree, a 1,000,000-event
     /// store's 50 MB snapshot cost ~420 MB of writes to the device, most of
@@ -1592,7 +1592,7 @@ impl Run {
         start + chain::HEADER_LEN..end - 32
     }
 
-    /// The run in runs of at most a segment's size ([`SEGMENT_TARGET`]),
+    /// The run in runs of at most a segment's size (`SEGMENT_TARGET`),
     /// each in a buffer that sled can keep as a segment's value as it is.
     /// The copy is made here, on the thread that framed the run, rather
     /// than by sled in the transaction that stores it.
