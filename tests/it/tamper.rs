@@ -758,9 +758,10 @@ fn a_forged_projection_snapshot_fails_verification_and_never_reaches_a_report() 
 
 #[test]
 fn a_head_record_unlike_the_chain_is_placed_at_the_first_event_in_question() {
-    // (the head the intruder records, given the chain's records; the seq
-    // the break must name)
-    let cases: [(&str, fn(&[Vec<u8>]) -> Head, fn(u64) -> u64); 3] = [
+    /// The head the intruder records, given the chain's records.
+    type Recorded = fn(&[Vec<u8>]) -> Head;
+    // (what, the head recorded, the seq the break must name given the head's)
+    let cases: [(&str, Recorded, fn(u64) -> u64); 3] = [
         // set back: the events after it are past the recorded head
         ("set back to seq 3", |records| head_of(&records[2]), |_| 4),
         // the last seq with another hash: that event is in question
