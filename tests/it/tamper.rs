@@ -758,14 +758,14 @@ fn a_forged_projection_snapshot_fails_verification_and_never_reaches_a_report() 
 
 #[test]
 fn a_head_record_unlike_the_chain_is_placed_at_the_first_event_in_question() {
-    /// The head the intruder records, given the chain's records.
-    type Recorded = fn(&[Vec<u8>]) -> Head;
-    // (what, the head recorded, the seq the break must name given the head's)
-    let cases: [(&str, Recorded, fn(u64) -> u64); 3] = [
+    /// What the intruder does: the head it records, given the chain's
+    /// records, and the seq the break must then name, given the head's.
+    struct Case(&'static str, fn(&[Vec<u8>]) -> Head, fn(u64) -> u64);
+    let cases = [
         // set back: the events after it are past the recorded head
-        ("set back to seq 3", |records| head_of(&records[2]), |_| 4),
+        Case("set back to seq 3", |records| head_of(&records[2]), |_| 4),
         // the last seq with another hash: that event is in question
-        (
+        Case(
             "another hash at the head's seq",
             |records| {
                 let mut head = head_of(records.last().unwrap());
@@ -775,9 +775,9 @@ fn a_head_record_unlike_the_chain_is_placed_at_the_first_event_in_question() {
             |n| n,
         ),
         // removed: no event has been recorded, so the first is in question
-        ("removed", |_| Head { seq: 0, hash: Hash::ZERO }, |_| 1),
+        Case("removed", |_| Head { seq: 0, hash: Hash::ZERO }, |_| 1),
     ];
-    for (what, recorded, first) in cases {
+    for Case(what, recorded, first) in cases {
         // Given a ledger whose head record an intruder rewrites
         let (_t, ledger, head) = populated();
         let intruder = ledger.store().intruder();
