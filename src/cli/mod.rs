@@ -824,8 +824,6 @@ pub fn leave_to_exit<T>(value: T) {
     std::mem::forget(value);
 }
 
-/// A date argument: `YYYY-MM-DD`, `today` or `yesterday`, the last two read
-/// from the clock here in the binary.
 /// A party or tag to filter by. The ledger holds no blank names, so a
 /// blank one (an unset shell variable, most often) is a mistake to point
 /// out, not a filter that quietly lists nothing.
@@ -833,6 +831,8 @@ pub fn parse_name(s: &str) -> Result<String, String> {
     s.parse::<pledger::event::Text>().map(|_| s.to_owned()).map_err(|e| e.replacen("text", "a name", 1))
 }
 
+/// A date argument: `YYYY-MM-DD`, `today` or `yesterday`, the last two read
+/// from the clock here in the binary.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     if let Some(date) = relative_date(s) {
         return Ok(date);

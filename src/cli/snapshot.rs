@@ -67,7 +67,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
     if let Some(path) = args.check {
         let text = read_report(&path)?;
-        let name = path.display();
+        let name = super::shown_path(&path);
         let report = StatusReport::from_json(&text).map_err(|e| match e.line() {
             Some(line) => anyhow::anyhow!("{name}:{line}: {e}"),
             None => anyhow::anyhow!("{name}: {e}"),
