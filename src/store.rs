@@ -412,13 +412,19 @@ const HEAD_KEY: &[u8] = b"head";
 pub const HEAD_FILE: &str = "head";
 
 impl Store {
-    /// Whether the `head` file is there. Every durable append writes it,
-    /// but a crash can land between a ledger's first append and its first
-    /// head file; past that, a missing one was removed, and without it a
-    /// store whose files were replaced by older ones cannot be told apart
-    /// (see `Store::check_recorded_head`).
-    pub fn has_head_file(&self) -> bool {
-        self.path.join(HEAD_FILE).exists()
+    /// Whether the `head` file is missing though sled holds events. Each
+    /// write of events to sled (a checkpoint, a large batch) is followed by
+    /// one; events only in the journal (a new ledger's first appends, before
+    /// the process that made them exits) have none yet, which is normal.
+    /// Otherwise a missing head file was removed (or a crash landed just
+    /// between the two), and without it a store whose files were replaced
+    /// by older ones cannot be told apart (see `Store::check_recorded_head`).
+    pub fn lacks_head_file(&self) -> Result<bool, StoreError> {
+        if self.path.join(HEAD_FILE).exists() {
+            return Ok(false);
+        }
+        let stored = self.meta.get(HEAD_KEY).map_err(|e| self.error(e))?;
+        Ok(stored.and_then(|bytes| decode_head(&bytes)).is_some_and(|head| head.seq > 0))
     }
 
     /// Where the journal holds an entry cut short or damaged, past the last

@@ -64,7 +64,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             let unlike = snapshots.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             let warnings = Warnings {
                 journal_damage: ledger.store().journal_damage(),
-                no_head_file: !ledger.store().has_head_file(),
+                no_head_file: ledger.store().lacks_head_file()?,
             };
             match verdict {
                 Verdict::Intact { .. } => Ok((verdict, unlike?, warnings)),
@@ -100,11 +100,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 Some(saved) => writeln!(out, "ok: the saved head {saved} is in this chain")?,
                 None => {}
             }
-            if warnings.no_head_file && events > 0 {
+            if warnings.no_head_file {
                 say!(
                     "warning: the ledger has no head file, which records how far its events reach: without it, \
                      a copy whose files were replaced by older ones could not be told from this one (the next \
-                     append writes it again); check a saved head with `pledger verify --head SEQ:HASH`"
+                     command that appends writes it again when it exits); check a saved head with \
+                     `pledger verify --head SEQ:HASH`"
                 );
             }
             if let Some(offset) = warnings.journal_damage {

@@ -808,6 +808,24 @@ fn a_ledger_whose_head_file_was_removed_verifies_with_a_warning() {
     // could no longer be detected
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).starts_with("warning: the ledger has no head file"), "{}", stderr(&out));
+
+    // And a new ledger whose only events sit in its journal (its process
+    // died before closing it, so sled holds none and no head file is due)
+    // gets no such warning
+    let t = TestLedger::new();
+    let ledger = Ledger::open(&t.path(), OpenMode::Create).unwrap();
+    let text = crate::support::announcement("a1");
+    let (lines, _) = pledger::input::read_lines("append", text.as_bytes(), |_| {});
+    ledger.append(&lines, None, &Stamp { now: Utc::now(), by: "tester".into() }).unwrap();
+    let crashed = TestLedger::new();
+    let copied = std::process::Command::new("cp").arg("-a").arg(t.path()).arg(crashed.path()).status();
+    assert!(copied.unwrap().success());
+    drop(ledger);
+    assert!(!crashed.path().join("head").exists());
+    let out = crashed.pledger().arg("verify").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("ok: 1 events"), "{}", stdout(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
 
 #[test]
