@@ -481,6 +481,18 @@ impl Store {
         let stored_seq =
             meta.get(HEAD_KEY).ok().flatten().and_then(|bytes| decode_head(&bytes)).map_or(0, |h| h.seq);
         let (journal, entries) = Journal::open(path, stored_seq).map_err(StoreError::io(path))?;
+        // Appends after a damaged entry would be built on a chain that has
+        // lost acknowledged events: the store is damaged, as sled's files
+        // are when their checksums fail.
+        if let Some((damaged, whole)) = journal.lost_before() {
+            return Err(StoreError::Damaged {
+                path: path.to_owned(),
+                what: format!(
+                    "its journal file holds an entry at byte {damaged} that fails its checksum, and a whole one \
+                     after it at byte {whole}, so acknowledged appends were lost there"
+                ),
+            });
+        }
         let store = Store {
             events: tree("events")?,
             meta,

@@ -110,7 +110,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             }
             if let Some(offset) = warnings.journal_damage {
                 say!(
-                    "warning: the journal file holds an entry at byte {offset} that is cut short or fails its \
+                    "warning: the journal file ends with an entry at byte {offset} that is cut short or fails its \
                      checksum; an append that a crash cut short leaves one, and was never acknowledged, but if \
                      this one was, its events are lost: check a saved head with `pledger verify --head SEQ:HASH`"
                 );

@@ -97,6 +97,9 @@ pub struct Journal {
     /// does but is cut short or fails its checksum (see
     /// [`Journal::damaged_entry`]).
     damaged_at: Option<u64>,
+    /// Where a whole entry that continues the chain past the damaged one
+    /// lies after it (see [`Journal::lost_before`]).
+    whole_after_damage: Option<u64>,
 }
 
 /// Why [`Journal::write`] failed.
@@ -139,6 +142,7 @@ impl Journal {
             written: false,
             buffer: AlignedBuf::zeroed(0),
             damaged_at: None,
+            whole_after_damage: None,
         };
         let entries = journal.read_entries(after)?;
         Ok((journal, entries))
@@ -152,6 +156,9 @@ impl Journal {
         let mut entries = Vec::new();
         let mut at = 0u64;
         let mut header = [0u8; HEADER + 48];
+        // The seq the entries read so far reach, to tell an entry written
+        // after a damaged one from one a checkpoint left behind.
+        let mut reached = after;
         loop {
             // The header and the payload's first 48 bytes: its two heads'
             // seqs, to step over checkpointed entries cheaply.
@@ -178,12 +185,54 @@ impl Journal {
                     self.damaged_at = Some(at);
                     break;
                 };
+                reached = reached.max(head_seq);
                 entries.push(Entry { batch, start: at });
             }
             self.end = end;
             at = end;
         }
+        if let Some(damaged) = self.damaged_at {
+            self.whole_after_damage = self.whole_entry_after(&reader, damaged, reached)?;
+        }
         Ok(entries)
+    }
+
+    /// The offset of the first whole entry after `damaged` (at a block
+    /// boundary) that reaches past seq `reached`. A crash can cut short
+    /// only the last entry written, and every entry is written after the
+    /// one before it, so such an entry proves that the damaged one was
+    /// whole once, and acknowledged. (Entries a checkpoint left behind
+    /// beyond the start reach no further than sled does.)
+    fn whole_entry_after(&self, reader: &File, damaged: u64, reached: u64) -> io::Result<Option<u64>> {
+        use std::os::unix::fs::FileExt;
+        let mut header = [0u8; HEADER + 48];
+        let mut at = damaged + BLOCK as u64;
+        while at + (HEADER + 48) as u64 <= self.len {
+            if read_up_to(reader, &mut header, at)? == HEADER + 48 && &header[..8] == MAGIC {
+                let len = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes")) as usize;
+                let head_seq =
+                    u64::from_le_bytes(header[HEADER + 40..HEADER + 48].try_into().expect("8 bytes"));
+                if head_seq > reached && at + padded(HEADER + len) as u64 <= self.len {
+                    let mut payload = vec![0u8; len];
+                    if reader.read_exact_at(&mut payload, at + HEADER as u64).is_ok()
+                        && checksum(&payload).as_bytes() == &header[12..44]
+                        && Batch::decode(&payload).is_some()
+                    {
+                        return Ok(Some(at));
+                    }
+                }
+            }
+            at += BLOCK as u64;
+        }
+        Ok(None)
+    }
+
+    /// Where the journal holds a whole entry, continuing the chain, after
+    /// the damaged one that ended reading back: the damaged entry and every
+    /// one after it were acknowledged, and are lost. `None` when there is
+    /// no damaged entry, or none whole after it.
+    pub fn lost_before(&self) -> Option<(u64, u64)> {
+        Some((self.damaged_at?, self.whole_after_damage?))
     }
 
     /// The offset of the entry where reading back at open stopped because
@@ -268,6 +317,7 @@ impl Journal {
         self.end = 0;
         self.written = false;
         self.damaged_at = None;
+        self.whole_after_damage = None;
         Ok(())
     }
 

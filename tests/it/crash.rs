@@ -394,7 +394,7 @@ fn a_damaged_journal_entry_is_warned_of_by_verify() {
     let err = crate::support::stderr(&out);
     assert!(
         err.contains(&format!(
-            "warning: the journal file holds an entry at byte {last} that is cut short or fails its checksum"
+            "warning: the journal file ends with an entry at byte {last} that is cut short or fails its checksum"
         )),
         "{err}"
     );
@@ -402,4 +402,34 @@ fn a_damaged_journal_entry_is_warned_of_by_verify() {
     let (whole, _) = crashed_after_three_journaled_appends();
     let out = whole.pledger().arg("verify").output().unwrap();
     assert!(crate::support::stderr(&out).is_empty(), "{}", crate::support::stderr(&out));
+}
+
+#[test]
+fn a_damaged_journal_entry_with_a_whole_one_after_it_makes_the_ledger_damaged() {
+    // given a ledger whose last three appends sit in its journal alone, and
+    // the second of them damaged: a crash cuts short only the last entry
+    // written, so the whole third one proves the second was acknowledged
+    let (crashed, _) = crashed_after_three_journaled_appends();
+    let path = crashed.path().join("journal");
+    let mut journal = std::fs::read(&path).unwrap();
+    let entries: Vec<usize> =
+        (0..journal.len()).step_by(4096).filter(|&at| journal[at..].starts_with(b"PLJRNL01")).collect();
+    assert_eq!(entries.len(), 3, "one entry per append");
+    journal[entries[1] + 200] ^= 1;
+    std::fs::write(&path, journal).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    for command in [&["verify"][..], &["status"], &["append", "--json", &announcement("after-4")]] {
+        // when any command opens it
+        let out = crashed.pledger().args(command).output().unwrap();
+        // then the ledger is damaged (exit 1), the message says where, and
+        // nothing is written over the evidence
+        let err = crate::support::stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{command:?}: {err}");
+        let says = format!(
+            "its journal file holds an entry at byte {} that fails its checksum, and a whole one after it at byte {}",
+            entries[1], entries[2]
+        );
+        assert!(err.contains(&says), "{command:?}: {err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "{command:?}");
+    }
 }
