@@ -45,7 +45,9 @@ pub enum Break {
     /// The stored bytes after `after` are not a well-formed record.
     Malformed { after: u64, reason: String },
     /// The head record disagrees with the last stored record.
-    HeadMismatch { recorded: Head, actual: Head },
+    /// `recorded_in_chain` is whether the chain holds the recorded head
+    /// itself (as an event before its end).
+    HeadMismatch { recorded: Head, actual: Head, recorded_in_chain: bool },
     /// The chain holds another event at the saved head's seq.
     SavedHeadMismatch { saved: Head, actual: Head },
     /// The chain ends at seq `ends`, before the saved head's seq: an older
@@ -60,10 +62,16 @@ impl Break {
             Break::ContentChanged { seq } | Break::LinkBroken { seq, .. } => *seq,
             Break::SeqGap { expected, .. } => *expected,
             Break::Malformed { after, .. } => after + 1,
-            // The same seq with another hash fails there; otherwise the
-            // first event one of them has and the other lacks.
-            Break::HeadMismatch { recorded, actual } if recorded.seq == actual.seq => recorded.seq,
-            Break::HeadMismatch { recorded, actual } => recorded.seq.min(actual.seq) + 1,
+            // The same seq with another hash fails there, as does a head
+            // set back to an event the chain holds with another hash;
+            // otherwise the first event one of them has and the other lacks.
+            Break::HeadMismatch { recorded, actual, recorded_in_chain } => {
+                if recorded.seq == actual.seq || (recorded.seq < actual.seq && !recorded_in_chain) {
+                    recorded.seq
+                } else {
+                    recorded.seq.min(actual.seq) + 1
+                }
+            }
             Break::SavedHeadMismatch { saved, .. } => saved.seq,
             Break::SavedHeadPastEnd { ends, .. } => ends + 1,
         }
@@ -86,7 +94,7 @@ impl fmt::Display for Break {
                 write!(f, "seq {expected}: seq gap (expected event {expected}, found event {found})")
             }
             Break::Malformed { after, reason } => write!(f, "seq {}: malformed record ({reason})", after + 1),
-            Break::HeadMismatch { recorded, actual } => write!(
+            Break::HeadMismatch { recorded, actual, .. } => write!(
                 f,
                 "seq {}: the head record says {recorded}, but the chain ends at {actual}",
                 self.seq()
@@ -123,6 +131,7 @@ pub fn verify(store: &Store, saved: Option<Head>) -> Result<Verdict, StoreError>
     let mut stale_snapshots = Vec::new();
     let mut last = Head::EMPTY;
     let mut at_saved = None;
+    let mut recorded_in_chain = recorded == Head::EMPTY;
     // Chunks are read 32 at a time and their records hashed on all cores;
     // the checks then run in order over the results, as before.
     let mut chunks = store.chunks(1);
@@ -169,6 +178,7 @@ pub fn verify(store: &Store, saved: Option<Head>) -> Result<Verdict, StoreError>
                         stale_snapshots.push(expected);
                     }
                 }
+                recorded_in_chain |= last == recorded;
                 if saved.is_some_and(|s| s.seq == expected) {
                     at_saved = Some(last);
                 }
@@ -176,7 +186,7 @@ pub fn verify(store: &Store, saved: Option<Head>) -> Result<Verdict, StoreError>
         }
     }
     if recorded != last {
-        return Ok(Verdict::Broken(Break::HeadMismatch { recorded, actual: last }));
+        return Ok(Verdict::Broken(Break::HeadMismatch { recorded, actual: last, recorded_in_chain }));
     }
     if let Some(saved) = saved {
         let genesis = saved.seq == 0 && saved.hash == Hash::ZERO;

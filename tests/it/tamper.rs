@@ -764,6 +764,16 @@ fn a_head_record_unlike_the_chain_is_placed_at_the_first_event_in_question() {
     let cases = [
         // set back: the events after it are past the recorded head
         Case("set back to seq 3", |records| head_of(&records[2]), |_| 4),
+        // set back with another hash: event 3 itself disagrees with it
+        Case(
+            "set back to seq 3 with another hash",
+            |records| {
+                let mut head = head_of(&records[2]);
+                head.hash.0[0] ^= 1;
+                head
+            },
+            |_| 3,
+        ),
         // the last seq with another hash: that event is in question
         Case(
             "another hash at the head's seq",
