@@ -1633,9 +1633,19 @@ impl<'a> Parser<'a, '_> {
 
     /// Targets that start with a word.
     fn parse_worded(&mut self, w: &'a str, the: bool) -> Result<Option<Target>, DeadlineError> {
-        // "in six months", as "in 6 months" (see `parse_numeric`).
+        // "in six months", as "in 6 months" (see `parse_numeric`), when
+        // the duration ends the phrase: "one year after the summit" is not
+        // "within one year", and "one day" means some day.
         let counts = |w: &str| ["a", "an"].iter().chain(&NUMBER_WORDS).any(|n| w.eq_ignore_ascii_case(n));
-        if let Some(unit) = self.word(1).filter(|u| counts(w) && duration_unit(u).is_some()) {
+        let ends = self.toks.get(self.pos + 2..).is_some_and(|rest| {
+            rest.iter().all(|t| t.kind == Kind::Punct && (t.text == "." || t.text == ","))
+        });
+        let some_day = |u: &str| {
+            u.eq_ignore_ascii_case("day") && ["one", "a", "an"].iter().any(|n| w.eq_ignore_ascii_case(n))
+        };
+        if let Some(unit) =
+            self.word(1).filter(|u| !the && counts(w) && ends && !some_day(u) && duration_unit(u).is_some())
+        {
             return Err(self.invalid(format!(
                 "a duration needs 'within': write 'within {} {}'",
                 w.to_ascii_lowercase(),
