@@ -19,6 +19,12 @@ pub struct Args {
     /// Also check that the event at SEQ still has HASH (a head saved with `pledger head`).
     #[arg(long, value_name = "SEQ:HASH", value_parser = saved_head)]
     head: Option<Head>,
+
+    /// Once the chain verifies, remove the stored projection snapshots, as verify advises when one
+    /// does not hold what the events give (they are derived data: queries replay the events until
+    /// later appends make new ones).
+    #[arg(long)]
+    drop_snapshots: bool,
 }
 
 /// A saved head: `SEQ:HASH` with SEQ from 1, or the empty ledger's head
@@ -53,7 +59,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             e => Err(e.into()),
         }
     };
-    let checked = ctx.open(OpenMode::Existing).and_then(|ledger| {
+    let ledger = match ctx.open(OpenMode::Existing) {
+        Ok(ledger) => ledger,
+        Err(e) => return damaged(e),
+    };
+    let checked = (|| {
         // Queries start from the stored snapshots, which the chain does not
         // cover: each is checked against a replay of the events, on another
         // core while the chain is verified (what it finds counts only if
@@ -71,24 +81,44 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 Verdict::Broken(_) => Ok((verdict, SnapshotCheck::default(), warnings)),
             }
         })
-    });
+    })();
     let (verdict, snapshots, warnings) = match checked {
         Ok(checked) => checked,
         Err(e) => return damaged(e),
     };
-    match verdict {
-        Verdict::Intact { events, head, .. } if !snapshots.unlike.is_empty() => {
-            let seqs: Vec<String> = snapshots.unlike.iter().map(|seq| format!("seq {seq}")).collect();
-            say!(
-                "verification failed: the chain of {events} events up to {head} is intact, but the projection \
-                 snapshot at {} does not hold what the events up to it give, so it was changed; `status`, `due`, \
-                 `report` and `show` would answer from it (`snapshot` and `snapshot --check` replay the events \
-                 and are unaffected): rebuild the ledger from its events with \
-                 `pledger export | pledger --ledger NEW import -`",
+    let unlike = || {
+        let seqs: Vec<String> = snapshots.unlike.iter().map(|seq| format!("seq {seq}")).collect();
+        match seqs.len() {
+            1 => {
+                format!("the projection snapshot at {} does not hold what the events up to it give", seqs[0])
+            }
+            _ => format!(
+                "the projection snapshots at {} do not hold what the events up to them give",
                 seqs.join(" and ")
-            );
-            Ok(ExitCode::from(1))
+            ),
         }
+    };
+    let (changed, them) =
+        if snapshots.unlike.len() == 1 { ("it was changed", "it") } else { ("they were changed", "them") };
+    if let (Verdict::Intact { .. }, true) = (&verdict, args.drop_snapshots) {
+        if !snapshots.unlike.is_empty() {
+            say!("note: {}, so {}", unlike(), changed);
+        }
+        ledger.store().clear_snapshots()?;
+        say!("note: removed the stored projection snapshots; queries replay the events until later appends make new ones");
+    } else if let Verdict::Intact { events, head, .. } = &verdict {
+        if !snapshots.unlike.is_empty() {
+            say!(
+                "verification failed: the chain of {events} events up to {head} is intact, but {}, so {changed}: \
+                 queries (`status`, `due`, `report`, `show`, `log`) and the checks of appends would answer from \
+                 {them} (`snapshot` and `snapshot --check` replay the events and are unaffected); snapshots are \
+                 derived data: remove them with `pledger verify --drop-snapshots`",
+                unlike()
+            );
+            return Ok(ExitCode::from(1));
+        }
+    }
+    match verdict {
         Verdict::Intact { events, head, stale_snapshots } => {
             let mut out = super::stdout_unbuffered();
             writeln!(out, "ok: {events} events, head {head}")?;

@@ -745,6 +745,11 @@ fn a_forged_projection_snapshot_fails_verification_and_never_reaches_a_report() 
     assert!(stderr(&verify).contains("the chain of 3 events up to 3:"), "{}", stderr(&verify));
     assert!(stderr(&verify)
         .contains("the projection snapshot at seq 3 does not hold what the events up to it give"));
+    assert!(
+        stderr(&verify).contains("remove them with `pledger verify --drop-snapshots`"),
+        "{}",
+        stderr(&verify)
+    );
     assert!(stdout(&verify).is_empty(), "{}", stdout(&verify));
     // And a published report is made from the events, and checks as such
     let report = real.path().join("report.json");
@@ -754,6 +759,19 @@ fn a_forged_projection_snapshot_fails_verification_and_never_reaches_a_report() 
     assert!(text.contains(r#""status": "overdue""#) && !text.contains(r#""status": "met""#), "{text}");
     let checked = pledger(&["snapshot", "--check", report.to_str().unwrap()]);
     assert!(checked.status.success(), "{}", stderr(&checked));
+    // And once the snapshots are dropped, as verify advises, status answers
+    // from the events and verify passes
+    let dropped = pledger(&["verify", "--drop-snapshots"]);
+    assert!(dropped.status.success(), "{}", stderr(&dropped));
+    assert!(
+        stderr(&dropped).contains("note: removed the stored projection snapshots"),
+        "{}",
+        stderr(&dropped)
+    );
+    let status = pledger(&["status", "--as-of", "2026-07-01", "--json"]);
+    assert!(stdout(&status).contains(r#""status": "overdue""#), "{}", stdout(&status));
+    let verify = pledger(&["verify"]);
+    assert!(verify.status.success() && stderr(&verify).is_empty(), "{}", stderr(&verify));
 }
 
 #[test]
