@@ -85,6 +85,9 @@ pub struct Appended<'a> {
     /// The lines skipped because an earlier line of the same file gives the
     /// same event (two identical progress notes, say), in input order.
     pub repeated: Vec<Repeated<'a>>,
+    /// The new retractions, as (the retraction's seq, the seq it retracts),
+    /// whichever way each names its target, in chain order.
+    pub retracted: Vec<(u64, u64)>,
     /// The head after the append (unchanged when nothing was new).
     pub head: Head,
 }
@@ -477,9 +480,19 @@ impl Ledger {
             })
             .collect();
         let head = batch.head();
+        let retracted = std::mem::take(&mut checker.batch_retractions);
         Ok((
             batch,
-            Appended { new, already_recorded, voided, deadline_notes, numbering_notes, repeated, head },
+            Appended {
+                new,
+                already_recorded,
+                voided,
+                deadline_notes,
+                numbering_notes,
+                repeated,
+                retracted,
+                head,
+            },
         ))
     }
 

@@ -48,13 +48,17 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     // too. The event is durable by now, so a lookup that fails here costs
     // only the detail.
     let event = &lines[0].event;
-    let retracted = super::record::retracted_seq(&ledger, event).ok().flatten();
-    let window = super::record::deadline_window(&ledger, event).ok().flatten();
-    let what = super::record::described(&ledger, event, window.as_ref(), retracted)
-        .unwrap_or_else(|_| super::record::describe(event, window.as_ref()));
     let mut out = super::stdout_unbuffered();
     match appended.new.first() {
-        Some(e) => super::record::print_appended(&mut out, e, &what),
+        Some(e) => {
+            // The checks resolved what a retraction retracts already (a
+            // uuid would take a scan of the chain to look up again).
+            let retracted = appended.retracted.first().map(|&(_, target)| target);
+            let window = super::record::deadline_window(&ledger, event).ok().flatten();
+            let what = super::record::described(&ledger, event, window.as_ref(), retracted)
+                .unwrap_or_else(|_| super::record::describe(event, window.as_ref()));
+            super::record::print_appended(&mut out, e, &what)
+        }
         None => {
             writeln!(out, "already recorded: {} {}; head {}", event.type_name(), event.label(), appended.head)
         }

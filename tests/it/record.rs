@@ -262,6 +262,16 @@ fn append_says_what_it_appended_as_record_does() {
     // And an event appended again is named as record names it
     let again = run_ok(&appended, &["append", "--json", PAIRS[0].1]);
     assert!(again.starts_with("already recorded: announcement in-jp-2026; head 12:"), "{again}");
+    // And a retraction by uuid says what it voids, as one by seq does
+    let log = run_ok(&appended, &["log", "--json"]);
+    let first: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
+    let uuid = first["uuid"].as_str().unwrap();
+    let line = format!(r#"{{"type":"retraction","retracts":"{uuid}","reason":"Wrong summit"}}"#);
+    let out = run_ok(&appended, &["append", "--json", &line]);
+    assert_eq!(
+        mask_hash(out.trim()),
+        format!("#13 ######## retraction of {uuid}: Wrong summit (was announcement in-jp-2026)")
+    );
 }
 
 #[test]
