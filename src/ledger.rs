@@ -763,7 +763,11 @@ impl Ledger {
     /// is derived data, and anyone who can write the store's files can
     /// change one without breaking the chain. Replays the chain up to the
     /// newest snapshot, once.
-    pub fn check_snapshots(&self) -> Result<SnapshotCheck, StoreError> {
+    ///
+    /// Stops early, with what it found so far, once `stop` is set (by a
+    /// caller that no longer needs the answer: the chain itself is broken).
+    pub fn check_snapshots(&self, stop: &std::sync::atomic::AtomicBool) -> Result<SnapshotCheck, StoreError> {
+        use std::sync::atomic::Ordering;
         let head = self.store.head()?;
         let mut candidates = self.snapshot_candidates(head.seq)?;
         candidates.reverse();
@@ -771,7 +775,12 @@ impl Ledger {
         let mut unlike = Vec::new();
         let mut unreadable = Vec::new();
         for (seq, claimed) in candidates {
-            replayed = self.replay_stored(replayed, seq)?;
+            let from = replayed.seq + 1;
+            let envelopes = self.envelopes(from).take_while(|_| !stop.load(Ordering::Relaxed));
+            replayed = self.replay(replayed, envelopes, seq)?;
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
             // The bytes a snapshot of the replay would hold are compared
             // first, as decoding the stored one costs more than serializing
             // (a projection serializes to one form, its maps being ordered).

@@ -68,9 +68,16 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         // cover: each is checked against a replay of the events, on another
         // core while the chain is verified (what it finds counts only if
         // the chain is intact).
+        let stop = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|scope| {
-            let snapshots = scope.spawn(|| ledger.check_snapshots());
-            let verdict = audit::verify(ledger.store(), args.head)?;
+            let snapshots = scope.spawn(|| ledger.check_snapshots(&stop));
+            let verdict = audit::verify(ledger.store(), args.head);
+            // A broken chain (or one that cannot be read) is the answer:
+            // the replay need not finish.
+            if !matches!(verdict, Ok(Verdict::Intact { .. })) {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            let verdict = verdict?;
             let unlike = snapshots.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             let warnings = Warnings {
                 journal_damage: ledger.store().journal_damage(),
