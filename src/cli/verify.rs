@@ -63,32 +63,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         Ok(ledger) => ledger,
         Err(e) => return damaged(e),
     };
-    let checked = (|| {
-        // Queries start from the stored snapshots, which the chain does not
-        // cover: each is checked against a replay of the events, on another
-        // core while the chain is verified (what it finds counts only if
-        // the chain is intact).
-        let stop = std::sync::atomic::AtomicBool::new(false);
-        std::thread::scope(|scope| {
-            let snapshots = scope.spawn(|| ledger.check_snapshots(&stop));
-            let verdict = audit::verify(ledger.store(), args.head);
-            // A broken chain (or one that cannot be read) is the answer:
-            // the replay need not finish.
-            if !matches!(verdict, Ok(Verdict::Intact { .. })) {
-                stop.store(true, std::sync::atomic::Ordering::Relaxed);
-            }
-            let verdict = verdict?;
-            let unlike = snapshots.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            let warnings = Warnings {
-                journal_damage: ledger.store().journal_damage(),
-                no_head_file: ledger.store().lacks_head_file()?,
-            };
-            match verdict {
-                Verdict::Intact { .. } => Ok((verdict, unlike?, warnings)),
-                Verdict::Broken(_) => Ok((verdict, SnapshotCheck::default(), warnings)),
-            }
-        })
-    })();
+    let checked = check(&ledger, args.head);
     let (verdict, snapshots, warnings) = match checked {
         Ok(checked) => checked,
         Err(e) => return damaged(e),
@@ -168,4 +143,36 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// Verifies the chain (against `saved` too), and, on another core meanwhile,
+/// the stored snapshots; and what to warn of.
+fn check(
+    ledger: &pledger::Ledger,
+    saved: Option<Head>,
+) -> Result<(Verdict, SnapshotCheck, Warnings), StoreError> {
+    // Queries start from the stored snapshots, which the chain does not
+    // cover: each is checked against a replay of the events, on another
+    // core while the chain is verified (what it finds counts only if
+    // the chain is intact).
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let snapshots = scope.spawn(|| ledger.check_snapshots(&stop));
+        let verdict = audit::verify(ledger.store(), saved);
+        // A broken chain (or one that cannot be read) is the answer:
+        // the replay need not finish.
+        if !matches!(verdict, Ok(Verdict::Intact { .. })) {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let verdict = verdict?;
+        let unlike = snapshots.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let warnings = Warnings {
+            journal_damage: ledger.store().journal_damage(),
+            no_head_file: ledger.store().lacks_head_file()?,
+        };
+        match verdict {
+            Verdict::Intact { .. } => Ok((verdict, unlike?, warnings)),
+            Verdict::Broken(_) => Ok((verdict, SnapshotCheck::default(), warnings)),
+        }
+    })
 }
