@@ -372,19 +372,27 @@ fn crashed_after_three_journaled_appends() -> (TestLedger, pledger::Head) {
     (copy, head)
 }
 
+/// Flips a byte inside entry `n` (from 0) of the journal of a ledger from
+/// [`crashed_after_three_journaled_appends`], as damage on the device
+/// would, and returns where its three entries start (each at a block).
+fn damage_journal_entry(t: &TestLedger, n: usize) -> Vec<usize> {
+    let path = t.path().join("journal");
+    let mut journal = std::fs::read(&path).unwrap();
+    let entries: Vec<usize> =
+        (0..journal.len()).step_by(4096).filter(|&at| journal[at..].starts_with(b"PLJRNL01")).collect();
+    assert_eq!(entries.len(), 3, "one entry per append");
+    journal[entries[n] + 200] ^= 1;
+    std::fs::write(&path, journal).unwrap();
+    entries
+}
+
 #[test]
 fn a_damaged_journal_entry_is_warned_of_by_verify() {
     // given a ledger whose last three appends sit in its journal alone (its
     // process died), and the last of them then damaged on the device
     let (crashed, head) = crashed_after_three_journaled_appends();
-    let path = crashed.path().join("journal");
-    let mut journal = std::fs::read(&path).unwrap();
-    let entries: Vec<usize> =
-        (0..journal.len()).step_by(4096).filter(|&at| journal[at..].starts_with(b"PLJRNL01")).collect();
-    assert_eq!(entries.len(), 3, "one entry per append");
-    let last = *entries.last().unwrap();
-    journal[last + 200] ^= 1;
-    std::fs::write(&path, journal).unwrap();
+    let entries = damage_journal_entry(&crashed, 2);
+    let last = entries[2];
     // when it is verified
     let out = crashed.pledger().arg("verify").output().unwrap();
     // then the chain up to the entry before it verifies, and a warning says
@@ -410,13 +418,8 @@ fn a_damaged_journal_entry_with_a_whole_one_after_it_makes_the_ledger_damaged() 
     // the second of them damaged: a crash cuts short only the last entry
     // written, so the whole third one proves the second was acknowledged
     let (crashed, _) = crashed_after_three_journaled_appends();
+    let entries = damage_journal_entry(&crashed, 1);
     let path = crashed.path().join("journal");
-    let mut journal = std::fs::read(&path).unwrap();
-    let entries: Vec<usize> =
-        (0..journal.len()).step_by(4096).filter(|&at| journal[at..].starts_with(b"PLJRNL01")).collect();
-    assert_eq!(entries.len(), 3, "one entry per append");
-    journal[entries[1] + 200] ^= 1;
-    std::fs::write(&path, journal).unwrap();
     let before = std::fs::read(&path).unwrap();
     for command in [&["verify"][..], &["status"], &["append", "--json", &announcement("after-4")]] {
         // when any command opens it
