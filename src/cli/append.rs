@@ -60,7 +60,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             super::record::print_appended(&mut out, e, &what)
         }
         None => {
-            writeln!(out, "already recorded: {} {}; head {}", event.type_name(), event.label(), appended.head)
+            writeln!(out, "already recorded: {}; head {}", super::record::place(event), appended.head)
         }
     }
     .with_context(|| super::appended_but(appended.new.len(), appended.head))?;

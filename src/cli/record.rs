@@ -504,10 +504,7 @@ impl Draft {
 /// Checks `event` against the ledger and appends it (or, with `--dry-run`,
 /// prints it as a JSON line), then prints what was recorded.
 pub fn write(event: Event, opts: &WriteArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let place = match &event {
-        Event::Retraction(r) => format!("retraction of {}", r.retracts),
-        _ => format!("{} {}", event.type_name(), event.label()),
-    };
+    let place = place(&event);
     let line = Line { origin: Origin { file: format!("<{place}>").into(), line: 1 }, event };
     let refused = |e: RejectError| -> anyhow::Error {
         match e {
@@ -626,8 +623,17 @@ fn say_supersessions_voided(ledger: &Ledger, target: u64, voids: &str) {
     super::leave_to_exit(projection);
 }
 
+/// An event as messages name it: `commitment jwg-minerals`,
+/// `retraction of #4`.
+pub fn place(event: &Event) -> String {
+    match event {
+        Event::Retraction(r) => format!("retraction of {}", r.retracts),
+        _ => format!("{} {}", event.type_name(), event.label()),
+    }
+}
+
 /// What a retraction voids, by seq whichever way it names it.
-pub fn retracted_seq(ledger: &Ledger, event: &Event) -> Result<Option<u64>, pledger::store::StoreError> {
+fn retracted_seq(ledger: &Ledger, event: &Event) -> Result<Option<u64>, pledger::store::StoreError> {
     match event {
         Event::Retraction(Retraction { retracts: EventRef::Seq(seq), .. }) => Ok(Some(*seq)),
         Event::Retraction(Retraction { retracts: EventRef::Uuid(uuid), .. }) => ledger.seq_of_uuid(*uuid),
