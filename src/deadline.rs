@@ -920,6 +920,13 @@ impl<'a> Parser<'a, '_> {
         DeadlineError::Invalid { phrase: self.phrase.to_owned(), reason: reason.into() }
     }
 
+    /// A count and unit written as a period ("in 6 months"): the phrase a
+    /// duration takes.
+    fn needs_within(&self, count: &str, unit: &str) -> DeadlineError {
+        let (count, unit) = (count.to_ascii_lowercase(), unit.to_ascii_lowercase());
+        self.invalid(format!("a duration needs 'within': write 'within {count} {unit}'"))
+    }
+
     fn out_of_range(&self) -> DeadlineError {
         DeadlineError::OutOfRange { phrase: self.phrase.to_owned(), anchor: self.anchor }
     }
@@ -1515,10 +1522,7 @@ impl<'a> Parser<'a, '_> {
     /// "3Q 2026", "3rd quarter", "31 March 2026".
     fn parse_numeric(&mut self, digits: &'a str) -> Result<Target, DeadlineError> {
         if let Some(unit) = self.word(1).filter(|w| duration_unit(w).is_some()) {
-            return Err(self.invalid(format!(
-                "a duration needs 'within': write 'within {digits} {}'",
-                unit.to_ascii_lowercase()
-            )));
+            return Err(self.needs_within(digits, unit));
         }
         if self.is_punct(1, "/") {
             return Err(self.invalid(
@@ -1646,11 +1650,7 @@ impl<'a> Parser<'a, '_> {
         if let Some(unit) =
             self.word(1).filter(|u| !the && counts(w) && ends && !some_day(u) && duration_unit(u).is_some())
         {
-            return Err(self.invalid(format!(
-                "a duration needs 'within': write 'within {} {}'",
-                w.to_ascii_lowercase(),
-                unit.to_ascii_lowercase()
-            )));
+            return Err(self.needs_within(w, unit));
         }
         if let Some(m) = month_number(w) {
             self.pos += 1;
