@@ -34,7 +34,9 @@ use crate::deadline;
 use crate::event::{Event, EventDigest, EventRef, EventType, IdKind, RetractedEvent, Retraction, Slug, Text};
 use crate::input::{cores, parallel_map_from, InputError, InputErrors, Line, Renumber};
 use crate::projection::Projection;
-use crate::store::{Batch, Chunk, ContentDigest, Index, IndexKey, OpenMode, Run, Store, StoreError};
+use crate::store::{
+    Batch, ChainIndex, Chunk, ContentDigest, Index, IndexKey, IndexProblem, OpenMode, Run, Store, StoreError,
+};
 
 pub use crate::store::AppendError;
 
@@ -113,6 +115,16 @@ pub struct SnapshotCheck {
     /// Snapshots that cannot be read (damaged, or of another format):
     /// queries ignore them, so they change no answer.
     pub unreadable: Vec<u64>,
+}
+
+/// What [`Ledger::check_index`] found.
+#[derive(Debug)]
+pub struct IndexCheck {
+    /// Where the `ids` and `content` indexes differ from the events.
+    pub problems: Vec<IndexProblem>,
+    /// The entries the events give, for
+    /// [`Store::rebuild_index`](crate::store::Store::rebuild_index).
+    pub chain: ChainIndex,
 }
 
 /// Lines checked and sealed into the chain after one head, not yet
@@ -689,10 +701,24 @@ impl Ledger {
     }
 
     /// The event with this user-chosen id.
+    ///
+    /// The index that finds it is derived data the chain does not cover, so
+    /// the event found is confirmed to have that id: one that does not is
+    /// reported as damage, never shown in its place.
     pub fn by_id(&self, kind: IdKind, id: &str) -> Result<Option<Envelope>, StoreError> {
-        match self.store.lookup_id(kind, id)? {
-            Some(seq) => self.envelope(seq),
-            None => Ok(None),
+        let Some(seq) = self.store.lookup_id(kind, id)? else { return Ok(None) };
+        let envelope = self.envelope(seq)?;
+        match &envelope {
+            Some(e) if e.event.id().is_some_and(|(k, i)| k == kind && i.as_str() == id) => Ok(envelope),
+            _ => Err(self.damaged(format!(
+                "its index gives {} '{id}' seq {seq}, which {}; `pledger verify` checks the index against \
+                 the events",
+                kind.name(),
+                match &envelope {
+                    None => "it does not hold".to_owned(),
+                    Some(e) => format!("holds {} '{}'", e.event.type_name(), e.event.label()),
+                }
+            ))),
         }
     }
 
@@ -809,6 +835,33 @@ impl Ledger {
             }
         }
         Ok(SnapshotCheck { unlike, unreadable })
+    }
+
+    /// The `ids` and `content` indexes, checked against the entries the
+    /// events up to the head give: they are derived data, as snapshots are,
+    /// and anyone who can write the store's files can change them without
+    /// breaking the chain, while the checks of appends read them to tell a
+    /// new event from one already recorded.
+    ///
+    /// Reads the stored records, not the decoded events: an id-less event's
+    /// content digest is of its stored canonical bytes, as the append that
+    /// indexed it made it, and only the few fields an entry needs are read.
+    pub fn check_index(&self) -> Result<IndexCheck, StoreError> {
+        let head = self.store.head()?;
+        let mut gathering = IndexGathering::default();
+        'chunks: for chunk in self.store.chunks(1) {
+            let chunk = chunk?;
+            for record in chunk.records() {
+                let record = record.map_err(|e| self.damaged(e.to_string()))?;
+                if record.seq() > head.seq {
+                    break 'chunks;
+                }
+                gathering.observe(record.seq(), record.body()).map_err(|what| self.damaged(what))?;
+            }
+        }
+        let mut chain = gathering.index;
+        chain.gathered_to(head);
+        Ok(IndexCheck { problems: self.store.check_index(&chain)?, chain })
     }
 
     /// The stored snapshots at or before `seq` whose covered event is still
@@ -1156,6 +1209,91 @@ impl From<String> for Problem {
     fn from(message: String) -> Self {
         Problem::Line(message)
     }
+}
+
+/// The index entries the events give, gathered from their records in
+/// chain order for [`Ledger::check_index`] as appends make them: each id at
+/// the seq that gives it, each id-less event's content digest at its seq,
+/// and the date each announcement and commitment is anchored on (a
+/// commitment's is the date of the newest announcement before it with its
+/// announcement's id).
+#[derive(Default)]
+struct IndexGathering {
+    index: ChainIndex,
+    announced: HashMap<String, NaiveDate>,
+}
+
+impl IndexGathering {
+    /// Gathers the entries of the record at `seq`, whose body is `body`.
+    fn observe(&mut self, seq: u64, body: &[u8]) -> Result<(), String> {
+        // The envelope's last field is the event, in its canonical bytes
+        // (see `Framer`); `,"` cannot occur inside the JSON strings before
+        // it, where every quote is escaped.
+        let key = b",\"event\":";
+        let start = (body.windows(key.len()).position(|w| w == key))
+            .ok_or_else(|| format!("event {seq} holds no `event` field"))?;
+        let canonical = &body[start + key.len()..body.len().saturating_sub(1).max(start + key.len())];
+        let fields: IndexFields<'_> =
+            serde_json::from_slice(canonical).map_err(|e| format!("event {seq} cannot be decoded: {e}"))?;
+        let id = || fields.id.as_deref().ok_or_else(|| format!("event {seq} has no `id`"));
+        match fields.kind {
+            IndexedKind::Announcement => {
+                let date = fields.date.ok_or_else(|| format!("event {seq} has no `date`"))?.0;
+                self.index.id(IdKind::Announcement, id()?, seq);
+                self.index.anchor(IdKind::Announcement, id()?, date);
+                self.announced.insert(id()?.to_owned(), date);
+            }
+            IndexedKind::Commitment => {
+                self.index.id(IdKind::Commitment, id()?, seq);
+                let announcement = fields.announcement.as_deref().unwrap_or_default();
+                if let Some(&date) = self.announced.get(announcement) {
+                    self.index.anchor(IdKind::Commitment, id()?, date);
+                }
+            }
+            IndexedKind::Meeting => self.index.id(IdKind::Meeting, id()?, seq),
+            IndexedKind::Deadline => self.content(canonical, seq, "deadline revision"),
+            IndexedKind::Outcome => self.content(canonical, seq, "outcome"),
+            IndexedKind::Progress => self.content(canonical, seq, "progress note"),
+            IndexedKind::Retraction => self.content(canonical, seq, "retraction"),
+            IndexedKind::Other => return Err(format!("event {seq} is of no type this pledger knows")),
+        }
+        Ok(())
+    }
+}
+
+impl IndexGathering {
+    /// An id-less event, known by the digest of its canonical bytes.
+    fn content(&mut self, canonical: &[u8], seq: u64, kind: &'static str) {
+        self.index.content(ContentDigest::of(canonical), seq, kind);
+    }
+}
+
+/// The fields of an event that its index entries need.
+#[derive(serde::Deserialize)]
+struct IndexFields<'a> {
+    #[serde(rename = "type")]
+    kind: IndexedKind,
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    date: Option<crate::event::Date>,
+    #[serde(borrow, default)]
+    announcement: Option<Cow<'a, str>>,
+}
+
+/// The event types: those with an id, and those known by their content.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum IndexedKind {
+    Announcement,
+    Commitment,
+    Meeting,
+    Deadline,
+    Outcome,
+    Progress,
+    Retraction,
+    #[serde(other)]
+    Other,
 }
 
 /// Hashing for maps keyed by [`ContentDigest`]s: a digest is already a

@@ -51,8 +51,10 @@ use crate::chain::{self, FrameError, Hash, Head, RawRecord};
 use crate::event::{EventDigest, IdKind};
 use crate::input::{parallel_map, parallel_map_from};
 
+mod index_check;
 mod journal;
 
+pub use index_check::{ChainIndex, IndexProblem};
 use journal::Journal;
 
 /// sled segment size: sled stores a log message larger than a quarter of a
@@ -2114,6 +2116,23 @@ impl Intruder<'_> {
         let mut state = self.store.head_file.lock().unwrap();
         *state = HeadFile { recorded: head.seq, file: None };
         self.store.write_head_file(head).unwrap();
+    }
+
+    /// Empties the `ids` and `content` indexes.
+    pub fn clear_indexes(&self) {
+        self.store.ids.clear().unwrap();
+        self.store.content.clear().unwrap();
+        self.store.sync().unwrap();
+    }
+
+    /// Sets the seq the `ids` index gives `kind` `id`.
+    pub fn set_id(&self, kind: IdKind, id: &str, seq: u64) {
+        let key = IndexKey::id(kind, id);
+        let bucket = key.bucket.to_be_bytes();
+        let existing = self.store.ids.get(bucket).unwrap();
+        let merged = merge_into(existing, &[(&key.bytes, seq)]).unwrap();
+        self.store.ids.insert(bucket, merged).unwrap();
+        self.store.sync().unwrap();
     }
 
     /// Overwrites the first part of a snapshot's bytes.

@@ -131,7 +131,7 @@ enum Command {
     Log(log::Args),
     /// Read a deadline phrase as a window of dates.
     Deadline(deadline::Args),
-    /// Recompute the whole chain from the stored bytes.
+    /// Recompute the whole chain from the stored bytes, and check the snapshots and indexes against it.
     Verify(verify::Args),
     /// Print the seq and hash of the last event.
     Head(head::Args),

@@ -1,11 +1,12 @@
-//! `pledger verify`: recompute the chain from the stored bytes; exit 1 at the
+//! `pledger verify`: recompute the chain from the stored bytes, and check the
+//! derived data (snapshots, indexes) against the events; exit 1 at the
 //! first break.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use pledger::audit::{self, Verdict};
-use pledger::ledger::SnapshotCheck;
+use pledger::ledger::{IndexCheck, SnapshotCheck};
 use pledger::store::StoreError;
 use pledger::{Head, OpenMode};
 
@@ -25,6 +26,12 @@ pub struct Args {
     /// later appends make new ones).
     #[arg(long)]
     drop_snapshots: bool,
+
+    /// Once the chain verifies, write the ids and content indexes again from the events, as verify
+    /// advises when they do not match them (they are derived data: the checks of appends and `show`
+    /// find events through them).
+    #[arg(long)]
+    rebuild_indexes: bool,
 }
 
 /// A saved head: `SEQ:HASH` with SEQ from 1, or the empty ledger's head
@@ -64,7 +71,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         Err(e) => return damaged(e),
     };
     let checked = check(&ledger, args.head);
-    let (verdict, snapshots, warnings) = match checked {
+    let (verdict, snapshots, index, warnings) = match checked {
         Ok(checked) => checked,
         Err(e) => return damaged(e),
     };
@@ -82,6 +89,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     };
     let (changed, them) =
         if snapshots.unlike.len() == 1 { ("it was changed", "it") } else { ("they were changed", "them") };
+    let mut failed = false;
     if let (Verdict::Intact { .. }, true) = (&verdict, args.drop_snapshots) {
         if !snapshots.unlike.is_empty() {
             say!("note: {}, so {}", unlike(), changed);
@@ -97,8 +105,41 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                  derived data: remove them with `pledger verify --drop-snapshots`",
                 unlike()
             );
-            return Ok(ExitCode::from(1));
+            failed = true;
         }
+    }
+    if let (Verdict::Intact { events, head, .. }, Some(index)) = (&verdict, &index) {
+        let problems = index_problems(index);
+        match args.rebuild_indexes {
+            true => {
+                if let Some(problems) = &problems {
+                    say!("note: the index did not match the events: {problems}");
+                }
+                ledger.store().rebuild_index(&index.chain)?;
+                say!("note: wrote the ids and content indexes again from the events");
+            }
+            false => {
+                if let Some(problems) = problems {
+                    let removed = if index.problems.iter().any(|p| p.past_head()) {
+                        "; it names events past the head, as it would if the ledger's last events had been removed: \
+                         check a head saved earlier with `pledger verify --head SEQ:HASH`"
+                    } else {
+                        ""
+                    };
+                    say!(
+                        "verification failed: the chain of {events} events up to {head} is intact, but its index \
+                         does not match the events: {problems}{removed}; the checks of appends read the index to \
+                         tell a new event from one already recorded, and `show` finds events by id through it, so an \
+                         append could record an event twice, or be refused; the index is derived data: write it \
+                         again from the events with `pledger verify --rebuild-indexes`"
+                    );
+                    failed = true;
+                }
+            }
+        }
+    }
+    if failed {
+        return Ok(ExitCode::from(1));
     }
     match verdict {
         Verdict::Intact { events, head, stale_snapshots } => {
@@ -145,16 +186,30 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Verifies the chain (against `saved` too), and, on another core meanwhile,
-/// the stored snapshots; and what to warn of.
+/// The index's problems as a message: the first few, and how many more.
+fn index_problems(check: &IndexCheck) -> Option<String> {
+    const SHOWN: usize = 5;
+    if check.problems.is_empty() {
+        return None;
+    }
+    let mut shown: Vec<String> = check.problems.iter().take(SHOWN).map(|p| p.to_string()).collect();
+    if check.problems.len() > SHOWN {
+        shown.push(format!("and {} more", check.problems.len() - SHOWN));
+    }
+    Some(shown.join("; "))
+}
+
+/// Verifies the chain (against `saved` too) and then the indexes, and, on
+/// another core meanwhile, the stored snapshots; and what to warn of.
 fn check(
     ledger: &pledger::Ledger,
     saved: Option<Head>,
-) -> Result<(Verdict, SnapshotCheck, Warnings), StoreError> {
-    // Queries start from the stored snapshots, which the chain does not
-    // cover: each is checked against a replay of the events, on another
-    // core while the chain is verified (what it finds counts only if
-    // the chain is intact).
+) -> Result<(Verdict, SnapshotCheck, Option<IndexCheck>, Warnings), StoreError> {
+    // Queries start from the stored snapshots, and appends are checked
+    // through the indexes, which the chain does not cover: the snapshots
+    // are checked against a replay of the events, on another core while
+    // the chain and then the indexes are checked (what they find counts
+    // only if the chain is intact).
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         let snapshots = scope.spawn(|| ledger.check_snapshots(&stop));
@@ -165,14 +220,18 @@ fn check(
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         let verdict = verdict?;
+        let index = match verdict {
+            Verdict::Intact { .. } => Some(ledger.check_index()?),
+            Verdict::Broken(_) => None,
+        };
         let unlike = snapshots.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let warnings = Warnings {
             journal_damage: ledger.store().journal_damage(),
             no_head_file: ledger.store().lacks_head_file()?,
         };
         match verdict {
-            Verdict::Intact { .. } => Ok((verdict, unlike?, warnings)),
-            Verdict::Broken(_) => Ok((verdict, SnapshotCheck::default(), warnings)),
+            Verdict::Intact { .. } => Ok((verdict, unlike?, index, warnings)),
+            Verdict::Broken(_) => Ok((verdict, SnapshotCheck::default(), index, warnings)),
         }
     })
 }

@@ -456,7 +456,7 @@ fn verify_with_a_saved_head_says_whether_it_is_in_the_chain_and_why_not() {
 }
 
 #[test]
-fn a_truncated_tail_passes_plain_verify_but_not_verify_with_the_saved_head() {
+fn a_truncated_tail_is_named_by_the_index_it_leaves_and_by_the_saved_head() {
     // given a ledger whose head a reader saved
     let t = TestLedger::new();
     t.import("events.jsonl", &sample(3));
@@ -471,7 +471,23 @@ fn a_truncated_tail_passes_plain_verify_but_not_verify_with_the_saved_head() {
     let new_head = head_of(records.last().unwrap());
     intruder.set_head(new_head);
     drop(ledger);
-    // then plain verify cannot tell
+    // then plain verify finds the index naming the removed events, past the head
+    let out = t.pledger().arg("verify").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    for seq in [n - 1, n] {
+        assert!(stderr(&out).contains(&format!("seq {seq}, past the head")), "{}", stderr(&out));
+    }
+    assert!(
+        stderr(&out).contains(
+            "as it would if the ledger's last events had been removed: check a head saved earlier with \
+             `pledger verify --head SEQ:HASH`"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // and once the intruder also writes the index again from what is left,
+    // plain verify cannot tell
+    t.pledger().args(["verify", "--rebuild-indexes"]).assert().success();
     t.pledger().arg("verify").assert().success().stdout(format!("ok: {} events, head {new_head}\n", n - 2));
     // but verify with the saved head fails, naming where the ledger ends and the saved seq
     let out = t.pledger().args(["verify", "--head", &saved]).output().unwrap();

@@ -879,3 +879,84 @@ fn an_unreadable_projection_snapshot_verifies_with_a_warning() {
         "warning: the projection snapshot at seq 2 cannot be read (damaged, or of another format); queries ignore it\n"
     );
 }
+
+#[test]
+fn a_cleared_index_fails_verification_and_once_rebuilt_keeps_a_reimport_out() {
+    // Given a ledger of the sample, and its file written out
+    let t = TestLedger::new();
+    let file = t.dir().join("sample.jsonl");
+    std::fs::write(&file, sample(COMMITMENTS)).unwrap();
+    t.pledger().arg("init").assert().success();
+    t.pledger().arg("import").arg(&file).assert().success();
+    // When an intruder empties its indexes (derived data the chain does
+    // not cover)
+    {
+        let ledger = Ledger::open(&t.path(), OpenMode::Existing).unwrap();
+        ledger.store().intruder().clear_indexes();
+    }
+    // Then verify fails, though the chain is intact, naming what is missing
+    // and the remedy
+    let verify = t.pledger().arg("verify").output().unwrap();
+    assert_eq!(verify.status.code(), Some(1), "{}", stderr(&verify));
+    let said = stderr(&verify);
+    let events = sample_len(COMMITMENTS);
+    assert!(said.contains(&format!("the chain of {events} events up to {events}:")), "{said}");
+    assert!(said.contains("its index does not match the events: it has no entry for announcement"), "{said}");
+    assert!(said.contains("more; the checks of appends read the index"), "{said}");
+    assert!(said.contains("`pledger verify --rebuild-indexes`"), "{said}");
+    assert!(stdout(&verify).is_empty(), "{}", stdout(&verify));
+    // And once rebuilt, as verify advises, verify passes and a re-import of
+    // the same file records nothing twice
+    let rebuilt = t.pledger().args(["verify", "--rebuild-indexes"]).output().unwrap();
+    assert!(rebuilt.status.success(), "{}", stderr(&rebuilt));
+    assert!(stderr(&rebuilt).contains("note: wrote the ids and content indexes again from the events"));
+    let verify = t.pledger().arg("verify").output().unwrap();
+    assert!(verify.status.success() && stderr(&verify).is_empty(), "{}", stderr(&verify));
+    let again = t.pledger().arg("import").arg(&file).output().unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stdout(&again).starts_with(&format!("0 new, {events} already recorded")), "{}", stdout(&again));
+}
+
+#[test]
+fn an_index_entry_pointed_at_another_event_is_reported_never_shown_in_its_place() {
+    // Given a ledger whose first commitment is `c1` at seq 2, after its
+    // announcement `s` at seq 1
+    let dir = tempfile::tempdir().unwrap();
+    let announcement =
+        r#"{"type":"announcement","id":"s","date":"2026-01-16","title":"Summit","parties":["India"]}"#;
+    let commitment = r#"{"type":"commitment","id":"c1","announcement":"s","title":"Hold a dialogue","deadline":"first half of 2026"}"#;
+    let progress = r#"{"type":"progress","commitment":"c1","date":"2026-03-01","note":"Talks about talks"}"#;
+    let ledger = crate::support::ledger_from(dir.path(), &[&[announcement, commitment, progress]], 0);
+    // When an intruder points the index's entry for `c1` at seq 1
+    ledger.store().intruder().set_id(pledger::event::IdKind::Commitment, "c1", 1);
+    drop(ledger);
+    let pledger = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(crate::support::binary());
+        cmd.arg("--ledger").arg(dir.path().join("l.db")).args(args).env_remove("PLEDGER_LEDGER");
+        run_limited(cmd)
+    };
+    // Then `show c1` refuses to show the announcement as the commitment
+    let show = pledger(&["show", "c1"]);
+    assert_ne!(show.status.code(), Some(0), "{}", stdout(&show));
+    assert!(
+        stderr(&show).contains("its index gives commitment 'c1' seq 1, which holds announcement 's'"),
+        "{}",
+        stderr(&show)
+    );
+    assert!(stdout(&show).is_empty(), "{}", stdout(&show));
+    // And verify names the entry against the seq the events give
+    let verify = pledger(&["verify"]);
+    assert_eq!(verify.status.code(), Some(1), "{}", stderr(&verify));
+    assert!(
+        stderr(&verify).contains(
+            "its index does not match the events: it gives commitment 'c1' seq 1, where the events give it at seq 2;"
+        ),
+        "{}",
+        stderr(&verify)
+    );
+    // And after the rebuild, `show c1` tells the commitment's story
+    assert!(pledger(&["verify", "--rebuild-indexes"]).status.success());
+    let show = pledger(&["show", "c1"]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    assert!(stdout(&show).contains("Hold a dialogue"), "{}", stdout(&show));
+}
