@@ -31,9 +31,14 @@ pub struct Args {
     /// JSON Lines files, one event per line (- for standard input).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
+
+    /// Print at most N of the problems found, then how many more there are (0: all of them).
+    #[arg(long, value_name = "N", default_value_t = super::MAX_PROBLEMS_SHOWN)]
+    max_errors: usize,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    super::show_at_most(args.max_errors);
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     let total: u64 = args

@@ -509,14 +509,44 @@ fn exit_code(err: &anyhow::Error) -> u8 {
 #[error("{}", .0.join("; "))]
 pub struct Refused(pub Vec<String>);
 
-/// Prints each placed problem on its own line, then the count.
+/// How many problems a refused command prints by default: a file of the
+/// wrong kind gives one per line, which would bury the count under
+/// thousands of lines alike.
+pub const MAX_PROBLEMS_SHOWN: usize = 100;
+
+/// How many problems [`print_problems`] prints (0: all), as `import
+/// --max-errors` sets it.
+static PROBLEMS_SHOWN: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(MAX_PROBLEMS_SHOWN);
+
+/// Makes [`print_problems`] print at most `n` problems (0: all).
+pub fn show_at_most(n: usize) {
+    PROBLEMS_SHOWN.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Prints each placed problem on its own line, up to the number set by
+/// [`show_at_most`], then the count.
 fn print_problems(problems: impl Iterator<Item = String>) {
     let stderr = io::stderr();
     let mut out = stderr.lock();
+    let shown = match PROBLEMS_SHOWN.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => usize::MAX,
+        n => n,
+    };
     let mut n = 0;
     for problem in problems {
-        let _ = writeln!(out, "{}", shown_lines(&problem));
+        if n < shown {
+            let _ = writeln!(out, "{}", shown_lines(&problem));
+        }
         n += 1;
+    }
+    if n > shown {
+        let more = n - shown;
+        let _ = writeln!(
+            out,
+            "… and {more} more problem{} (`--max-errors 0` prints them all)",
+            if more == 1 { "" } else { "s" }
+        );
     }
     let _ = writeln!(out, "error: {n} problem{} found; nothing was appended", if n == 1 { "" } else { "s" });
 }

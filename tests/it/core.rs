@@ -76,6 +76,33 @@ fn three_bad_lines_are_all_reported_at_their_lines_and_nothing_is_appended() {
 }
 
 #[test]
+fn a_file_of_the_wrong_kind_prints_the_first_problems_and_counts_the_rest() {
+    // given a file of 250 lines that are not JSON (a CSV, say)
+    let t = TestLedger::new();
+    let csv: String = (1..=250).map(|i| format!("{i},Hold a dialogue,2026\n")).collect();
+    t.write("pledges.csv", csv);
+    for (args, shown) in [(vec![], 100), (vec!["--max-errors", "3"], 3), (vec!["--max-errors", "0"], 250)] {
+        // when it is imported, with and without --max-errors
+        let out = t.pledger().arg("import").args(&args).arg("pledges.csv").output().unwrap();
+        // then the first problems are printed at their lines, then how many
+        // more there are, then the count of all of them
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        let lines: Vec<&str> = err.lines().collect();
+        for (i, line) in lines.iter().take(shown).enumerate() {
+            assert!(line.starts_with(&format!("pledges.csv:{}: ", i + 1)), "{args:?}: {line}");
+        }
+        let more = match 250 - shown {
+            0 => vec![],
+            n => vec![format!("… and {n} more problems (`--max-errors 0` prints them all)")],
+        };
+        let tail: Vec<String> =
+            more.into_iter().chain(["error: 250 problems found; nothing was appended".into()]).collect();
+        assert_eq!(lines[shown..], tail, "{args:?}");
+    }
+}
+
+#[test]
 fn a_bad_file_on_an_empty_ledger_leaves_it_empty() {
     // given an empty ledger, and a file with one good line and one bad one
     let t = TestLedger::new();
