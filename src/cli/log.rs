@@ -24,6 +24,17 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
+    let head = ledger.head()?;
+    if args.from > head.seq {
+        // An empty listing alone would read as a ledger with nothing in it.
+        let has = match head.seq {
+            0 => "no events yet".to_owned(),
+            1 => "one event, seq 1".to_owned(),
+            n => format!("{n} events, seq 1 to {n}"),
+        };
+        say!("note: no event from seq {}: the ledger holds {has}", args.from);
+        return Ok(ExitCode::SUCCESS);
+    }
     // Which events retractions void, from one projection load (a snapshot
     // plus the tail): the listing itself still streams.
     let voided = {

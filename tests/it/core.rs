@@ -1091,6 +1091,22 @@ fn log_from_a_seq_lists_that_event_and_the_later_ones_and_nothing_past_the_head(
         let expected: Vec<u64> = (from.max(1)..=n).collect();
         assert_eq!(seqs(from), expected, "--from {from}");
     }
+    // And past the head, it says where the ledger ends rather than nothing
+    // at all, as it does for an empty ledger
+    let empty = TestLedger::new();
+    empty.pledger().arg("init").assert().success();
+    for (ledger, from, said) in [
+        (
+            &t,
+            n + 1,
+            format!("note: no event from seq {}: the ledger holds {n} events, seq 1 to {n}\n", n + 1),
+        ),
+        (&empty, 1, "note: no event from seq 1: the ledger holds no events yet\n".to_owned()),
+    ] {
+        let out = ledger.pledger().args(["log", "--from", &from.to_string()]).output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!((stdout(&out), stderr(&out)), (String::new(), said));
+    }
 }
 
 #[test]
