@@ -32,9 +32,22 @@ impl History {
     /// retraction of any of those (and of those retractions). `None` if no
     /// commitment has that id.
     pub fn of(ledger: &Ledger, id: &str) -> Result<Option<History>, StoreError> {
+        History::of_at(ledger, id, None)
+    }
+
+    /// [`History::of`] as the ledger stood at seq `at` (default: the
+    /// head): only the events up to it. `None` if no commitment of that id
+    /// is recorded by then.
+    pub fn of_at(ledger: &Ledger, id: &str, at: Option<u64>) -> Result<Option<History>, StoreError> {
         let Some(commitment) = ledger.by_id(IdKind::Commitment, id)? else {
             return Ok(None);
         };
+        // Ids are never given twice, so a commitment given after `at` is
+        // not recorded by then.
+        let at = at.unwrap_or(u64::MAX);
+        if commitment.seq > at {
+            return Ok(None);
+        }
         let Event::Commitment(c) = &commitment.event else {
             return Ok(None);
         };
@@ -51,7 +64,9 @@ impl History {
             std::str::from_utf8(record.body())
                 .map_or(true, |body| needles.iter().any(|n| body.contains(n.as_str())))
         };
-        History::from_events(id, &announcement, ledger.envelopes_where(1, may_concern)).map(Some)
+        let up_to_at =
+            ledger.envelopes_where(1, may_concern).take_while(|e| e.as_ref().map_or(true, |e| e.seq <= at));
+        History::from_events(id, &announcement, up_to_at).map(Some)
     }
 
     /// The history of commitment `id`, announced in `announcement`, among

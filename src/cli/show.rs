@@ -13,17 +13,17 @@ use pledger::OpenMode;
 use super::Context;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  pledger show economic-security-dialogue --as-of 2026-07-01")]
+#[command(after_help = "Examples:\n  pledger show economic-security-dialogue --as-of 2026-07-01\n  \
+pledger show economic-security-dialogue --at 12   # its story as the ledger told it at seq 12")]
 pub struct Args {
     /// The commitment's id (an announcement's or meeting's id is refused, naming its commitments).
     #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::commitment_ids))]
     id: String,
 
-    /// The date to judge its status on: YYYY-MM-DD, today or yesterday (in UTC) [default: today].
-    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
-    as_of: Option<NaiveDate>,
+    #[command(flatten)]
+    position: super::Position,
 
-    /// Print {"commitment","as_of","entries":[…],"status","not_listed"} as JSON: each entry
+    /// Print {"commitment","as_of","at","entries":[…],"status","not_listed"} as JSON: each entry
     /// is a stored event with "retracted" and "after_as_of"; "not_listed" says why
     /// "status" is null.
     #[arg(long)]
@@ -32,17 +32,18 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ledger = ctx.open(OpenMode::Existing)?;
-    let Some(history) = History::of(&ledger, &args.id)? else {
-        anyhow::bail!(not_a_commitment(&ledger, &args.id)?);
+    let (as_of, at) = args.position.resolve(&ledger, ctx)?;
+    let Some(history) = History::of_at(&ledger, &args.id, at)? else {
+        anyhow::bail!(not_a_commitment(&ledger, &args.id, at)?);
     };
-    let as_of = args.as_of.unwrap_or_else(|| ctx.today());
-    let projection = ledger.projection(None)?;
+    let projection = ledger.projection(at)?;
     let status = projection.status_of(&args.id, as_of);
     let cycle_notes = match projection.supersession_cycle_from(&args.id, as_of) {
         Some((all, uncounted)) => super::status::cycle_notes_of(&all, uncounted, [args.id.as_str()]),
         None => Vec::new(),
     };
     let voiding = pledger::projection::voiding(projection.retractions());
+    let read_to = projection.seq;
     let rows: Vec<_> = status.iter().cloned().collect();
     let unlisted = super::status::unlisted_replacements(&projection, &rows, as_of);
     super::leave_to_exit(projection);
@@ -62,6 +63,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         let json = serde_json::json!({
             "commitment": history.commitment,
             "as_of": as_of,
+            "at": read_to,
             "entries": entries,
             "status": status,
             "not_listed": not_listed,
@@ -104,10 +106,15 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             e.hash.short()
         )?;
     }
+    // A story read to an earlier seq says so where its status is given.
+    let as_of_text = match at {
+        Some(_) => format!("{as_of}, at seq {read_to}"),
+        None => as_of.to_string(),
+    };
     match status {
         Some(row) => writeln!(
             out,
-            "status as of {as_of}: {} ({}); {}",
+            "status as of {as_of_text}: {} ({}); {}",
             super::styled_status(row.status, 0),
             super::status::when_text(&row, as_of, &unlisted),
             match row.deadline {
@@ -115,9 +122,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 None => "no deadline given".to_owned(),
             }
         )?,
-        None => {
-            writeln!(out, "status as of {as_of}: not listed ({})", why_not_listed(&history, &voiding, as_of))?
-        }
+        None => writeln!(
+            out,
+            "status as of {as_of_text}: not listed ({})",
+            why_not_listed(&history, &voiding, as_of)
+        )?,
     }
     for note in cycle_notes {
         say!("note: {note}");
@@ -158,9 +167,17 @@ fn why_not_listed(
     "announced later, or retracted".to_owned()
 }
 
-/// The message for an id that is no commitment's: what it is, if it is an
-/// announcement's (with the commitments it gave) or a meeting's.
-fn not_a_commitment(ledger: &pledger::Ledger, id: &str) -> anyhow::Result<String> {
+/// The message for an id that is no commitment's (at seq `at`): what it
+/// is, if it is an announcement's (with the commitments it gave) or a
+/// meeting's, or when it is given.
+fn not_a_commitment(ledger: &pledger::Ledger, id: &str, at: Option<u64>) -> anyhow::Result<String> {
+    if let (Some(at), Some(later)) = (at, ledger.by_id(IdKind::Commitment, id)?) {
+        return Ok(format!(
+            "no commitment '{}' at seq {at}: it is given later, at seq {} (drop --at, or give a later seq)",
+            shown(id),
+            later.seq
+        ));
+    }
     if ledger.by_id(IdKind::Announcement, id)?.is_some() {
         let projection = ledger.projection(None)?;
         let given: Vec<String> = (projection.commitments_of(id).into_iter())

@@ -344,3 +344,42 @@ fn show_names_the_commitment_an_outcome_ends_and_what_a_meeting_does() {
     let line = "m1: Held (fulfils esd; progresses ai)";
     assert!(show("ai").contains(line) && show("esd").contains(line), "{}", show("ai"));
 }
+
+#[test]
+fn show_at_a_seq_tells_the_story_as_the_ledger_told_it_then() {
+    // given a commitment `c1` given at seq 2, met at seq 3 and retracted at
+    // seq 4
+    let t = TestLedger::new();
+    let lines = [
+        r#"{"type":"announcement","id":"s","date":"2026-01-16","title":"Summit","parties":["India"]}"#,
+        r#"{"type":"commitment","id":"c1","announcement":"s","title":"Hold a dialogue","deadline":"first half of 2026"}"#,
+        r#"{"type":"outcome","commitment":"c1","date":"2026-03-01","outcome":"met"}"#,
+        r#"{"type":"retraction","retracts":2,"reason":"Misreported"}"#,
+    ];
+    t.write("events.jsonl", lines.join("\n") + "\n");
+    t.pledger().args(["import", "events.jsonl"]).assert().success();
+    let show = |at: &[&str]| {
+        let out = t.pledger().args(["show", "c1", "--as-of", "2026-07-01"]).args(at).output().unwrap();
+        (out.status.code(), stdout(&out), crate::support::stderr(&out))
+    };
+    // when it is shown at seq 3, then its story ends there, met, and the
+    // status line says where the ledger was read to
+    let (code, out, _) = show(&["--at", "3"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("c1: Hold a dialogue (deadline") && out.contains("c1 met"), "{out}");
+    assert!(!out.contains("retracts") && !out.contains("[retracted]"), "{out}");
+    assert!(out.contains("status as of 2026-07-01, at seq 3: met"), "{out}");
+    // when at seq 4 (the head) or without --at, the retraction is in it,
+    // and the commitment is not listed
+    for at in [&["--at", "4"][..], &[]] {
+        let (code, out, _) = show(at);
+        assert_eq!(code, Some(0));
+        assert!(out.contains("[retracted]") && out.contains("retracts #2"), "{out}");
+        assert!(out.contains(": not listed (the commitment #2 was retracted by #4)"), "{out}");
+    }
+    // when at seq 1, before it was given, it is refused, naming where it is
+    let (code, out, err) = show(&["--at", "1"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("no commitment 'c1' at seq 1: it is given later, at seq 2"), "{err}");
+}
