@@ -710,15 +710,17 @@ impl Ledger {
         let envelope = self.envelope(seq)?;
         match &envelope {
             Some(e) if e.event.id().is_some_and(|(k, i)| k == kind && i.as_str() == id) => Ok(envelope),
-            _ => Err(self.damaged(format!(
-                "its index gives {} '{id}' seq {seq}, which {}; `pledger verify` checks the index against \
-                 the events",
-                kind.name(),
-                match &envelope {
-                    None => "it does not hold".to_owned(),
-                    Some(e) => format!("holds {} '{}'", e.event.type_name(), e.event.label()),
-                }
-            ))),
+            _ => Err(StoreError::IndexDamaged {
+                path: self.store.path().to_owned(),
+                what: format!(
+                    "it gives {} '{id}' seq {seq}, which {}",
+                    kind.name(),
+                    match &envelope {
+                        None => "it does not hold".to_owned(),
+                        Some(e) => format!("holds {} '{}'", e.event.type_name(), e.event.label()),
+                    }
+                ),
+            }),
         }
     }
 
@@ -1237,25 +1239,24 @@ impl IndexGathering {
             serde_json::from_slice(canonical).map_err(|e| format!("event {seq} cannot be decoded: {e}"))?;
         let id = || fields.id.as_deref().ok_or_else(|| format!("event {seq} has no `id`"));
         match fields.kind {
-            IndexedKind::Announcement => {
+            EventType::Announcement => {
                 let date = fields.date.ok_or_else(|| format!("event {seq} has no `date`"))?.0;
                 self.index.id(IdKind::Announcement, id()?, seq);
                 self.index.anchor(IdKind::Announcement, id()?, date);
                 self.announced.insert(id()?.to_owned(), date);
             }
-            IndexedKind::Commitment => {
+            EventType::Commitment => {
                 self.index.id(IdKind::Commitment, id()?, seq);
                 let announcement = fields.announcement.as_deref().unwrap_or_default();
                 if let Some(&date) = self.announced.get(announcement) {
                     self.index.anchor(IdKind::Commitment, id()?, date);
                 }
             }
-            IndexedKind::Meeting => self.index.id(IdKind::Meeting, id()?, seq),
-            IndexedKind::Deadline => self.content(canonical, seq, "deadline revision"),
-            IndexedKind::Outcome => self.content(canonical, seq, "outcome"),
-            IndexedKind::Progress => self.content(canonical, seq, "progress note"),
-            IndexedKind::Retraction => self.content(canonical, seq, "retraction"),
-            IndexedKind::Other => return Err(format!("event {seq} is of no type this pledger knows")),
+            EventType::Meeting => self.index.id(IdKind::Meeting, id()?, seq),
+            EventType::Deadline => self.content(canonical, seq, "deadline revision"),
+            EventType::Outcome => self.content(canonical, seq, "outcome"),
+            EventType::Progress => self.content(canonical, seq, "progress note"),
+            EventType::Retraction => self.content(canonical, seq, "retraction"),
         }
         Ok(())
     }
@@ -1272,28 +1273,13 @@ impl IndexGathering {
 #[derive(serde::Deserialize)]
 struct IndexFields<'a> {
     #[serde(rename = "type")]
-    kind: IndexedKind,
+    kind: EventType,
     #[serde(borrow, default)]
     id: Option<Cow<'a, str>>,
     #[serde(default)]
     date: Option<crate::event::Date>,
     #[serde(borrow, default)]
     announcement: Option<Cow<'a, str>>,
-}
-
-/// The event types: those with an id, and those known by their content.
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum IndexedKind {
-    Announcement,
-    Commitment,
-    Meeting,
-    Deadline,
-    Outcome,
-    Progress,
-    Retraction,
-    #[serde(other)]
-    Other,
 }
 
 /// Hashing for maps keyed by [`ContentDigest`]s: a digest is already a
@@ -1878,9 +1864,10 @@ impl<'a, 'l> Checker<'a, 'l> {
         };
         let a: AnnouncementDate = self.stored_fields(seq)?;
         if a.kind != Kind::Announcement {
-            return Err(Problem::Store(
-                self.damaged(format!("the id index points announcement '{id}' at a different event")),
-            ));
+            return Err(Problem::Store(StoreError::IndexDamaged {
+                path: self.ledger.store().path().to_owned(),
+                what: format!("it points announcement '{id}' at another kind of event (seq {seq})"),
+            }));
         }
         self.announcement_dates.insert(id, a.date.0);
         Ok(a.date.0)
@@ -1908,9 +1895,10 @@ impl<'a, 'l> Checker<'a, 'l> {
         };
         let c: CommitmentAnnouncement = self.stored_fields(seq)?;
         if c.kind != Kind::Commitment {
-            return Err(Problem::Store(
-                self.damaged(format!("the id index points commitment '{id}' at a different event")),
-            ));
+            return Err(Problem::Store(StoreError::IndexDamaged {
+                path: self.ledger.store().path().to_owned(),
+                what: format!("it points commitment '{id}' at another kind of event (seq {seq})"),
+            }));
         }
         let date = self.announcement_date_of(Cow::Owned(c.announcement.into()))?;
         self.commitment_dates.insert(id.as_str(), date);

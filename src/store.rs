@@ -158,6 +158,15 @@ pub enum StoreError {
     /// being unreadable, and only a backup brings it back.
     #[error("the ledger at {} is damaged: {what}; restore it from a backup", .path.display())]
     Damaged { path: PathBuf, what: String },
+    /// An index (derived data the chain does not cover) names an event it
+    /// does not describe. The events are intact, and the index can be
+    /// written again from them; like damage, it fails verification.
+    #[error(
+        "the ledger at {} has a damaged index: {what}; write it again from the events with \
+         `pledger verify --rebuild-indexes`",
+        .path.display()
+    )]
+    IndexDamaged { path: PathBuf, what: String },
     /// The store cannot be used for another reason (sled refuses its files
     /// as unsupported, or an earlier append in this process failed).
     #[error("the ledger at {} cannot be read: {reason}", .path.display())]
@@ -2132,6 +2141,26 @@ impl Intruder<'_> {
         let existing = self.store.ids.get(bucket).unwrap();
         let merged = merge_into(existing, &[(&key.bytes, seq)]).unwrap();
         self.store.ids.insert(bucket, merged).unwrap();
+        self.store.sync().unwrap();
+    }
+
+    /// Puts an entry giving `kind` `id` seq `seq` first in its `ids`
+    /// bucket, before any entry the bucket has for it, as a lookup reads
+    /// first.
+    pub fn put_id_first(&self, kind: IdKind, id: &str, seq: u64) {
+        let key = IndexKey::id(kind, id);
+        let bucket = key.bucket.to_be_bytes();
+        let mut bytes = vec![key.bytes.len() as u8];
+        bytes.extend_from_slice(&key.bytes);
+        bytes.extend_from_slice(&seq.to_be_bytes());
+        bytes.extend_from_slice(&self.store.ids.get(bucket).unwrap().unwrap_or_default());
+        self.store.ids.insert(bucket, bytes).unwrap();
+        self.store.sync().unwrap();
+    }
+
+    /// Adds a key that is no bucket's to the `ids` index.
+    pub fn add_stray_index_key(&self) {
+        self.store.ids.insert(b"not a bucket", &b""[..]).unwrap();
         self.store.sync().unwrap();
     }
 

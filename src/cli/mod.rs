@@ -496,7 +496,7 @@ fn exit_code(err: &anyhow::Error) -> u8 {
         _ => err.downcast_ref::<StoreError>(),
     };
     match store {
-        Some(StoreError::Damaged { .. }) => 1,
+        Some(StoreError::Damaged { .. } | StoreError::IndexDamaged { .. }) => 1,
         Some(_) => 3,
         None => 2,
     }

@@ -32,6 +32,11 @@ pub struct Args {
     /// find events through them).
     #[arg(long)]
     rebuild_indexes: bool,
+
+    /// With --rebuild-indexes, rebuild them even where they name events past the head, as they do
+    /// when the ledger's last events were removed, giving up that evidence.
+    #[arg(long, requires = "rebuild_indexes")]
+    accept_removal: bool,
 }
 
 /// A saved head: `SEQ:HASH` with SEQ from 1, or the empty ledger's head
@@ -59,7 +64,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     // chain does, not 3, which says to try again.
     let damaged = |e: StoreError| -> anyhow::Result<ExitCode> {
         match e {
-            e @ StoreError::Damaged { .. } => {
+            e @ (StoreError::Damaged { .. } | StoreError::IndexDamaged { .. }) => {
                 say!("verification failed: {e}");
                 Ok(ExitCode::from(1))
             }
@@ -109,33 +114,36 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
     }
     if let (Verdict::Intact { events, head, .. }, Some(index)) = (&verdict, &index) {
-        let problems = index_problems(index);
-        match args.rebuild_indexes {
-            true => {
-                if let Some(problems) = &problems {
-                    say!("note: the index did not match the events: {problems}");
-                }
-                ledger.store().rebuild_index(&index.chain)?;
-                say!("note: wrote the ids and content indexes again from the events");
+        let removed = index.problems.iter().any(|p| p.past_head());
+        if args.rebuild_indexes && (args.accept_removal || !removed) {
+            if !index.problems.is_empty() {
+                say!("note: the ids and content indexes did not match the events:");
+                print_index_problems(index);
             }
-            false => {
-                if let Some(problems) = problems {
-                    let removed = if index.problems.iter().any(|p| p.past_head()) {
-                        "; it names events past the head, as it would if the ledger's last events had been removed: \
-                         check a head saved earlier with `pledger verify --head SEQ:HASH`"
-                    } else {
-                        ""
-                    };
-                    say!(
-                        "verification failed: the chain of {events} events up to {head} is intact, but its index \
-                         does not match the events: {problems}{removed}; the checks of appends read the index to \
-                         tell a new event from one already recorded, and `show` finds events by id through it, so an \
-                         append could record an event twice, or be refused; the index is derived data: write it \
-                         again from the events with `pledger verify --rebuild-indexes`"
-                    );
-                    failed = true;
+            ledger.store().rebuild_index(&index.chain)?;
+            say!("note: wrote the ids and content indexes again from the events");
+        } else if !index.problems.is_empty() {
+            let remedy = match (removed, args.rebuild_indexes) {
+                (false, _) => "write them again from the events with `pledger verify --rebuild-indexes`",
+                (true, false) => {
+                    "they name events past the head, as they do when the ledger's last events were removed: \
+                     check a head saved earlier with `pledger verify --head SEQ:HASH`; if no event is missing, \
+                     write them again from the events with `pledger verify --rebuild-indexes --accept-removal`"
                 }
-            }
+                (true, true) => {
+                    "they name events past the head, as they do when the ledger's last events were removed, \
+                     so they were not rebuilt, which would give up that evidence: check a head saved earlier \
+                     with `pledger verify --head SEQ:HASH`; if no event is missing, add `--accept-removal`"
+                }
+            };
+            say!(
+                "verification failed: the chain of {events} events up to {head} is intact, but the ids and content \
+                 indexes do not match the events (the checks of appends read them to tell a new event from one \
+                 already recorded and to check the dates of the events that name an id, and `show` finds events \
+                 by id through them); {remedy}:"
+            );
+            print_index_problems(index);
+            failed = true;
         }
     }
     if failed {
@@ -181,22 +189,29 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
         Verdict::Broken(at) => {
             say!("verification failed at {at}");
+            // Derived data is made again only from an intact chain.
+            for (asked, what) in [
+                (args.drop_snapshots, "the projection snapshots were not removed"),
+                (args.rebuild_indexes, "the ids and content indexes were not rebuilt"),
+            ] {
+                if asked {
+                    say!("note: {what}, as the chain is broken");
+                }
+            }
             Ok(ExitCode::from(1))
         }
     }
 }
 
-/// The index's problems as a message: the first few, and how many more.
-fn index_problems(check: &IndexCheck) -> Option<String> {
-    const SHOWN: usize = 5;
-    if check.problems.is_empty() {
-        return None;
+/// Prints the index's problems, one a line: the first few, and how many more.
+fn print_index_problems(check: &IndexCheck) {
+    const SHOWN: usize = 10;
+    for problem in check.problems.iter().take(SHOWN) {
+        say!("  {problem}");
     }
-    let mut shown: Vec<String> = check.problems.iter().take(SHOWN).map(|p| p.to_string()).collect();
     if check.problems.len() > SHOWN {
-        shown.push(format!("and {} more", check.problems.len() - SHOWN));
+        say!("  and {} more", check.problems.len() - SHOWN);
     }
-    Some(shown.join("; "))
 }
 
 /// Verifies the chain (against `saved` too) and then the indexes, and, on

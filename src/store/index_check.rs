@@ -103,14 +103,21 @@ pub enum IndexProblem {
     /// The id-less event at seq `chain`, of type `kind`, has another seq
     /// in the content index, or (`None`) no entry.
     Content { kind: &'static str, chain: u64, index: Option<u64> },
-    /// The index holds an entry for an id that no event gives (`what`
-    /// names it), with this value: a seq past the head if `past_head`.
-    StrayId { what: String, index: u64, past_head: bool },
+    /// The `ids` index holds an entry for an id that no event gives:
+    /// `entry` says what it gives, and `seq` is the seq it names (0 for a
+    /// date), past the head if `past_head`.
+    StrayId { entry: String, seq: u64, past_head: bool },
     /// The content index holds an entry that no event's content gives,
-    /// naming seq `index`, past the head if `past_head`.
-    StrayContent { index: u64, past_head: bool },
+    /// naming seq `seq`, past the head if `past_head`.
+    StrayContent { seq: u64, past_head: bool },
     /// A bucket of the `tree` index cannot be read.
     Malformed { tree: &'static str, bucket: u16 },
+    /// A bucket of the `tree` index holds a key twice, or its keys out of
+    /// order: a lookup finds the first, the next append's merge keeps the
+    /// last.
+    Unsorted { tree: &'static str, bucket: u16 },
+    /// The `tree` index holds a key that is no bucket's.
+    NoBucket { tree: &'static str },
 }
 
 impl IndexProblem {
@@ -118,8 +125,11 @@ impl IndexProblem {
     pub fn seq(&self) -> u64 {
         match self {
             IndexProblem::Id { chain, .. } | IndexProblem::Content { chain, .. } => *chain,
-            IndexProblem::Anchor { .. } | IndexProblem::Malformed { .. } => 0,
-            IndexProblem::StrayId { index, .. } | IndexProblem::StrayContent { index, .. } => *index,
+            IndexProblem::StrayId { seq, .. } | IndexProblem::StrayContent { seq, .. } => *seq,
+            IndexProblem::Anchor { .. }
+            | IndexProblem::Malformed { .. }
+            | IndexProblem::Unsorted { .. }
+            | IndexProblem::NoBucket { .. } => 0,
         }
     }
 
@@ -139,40 +149,49 @@ impl fmt::Display for IndexProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             IndexProblem::Id { kind, id, chain, index: None } => {
-                write!(f, "it has no entry for {} '{id}', given at seq {chain}", kind.name())
+                write!(f, "no entry for {} '{id}' (given at seq {chain})", kind.name())
             }
             IndexProblem::Id { kind, id, chain, index: Some(seq) } => {
                 write!(
                     f,
-                    "it gives {} '{id}' seq {seq}, where the events give it at seq {chain}",
+                    "{} '{id}' is given seq {seq}, where the events give it at seq {chain}",
                     kind.name()
                 )
             }
             IndexProblem::Anchor { kind, id, chain, index } => {
                 let index = index.map_or("an unreadable date".to_owned(), |d| d.to_string());
-                write!(f, "it dates {} '{id}' {index}, where the events date it {chain}", kind.name())
+                match kind {
+                    IdKind::Commitment => {
+                        write!(f, "commitment '{id}' is anchored on {index}, where its announcement is dated {chain}")
+                    }
+                    _ => {
+                        write!(f, "{} '{id}' is dated {index}, where the events date it {chain}", kind.name())
+                    }
+                }
             }
             IndexProblem::Content { kind, chain, index: None } => {
-                write!(f, "it has no entry for the {kind} at seq {chain}")
+                write!(f, "no entry for the {kind} at seq {chain}")
             }
             IndexProblem::Content { kind, chain, index: Some(seq) } => {
-                write!(f, "it gives the {kind} at seq {chain} seq {seq}")
+                write!(f, "the {kind} at seq {chain} is given seq {seq}")
             }
-            IndexProblem::StrayId { what, index, past_head: true } => {
-                write!(f, "it gives {what} seq {index}, past the head")
+            IndexProblem::StrayId { entry, past_head: true, .. } => write!(f, "{entry}, past the head"),
+            IndexProblem::StrayId { entry, past_head: false, .. } => {
+                write!(f, "{entry}, though no event gives that id")
             }
-            IndexProblem::StrayId { what, index, past_head: false } => {
-                write!(f, "it gives {what} ({index}), which no event gives")
+            IndexProblem::StrayContent { seq, past_head: true } => {
+                write!(f, "content that no event has is given seq {seq}, past the head")
             }
-            IndexProblem::StrayContent { index, past_head: true } => {
-                write!(f, "it gives seq {index}, past the head, to content that no event has")
-            }
-            IndexProblem::StrayContent { index, past_head: false } => {
-                write!(f, "it gives seq {index} to content that no event has")
+            IndexProblem::StrayContent { seq, past_head: false } => {
+                write!(f, "content that no event has is given seq {seq}")
             }
             IndexProblem::Malformed { tree, bucket } => {
-                write!(f, "its {tree} bucket {bucket} cannot be read")
+                write!(f, "the {tree} index's bucket {bucket} cannot be read")
             }
+            IndexProblem::Unsorted { tree, bucket } => {
+                write!(f, "the {tree} index's bucket {bucket} holds a key twice, or its keys out of order")
+            }
+            IndexProblem::NoBucket { tree } => write!(f, "the {tree} index holds a key that is no bucket's"),
         }
     }
 }
@@ -189,7 +208,8 @@ impl Store {
     /// fall in left out, as no lookup finds it. A bucket that holds the
     /// bytes the events give is passed over without being decoded.
     pub fn check_index(&self, chain: &ChainIndex) -> Result<Vec<IndexProblem>, StoreError> {
-        let (ids, contents) = (self.stored_buckets(&self.ids)?, self.stored_buckets(&self.content)?);
+        let ((ids, stray_ids), (contents, stray_contents)) =
+            (self.stored_buckets(&self.ids)?, self.stored_buckets(&self.content)?);
         let (pending_ids, pending_contents) = {
             let pending = self.pending();
             let mut ids = vec![Vec::new(); INDEX_BUCKETS as usize];
@@ -203,6 +223,11 @@ impl Store {
             (ids, contents)
         };
         let mut diff = BucketDiff { past: chain.head.seq, ..BucketDiff::default() };
+        for (tree, stray) in [("ids", stray_ids), ("content", stray_contents)] {
+            if stray {
+                diff.problems.push(IndexProblem::NoBucket { tree });
+            }
+        }
         for (bucket, expected) in chain.id_buckets().enumerate() {
             let Some(stored) = as_looked_up(&ids[bucket], &pending_ids[bucket]) else {
                 diff.problems.push(IndexProblem::Malformed { tree: "ids", bucket: bucket as u16 });
@@ -210,6 +235,7 @@ impl Store {
             };
             if stored != expected {
                 diff.ids(bucket as u16, &stored, &expected);
+                diff.sorted("ids", bucket as u16, &stored);
             }
         }
         let kinds: HashMap<u64, &'static str> =
@@ -221,6 +247,7 @@ impl Store {
             };
             if stored != expected {
                 diff.contents(bucket as u16, &stored, &expected, &kinds);
+                diff.sorted("content", bucket as u16, &stored);
             }
         }
         Ok(diff.into_problems())
@@ -273,16 +300,19 @@ impl Store {
         self.sync()
     }
 
-    /// Every bucket's stored value in sled, by bucket number.
-    fn stored_buckets(&self, tree: &sled::Tree) -> Result<Vec<Option<sled::IVec>>, StoreError> {
+    /// Every bucket's stored value in sled, by bucket number, and whether
+    /// the tree holds a key that is no bucket's.
+    fn stored_buckets(&self, tree: &sled::Tree) -> Result<(Vec<Option<sled::IVec>>, bool), StoreError> {
         let mut buckets = vec![None; INDEX_BUCKETS as usize];
+        let mut stray = false;
         for item in tree.iter() {
             let (key, value) = item.map_err(|e| self.error(e))?;
-            let bucket =
-                bucket_number(&key).ok_or_else(|| self.damaged("an index bucket key is malformed"))?;
-            buckets[bucket as usize] = Some(value);
+            match bucket_number(&key) {
+                Some(bucket) => buckets[bucket as usize] = Some(value),
+                None => stray = true,
+            }
         }
-        Ok(buckets)
+        Ok((buckets, stray))
     }
 }
 
@@ -328,12 +358,16 @@ impl BucketDiff {
             }
         }
         for (&key, &value) in stored.iter().filter(|(key, _)| !expected.contains_key(*key)) {
-            let (what, past_head) = match parse_key(key) {
-                Some((true, kind, id)) => (format!("a date for {} '{id}'", kind.name()), false),
-                Some((false, kind, id)) => (format!("{} '{id}'", kind.name()), value > self.past),
-                None => (format!("an entry under the key {}", String::from_utf8_lossy(key)), false),
+            let (entry, seq) = match parse_key(key) {
+                Some((true, kind, id)) => {
+                    let date =
+                        anchor_date(Some(value)).map_or("an unreadable date".to_owned(), |d| d.to_string());
+                    (format!("{} '{id}' is dated {date}", kind.name()), 0)
+                }
+                Some((false, kind, id)) => (format!("{} '{id}' is given seq {value}", kind.name()), value),
+                None => (format!("the key {} is given {value}", String::from_utf8_lossy(key)), 0),
             };
-            self.stray.push(IndexProblem::StrayId { what, index: value, past_head });
+            self.stray.push(IndexProblem::StrayId { entry, seq, past_head: seq > self.past });
         }
     }
 
@@ -349,7 +383,16 @@ impl BucketDiff {
             }
         }
         for (_, &seq) in stored.iter().filter(|(digest, _)| !expected.contains_key(*digest)) {
-            self.stray.push(IndexProblem::StrayContent { index: seq, past_head: seq > self.past });
+            self.stray.push(IndexProblem::StrayContent { seq, past_head: seq > self.past });
+        }
+    }
+
+    /// Notes a well-formed bucket whose keys are not strictly in order:
+    /// appends never write one.
+    fn sorted(&mut self, tree: &'static str, bucket: u16, stored: &[u8]) {
+        let entries = decode_bucket(stored).unwrap_or_default();
+        if entries.windows(2).any(|pair| pair[0].0 >= pair[1].0) {
+            self.problems.push(IndexProblem::Unsorted { tree, bucket });
         }
     }
 
@@ -369,12 +412,17 @@ impl BucketDiff {
     }
 }
 
-/// A well-formed bucket's entries that a lookup can find: those whose key
-/// falls in `bucket`.
+/// A well-formed bucket's entries as a lookup finds them: those whose key
+/// falls in `bucket`, each key's first entry (as `find_in_bucket` reads
+/// the bucket).
 fn findable(bucket: u16, bytes: &[u8]) -> HashMap<&[u8], u64> {
-    (decode_bucket(bytes).unwrap_or_default().into_iter())
-        .filter(|(key, _)| bucket_of(key) == bucket)
-        .collect()
+    let mut found = HashMap::new();
+    for (key, seq) in decode_bucket(bytes).unwrap_or_default() {
+        if bucket_of(key) == bucket {
+            found.entry(key).or_insert(seq);
+        }
+    }
+    found
 }
 
 /// An index bucket's number from its sled key.

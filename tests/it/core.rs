@@ -506,15 +506,20 @@ fn a_truncated_tail_is_named_by_the_index_it_leaves_and_by_the_saved_head() {
     }
     assert!(
         stderr(&out).contains(
-            "as it would if the ledger's last events had been removed: check a head saved earlier with \
+            "as they do when the ledger's last events were removed: check a head saved earlier with \
              `pledger verify --head SEQ:HASH`"
         ),
         "{}",
         stderr(&out)
     );
-    // and once the intruder also writes the index again from what is left,
-    // plain verify cannot tell
-    t.pledger().args(["verify", "--rebuild-indexes"]).assert().success();
+    // and a rebuild, which would give up that evidence, is refused...
+    let refused = t.pledger().args(["verify", "--rebuild-indexes"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("so they were not rebuilt"), "{}", stderr(&refused));
+    assert_eq!(t.pledger().arg("verify").output().unwrap().status.code(), Some(1));
+    // ...unless asked for all the same: once the intruder writes the index
+    // again from what is left, plain verify cannot tell
+    t.pledger().args(["verify", "--rebuild-indexes", "--accept-removal"]).assert().success();
     t.pledger().arg("verify").assert().success().stdout(format!("ok: {} events, head {new_head}\n", n - 2));
     // but verify with the saved head fails, naming where the ledger ends and the saved seq
     let out = t.pledger().args(["verify", "--head", &saved]).output().unwrap();
@@ -528,6 +533,21 @@ fn a_truncated_tail_is_named_by_the_index_it_leaves_and_by_the_saved_head() {
         "{}",
         stderr(&out)
     );
+    // and derived data is not made again from a chain found broken
+    let out = t
+        .pledger()
+        .args(["verify", "--head", &saved, "--drop-snapshots", "--rebuild-indexes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    for note in ["the projection snapshots were not removed", "the ids and content indexes were not rebuilt"]
+    {
+        assert!(
+            stderr(&out).contains(&format!("note: {note}, as the chain is broken\n")),
+            "{}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]

@@ -901,9 +901,13 @@ fn a_cleared_index_fails_verification_and_once_rebuilt_keeps_a_reimport_out() {
     let said = stderr(&verify);
     let events = sample_len(COMMITMENTS);
     assert!(said.contains(&format!("the chain of {events} events up to {events}:")), "{said}");
-    assert!(said.contains("its index does not match the events: it has no entry for announcement"), "{said}");
-    assert!(said.contains("more; the checks of appends read the index"), "{said}");
-    assert!(said.contains("`pledger verify --rebuild-indexes`"), "{said}");
+    assert!(said.contains("but the ids and content indexes do not match the events"), "{said}");
+    assert!(
+        said.contains("write them again from the events with `pledger verify --rebuild-indexes`:\n"),
+        "{said}"
+    );
+    assert!(said.contains("\n  no entry for announcement 'in-jp-2026' (given at seq 1)\n"), "{said}");
+    assert!(said.lines().last().unwrap().starts_with("  and "), "{said}");
     assert!(stdout(&verify).is_empty(), "{}", stdout(&verify));
     // And once rebuilt, as verify advises, verify passes and a re-import of
     // the same file records nothing twice
@@ -939,7 +943,10 @@ fn an_index_entry_pointed_at_another_event_is_reported_never_shown_in_its_place(
     let show = pledger(&["show", "c1"]);
     assert_ne!(show.status.code(), Some(0), "{}", stdout(&show));
     assert!(
-        stderr(&show).contains("its index gives commitment 'c1' seq 1, which holds announcement 's'"),
+        stderr(&show).contains(
+            "has a damaged index: it gives commitment 'c1' seq 1, which holds announcement 's'; write it again \
+             from the events with `pledger verify --rebuild-indexes`"
+        ),
         "{}",
         stderr(&show)
     );
@@ -948,9 +955,7 @@ fn an_index_entry_pointed_at_another_event_is_reported_never_shown_in_its_place(
     let verify = pledger(&["verify"]);
     assert_eq!(verify.status.code(), Some(1), "{}", stderr(&verify));
     assert!(
-        stderr(&verify).contains(
-            "its index does not match the events: it gives commitment 'c1' seq 1, where the events give it at seq 2;"
-        ),
+        stderr(&verify).contains("\n  commitment 'c1' is given seq 1, where the events give it at seq 2\n"),
         "{}",
         stderr(&verify)
     );
@@ -959,4 +964,49 @@ fn an_index_entry_pointed_at_another_event_is_reported_never_shown_in_its_place(
     let show = pledger(&["show", "c1"]);
     assert!(show.status.success(), "{}", stderr(&show));
     assert!(stdout(&show).contains("Hold a dialogue"), "{}", stdout(&show));
+}
+
+#[test]
+fn index_damage_that_lookups_would_read_fails_verification_and_is_rebuilt() {
+    /// What the intruder does to a ledger of the sample, and a line the
+    /// report must hold.
+    struct Case(&'static str, fn(&pledger::store::Intruder<'_>), &'static str);
+    let cases = [
+        // A lookup reads a bucket's first entry for a key, and the next
+        // append's merge keeps its last: an entry put before the real one
+        // is what the checks and `show` would see.
+        Case(
+            "an entry put first",
+            |intruder| intruder.put_id_first(pledger::event::IdKind::Commitment, "c1", 1),
+            "  commitment 'c1' is given seq 1, where the events give it at seq 2\n",
+        ),
+        Case(
+            "an entry put first",
+            |intruder| intruder.put_id_first(pledger::event::IdKind::Commitment, "c1", 1),
+            "holds a key twice, or its keys out of order\n",
+        ),
+        Case(
+            "a key that is no bucket's",
+            |intruder| intruder.add_stray_index_key(),
+            "  the ids index holds a key that is no bucket's\n",
+        ),
+    ];
+    for Case(what, intrude, said) in cases {
+        // given a ledger of the sample, whose index an intruder changes
+        let t = TestLedger::new();
+        t.import("events.jsonl", &sample(COMMITMENTS));
+        {
+            let ledger = t.open();
+            intrude(&ledger.store().intruder());
+        }
+        // when it is verified, then it fails, saying what lookups would read
+        let out = t.pledger().arg("verify").output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
+        assert!(stderr(&out).contains(said), "{what}: {}", stderr(&out));
+        // and once rebuilt, it verifies
+        let rebuilt = t.pledger().args(["verify", "--rebuild-indexes"]).output().unwrap();
+        assert!(rebuilt.status.success(), "{what}: {}", stderr(&rebuilt));
+        let out = t.pledger().arg("verify").output().unwrap();
+        assert!(out.status.success() && stderr(&out).is_empty(), "{what}: {}", stderr(&out));
+    }
 }
