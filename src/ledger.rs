@@ -966,7 +966,15 @@ impl Ledger {
             let (batches, received) = std::sync::mpsc::sync_channel(1);
             scope.spawn(move || {
                 for batch in self.envelope_batches(from, |_: &RawRecord<'_>| true) {
-                    if batches.send(batch).is_err() {
+                    // A batch that reaches `to` (or fails) is the last the
+                    // fold needs: reading on would decode batches for nothing.
+                    // (A batch can be empty before the range begins.)
+                    let last = match batch.last() {
+                        Some(Ok(e)) => e.seq >= to,
+                        Some(Err(_)) => true,
+                        None => false,
+                    };
+                    if batches.send(batch).is_err() || last {
                         break;
                     }
                 }

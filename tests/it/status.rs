@@ -620,6 +620,31 @@ mod snapshots {
 }
 
 #[test]
+fn a_replay_to_any_position_of_a_long_ledger_equals_its_events_folded_one_by_one() {
+    // Given a generated ledger of 15,000 events, which a replay reads in
+    // three batches (the next decoded while one is folded), with no snapshot
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(&dir.path().join("l.db"), OpenMode::Create).unwrap().with_snapshot_every(0);
+    ledger.append(&generated_lines(15_000), None, &stamp()).unwrap();
+    let folded = |at: u64| {
+        let mut projection = Projection::default();
+        for envelope in ledger.envelopes(1).take(at as usize) {
+            let envelope = envelope.unwrap();
+            projection.apply_owned(envelope.seq, envelope.hash, envelope.event, &mut |_| None);
+        }
+        projection
+    };
+    // when it is replayed to a position in the first, the second and the
+    // last batch, to the head, and past it
+    for (at, expected) in [(1, 1), (5_000, 5_000), (9_999, 9_999), (15_000, 15_000), (20_000, 15_000)] {
+        let replayed = ledger.projection_replayed(Some(at)).unwrap();
+        // then each stops there and equals the events up to there folded one at a time
+        assert_eq!(replayed.seq, expected, "at {at}");
+        assert!(replayed == folded(expected), "at {at}: the replay differs from the fold");
+    }
+}
+
+#[test]
 fn due_lists_pending_commitments_whose_window_ends_within_the_span_soonest_first() {
     // Given commitments with deadlines ending on 2026-02-28 (met on 2026-02-10),
     // 2026-03-31, 2026-06-30 and 2026-12-31, and one with no deadline
