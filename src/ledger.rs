@@ -966,11 +966,15 @@ impl Ledger {
             let (batches, received) = std::sync::mpsc::sync_channel(1);
             scope.spawn(move || {
                 for batch in self.envelope_batches(from, |_: &RawRecord<'_>| true) {
-                    // A batch that reaches `to` (or fails) is the last the
-                    // fold needs: reading on would decode batches for nothing.
-                    // (A batch can be empty before the range begins.)
+                    // A batch that passes `to` (or fails) is the last the
+                    // fold reads: reading on would decode batches for nothing.
+                    // One that ends at `to` is not: the fold stops at the
+                    // first event past `to`, so the event after it must be
+                    // read (a store whose next record cannot be decoded, or
+                    // is out of order, is reported as before). A batch can
+                    // be empty before the range begins.
                     let last = match batch.last() {
-                        Some(Ok(e)) => e.seq >= to,
+                        Some(Ok(e)) => e.seq > to,
                         Some(Err(_)) => true,
                         None => false,
                     };

@@ -1010,3 +1010,37 @@ fn index_damage_that_lookups_would_read_fails_verification_and_is_rebuilt() {
         assert!(out.status.success() && stderr(&out).is_empty(), "{what}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn a_replay_to_the_last_event_of_a_decoding_batch_still_reports_a_damaged_event_after_it() {
+    // Given a 9,000-event ledger stored one record per chunk, so that a
+    // replay's first batch (chunks up to 4 MiB of records: the ledger's
+    // `DECODE_BATCH_BYTES`) ends at a seq worked out here, and the event
+    // after that seq replaced by one that cannot be decoded
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(&dir.path().join("l.db"), OpenMode::Create).unwrap().with_snapshot_every(0);
+    ledger.append(&crate::support::generated_lines(9_000), None, &crate::support::stamp()).unwrap();
+    let intruder = ledger.store().intruder();
+    let mut records = intruder.records();
+    let mut bytes = 0;
+    let batch_end = records.iter().position(|r| {
+        bytes += r.len();
+        bytes >= 4 << 20
+    });
+    let last = batch_end.expect("more than one batch of records") as u64 + 1;
+    let (before, _) = RawRecord::split(&records[last as usize - 1]).unwrap();
+    let mut damaged = Vec::new();
+    chain::encode(last + 1, &before.stored_hash(), b"{not json", &mut damaged);
+    records[last as usize] = damaged;
+    intruder.replace_records(&records);
+    // when it is replayed to the last event of the first batch
+    let replayed = ledger.projection_replayed(Some(last));
+    // then the event after it, the first of the next batch, is read (the
+    // replay stops at the first event past its position) and its damage
+    // reported, as a replay reading one batch at a time did
+    let err = replayed.map(|p| p.seq).unwrap_err().to_string();
+    assert!(err.contains(&format!("event {} cannot be decoded", last + 1)), "{err}");
+    // and a replay to the seq before stops at the event after that, short
+    // of the damage
+    assert_eq!(ledger.projection_replayed(Some(last - 1)).unwrap().seq, last - 1);
+}
