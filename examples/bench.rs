@@ -21,7 +21,10 @@
 //! the round's process still held its memory, a status at 1,000,000 events
 //! spent two to four times as long in the kernel: its page faults were
 //! served from memory this virtual machine had not used yet, not from the
-//! memory the round would have given back.) The timing stops once the
+//! memory the round would have given back.) Each round times
+//! `STATUS_SAMPLES` statuses a side, the two sides in turn, once both
+//! rounds have exited, so that a slow stretch of the machine falls on both
+//! sides alike. The timing stops once the
 //! statuses are made, before the projection is freed: `pledger status`
 //! leaves it to the process exit (`cli::leave_to_exit`), and so would a
 //! command built on the peer. Freeing it took pledger 71-76 ms at 1,000,000
@@ -60,6 +63,9 @@ use pledger::{Ledger, OpenMode, Stamp};
 mod generate;
 
 const APPENDS: usize = 2_000;
+
+/// Statuses timed for each side in each round.
+const STATUS_SAMPLES: usize = 3;
 
 fn main() {
     let mut events = 200_000u64;
@@ -100,6 +106,7 @@ fn main() {
     let mut samples: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     let mut ceilings: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     for _ in 0..rounds.max(1) {
+        let mut ledgers = Vec::new();
         for side in ["pledger", "sqlite", "ceiling"] {
             let out = std::process::Command::new(&exe)
                 .args(["--events", &events.to_string(), "--round", side])
@@ -116,20 +123,37 @@ fn main() {
                 continue;
             }
             let round: RoundOutput = serde_json::from_slice(&out.stdout).expect("a round's figures");
-            let mut m = round.figures;
-            // The round's process has exited: `status` runs as it would
-            // after an import.
-            settle();
-            m.insert("status_snapshot".into(), status_elsewhere(side, &round.ledger, &round.digest));
-            let _ = std::fs::remove_dir_all(&round.dir);
-            for (name, value) in m {
+            for (name, value) in round.figures {
                 let entry = samples.entry(name).or_default();
                 match side {
                     "pledger" => entry.0.push(value),
                     _ => entry.1.push(value),
                 }
             }
+            ledgers.push((side, round.dir, round.ledger, round.digest));
             settle();
+        }
+        // The rounds' processes have exited: `status` runs as it would
+        // after an import. A status is short, so a slow stretch of this
+        // machine could fall on one side's only sample: each side's are
+        // taken in turn, the side that goes first changing each time.
+        let entry = samples.entry("status_snapshot".into()).or_default();
+        for sample in 0..STATUS_SAMPLES {
+            let mut turn: Vec<_> = ledgers.iter().collect();
+            if sample % 2 == 1 {
+                turn.reverse();
+            }
+            for (side, _, ledger, digest) in turn {
+                settle();
+                let ms = status_elsewhere(side, ledger, digest);
+                match *side {
+                    "pledger" => entry.0.push(ms),
+                    _ => entry.1.push(ms),
+                }
+            }
+        }
+        for (_, dir, _, _) in ledgers {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
     let order = [
