@@ -964,7 +964,7 @@ impl Ledger {
         // ~190-byte events it measured slower, 277-288 ms against 236-311.)
         std::thread::scope(|scope| {
             let (batches, received) = std::sync::mpsc::sync_channel(1);
-            scope.spawn(move || {
+            let producer = scope.spawn(move || {
                 for batch in self.envelope_batches(from, |_: &RawRecord<'_>| true) {
                     // A batch that passes `to` (or fails) is the last the
                     // fold reads: reading on would decode batches for nothing.
@@ -983,7 +983,15 @@ impl Ledger {
                     }
                 }
             });
-            self.replay(projection, received.into_iter().flatten(), to)
+            // The receiver is dropped with the fold, so a producer waiting
+            // to send stops. One that panicked ended the batches early: its
+            // panic is raised here with its own message, rather than as
+            // "a scoped thread panicked".
+            let replayed = self.replay(projection, received.into_iter().flatten(), to);
+            if let Err(panic) = producer.join() {
+                std::panic::resume_unwind(panic);
+            }
+            replayed
         })
     }
 
