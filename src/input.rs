@@ -299,6 +299,65 @@ pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
 }
 
+/// `f` over the items `read` yields, each on whichever core is free as it
+/// comes, while this thread goes on reading: for a source that reads on one
+/// thread at a time (sled's reads of large values do not overlap: 24
+/// snapshot parts took 9-11 ms on one thread and 10-12 ms on two). Returns
+/// each item with its result, in order, or the first error `read` gives,
+/// once the items already read are done.
+pub(crate) fn map_as_read<T: Send, R: Send, E>(
+    read: impl Iterator<Item = Result<T, E>>,
+    f: impl Fn(usize, &T) -> R + Sync,
+) -> Result<Vec<(T, R)>, E> {
+    let workers = cores();
+    // Bounded, so that reading does not run far ahead of the work.
+    let (send, receive) = std::sync::mpsc::sync_channel::<(usize, T)>(workers);
+    let receive = std::sync::Mutex::new(receive);
+    std::thread::scope(|scope| {
+        let (f, receive) = (&f, &receive);
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        // The lock is held while waiting: the next item goes
+                        // to one worker anyway.
+                        let next = receive.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok((i, item)) = next else { return done };
+                        let result = f(i, &item);
+                        done.push((i, item, result));
+                    }
+                })
+            })
+            .collect();
+        let mut error = None;
+        for (i, item) in read.enumerate() {
+            match item {
+                Ok(item) => {
+                    // Fails only if every worker has panicked: joined below.
+                    if send.send((i, item)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(send);
+        let mut done: Vec<(usize, T, R)> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect();
+        if let Some(e) = error {
+            return Err(e);
+        }
+        done.sort_unstable_by_key(|&(i, _, _)| i);
+        Ok(done.into_iter().map(|(_, item, result)| (item, result)).collect())
+    })
+}
+
 /// [`parallel_map`] that starts threads from `min_items` items on (for
 /// items that are each a lot of work, such as chunks of records).
 ///

@@ -887,8 +887,30 @@ impl Ledger {
     /// The snapshot at `seq`, if it is whole and decodes to the projection
     /// at `seq` with the hash `claimed`.
     fn read_snapshot(&self, seq: u64, claimed: chain::Hash) -> Result<Option<Projection>, StoreError> {
-        let parts = self.store.snapshot_parts(seq)?;
-        let projection = parts.and_then(|parts| Projection::from_snapshot_parts(&parts));
+        let Some(reads) = self.store.snapshot_part_reads(seq)? else {
+            return Ok(None);
+        };
+        // Parts are decoded as they are read, on the cores the reading leaves
+        // free: at 200,000 events (24 parts, 16 MB), reading them took 9-13
+        // ms on one thread, and a status took a median of 101 ms against 112
+        // with the parts read first (12 alternating runs). A snapshot of one
+        // part (one of up to ~13,000 events here) has its lines decoded on
+        // all cores instead.
+        let projection = if reads.count > 1 {
+            let parts = reads.parts.map(|part| match part {
+                Ok(Some(part)) => Ok(part),
+                Ok(None) => Err(None),
+                Err(e) => Err(Some(e)),
+            });
+            match Projection::from_snapshot_read(parts) {
+                Ok(projection) => projection,
+                Err(None) => None,
+                Err(Some(e)) => return Err(e),
+            }
+        } else {
+            let parts: Option<Vec<_>> = reads.parts.collect::<Result<_, _>>()?;
+            parts.and_then(|parts| Projection::from_snapshot_parts(&parts))
+        };
         Ok(projection.filter(|p| p.seq == seq && p.hash == claimed))
     }
 

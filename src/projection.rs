@@ -42,7 +42,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::chain::Hash;
 use crate::deadline;
 use crate::event::{Event, EventRef, OutcomeKind, Text};
-use crate::input::parallel_map_from;
+use crate::input::{map_as_read, parallel_map_from};
 
 /// The version of the status rules (`STATUS.md`) and deadline conventions
 /// (`DEADLINES.md`) this pledger applies. It goes up with every change that
@@ -714,60 +714,158 @@ impl Projection {
             return None;
         }
         let mut lines = lines.into_iter();
-        if lines.next()?.as_ref() != &SNAPSHOT_MAGIC[..SNAPSHOT_MAGIC.len() - 1] {
+        if lines.next()?.as_ref() != SNAPSHOT_MAGIC_LINE {
             return None;
         }
-        let header = lines.next()?;
-        let (seq, hash, retractions, announcement_parts): (u64, Hash, Vec<(u64, u64)>, usize) =
-            serde_json::from_slice(&header).ok()?;
-        let parts: Vec<_> = lines.collect();
-        if announcement_parts > parts.len() {
-            return None;
-        }
-        enum Decoded {
-            Announcements(Vec<(String, AnnouncementFacts)>),
-            Commitments(Vec<(String, CommitmentFacts)>),
-        }
-        let indexed: Vec<(usize, &[u8])> = parts.iter().map(|part| part.as_ref()).enumerate().collect();
-        let decoded = parallel_map_from(2, &indexed, |&(i, part)| {
-            if i < announcement_parts {
-                serde_json::from_slice(part).ok().map(Decoded::Announcements)
+        let header = SnapshotHeader::decode(&lines.next()?)?;
+        let lines: Vec<_> = lines.collect();
+        let indexed: Vec<(usize, &[u8])> = lines.iter().map(|line| line.as_ref()).enumerate().collect();
+        let decoded = parallel_map_from(2, &indexed, |&(i, line)| {
+            if i < header.announcement_lines {
+                serde_json::from_slice(line).ok().map(SnapshotEntries::Announcements)
             } else {
-                serde_json::from_slice(part).ok().map(Decoded::Commitments)
+                serde_json::from_slice(line).ok().map(SnapshotEntries::Commitments)
             }
         });
+        header.assemble(decoded)
+    }
+
+    /// [`Projection::from_snapshot_parts`] for parts that `read` yields one
+    /// by one, as a store reads them: each part's lines are found and
+    /// decoded on a free core while the next part is read. `Err` is the
+    /// first error `read` gave.
+    ///
+    /// A stored part ends at a line end unless a line is longer than a
+    /// part, so each part is decoded on its own; should one not end at a
+    /// line end, the parts are decoded together, as `from_snapshot_parts`
+    /// does.
+    pub fn from_snapshot_read<P: AsRef<[u8]> + Send, E>(
+        read: impl Iterator<Item = Result<P, E>>,
+    ) -> Result<Option<Projection>, E> {
+        let parts = map_as_read(read, |i, part| PartLines::decode(i == 0, part.as_ref()))?;
+        if parts.iter().any(|(_, lines)| lines.is_none()) {
+            let parts: Vec<&[u8]> = parts.iter().map(|(part, _)| part.as_ref()).collect();
+            return Ok(Projection::from_snapshot_parts(&parts));
+        }
+        let mut lines = parts.into_iter().filter_map(|(_, lines)| lines);
+        let Some(first) = lines.next() else {
+            return Ok(None);
+        };
+        let Some(header) = first.header else {
+            return Ok(None);
+        };
+        let entries = first.entries.into_iter().chain(lines.flat_map(|part| part.entries));
+        Ok(header.assemble(entries))
+    }
+}
+
+/// The first line of a snapshot after its marker: see `SNAPSHOT_MAGIC`.
+struct SnapshotHeader {
+    seq: u64,
+    hash: Hash,
+    retractions: Vec<(u64, u64)>,
+    /// How many of the lines after it hold announcements.
+    announcement_lines: usize,
+}
+
+/// One line of a snapshot's entries, decoded.
+enum SnapshotEntries {
+    Announcements(Vec<(String, AnnouncementFacts)>),
+    Commitments(Vec<(String, CommitmentFacts)>),
+}
+
+/// The lines of one part of a snapshot, each decoded.
+struct PartLines {
+    /// For the first part, its header.
+    header: Option<SnapshotHeader>,
+    /// `None` for a line that decodes as neither kind of entries.
+    entries: Vec<Option<SnapshotEntries>>,
+}
+
+impl SnapshotHeader {
+    fn decode(line: &[u8]) -> Option<SnapshotHeader> {
+        let (seq, hash, retractions, announcement_lines) = serde_json::from_slice(line).ok()?;
+        Some(SnapshotHeader { seq, hash, retractions, announcement_lines })
+    }
+
+    /// The projection of this header and its lines of `entries`, in order;
+    /// `None` if a line is damaged, or is not of the kind this header puts
+    /// at its place.
+    fn assemble(self, entries: impl IntoIterator<Item = Option<SnapshotEntries>>) -> Option<Projection> {
         let mut announcements = Vec::new();
         let mut commitments = Vec::new();
-        for part in decoded {
-            match part? {
-                Decoded::Announcements(a) => announcements.extend(a),
-                Decoded::Commitments(c) => commitments.extend(c),
+        let mut lines = 0;
+        for entries in entries {
+            let announced_here = lines < self.announcement_lines;
+            match entries? {
+                SnapshotEntries::Announcements(a) if announced_here || a.is_empty() => {
+                    announcements.extend(a)
+                }
+                SnapshotEntries::Commitments(c) if !announced_here || c.is_empty() => commitments.extend(c),
+                _ => return None,
             }
+            lines += 1;
+        }
+        if self.announcement_lines > lines {
+            return None;
         }
         // Written in key order, so building the maps sorts nothing.
         Some(Projection {
-            seq,
-            hash,
+            seq: self.seq,
+            hash: self.hash,
             announcements: announcements.into_iter().collect(),
             commitments: commitments.into_iter().collect(),
-            retractions,
+            retractions: self.retractions,
         })
     }
 }
+
+impl PartLines {
+    /// The lines of a part that starts at a line start, `first` if it is
+    /// the snapshot's first; `None` if the part cannot be decoded on its
+    /// own: it does not end at a line end, or it is the first and does not
+    /// hold the marker and a header (the parts are then decoded together,
+    /// which tells a damaged snapshot from one cut elsewhere).
+    fn decode(first: bool, part: &[u8]) -> Option<PartLines> {
+        let mut lines = part.strip_suffix(b"\n")?.split(|&b| b == b'\n');
+        let header = match first {
+            true if lines.next()? == SNAPSHOT_MAGIC_LINE => Some(SnapshotHeader::decode(lines.next()?)?),
+            true => return None,
+            false => None,
+        };
+        Some(PartLines { header, entries: lines.map(decode_entries_of_either_kind).collect() })
+    }
+}
+
+/// A line of entries whose kind its place does not tell yet. An
+/// announcement's facts start with two numbers (its seq and date) and a
+/// commitment's with a number and a string (its seq and announcement), so
+/// neither kind's line decodes as the other, and a line of commitments
+/// read as announcements first fails within its first few bytes.
+fn decode_entries_of_either_kind(line: &[u8]) -> Option<SnapshotEntries> {
+    serde_json::from_slice(line)
+        .map(SnapshotEntries::Announcements)
+        .or_else(|_| serde_json::from_slice(line).map(SnapshotEntries::Commitments))
+        .ok()
+}
+
+/// [`SNAPSHOT_MAGIC`] without its newline: the snapshot's first line.
+const SNAPSHOT_MAGIC_LINE: &[u8] = SNAPSHOT_MAGIC.split_last().expect("a marker").1;
 
 /// Snapshot format marker: bump it when the encoding or `Projection`
 /// changes shape, and old snapshots are ignored (they are derived data and
 /// are rebuilt).
 ///
 /// After the marker come lines of compact JSON, each ending in `\n`:
-/// a header `[seq, hash, retractions, A]`, then `A` parts of announcements,
-/// then parts of commitments, each part an array of up to
+/// a header `[seq, hash, retractions, A]`, then `A` lines of announcements,
+/// then lines of commitments, each line an array of up to
 /// [`SNAPSHOT_PART_ENTRIES`] entries in key order. Every entry is an array
 /// rather than an object and dates are day numbers (days since 0001-01-01
 /// plus one, chrono's `num_days_from_ce`), so field names are not repeated
 /// ~60,000 times and no date is formatted or parsed: a third of the bytes of
-/// v1 and a fraction of the time. Parts decode independently, so they are
-/// decoded on all cores.
+/// v1 and a fraction of the time. Lines decode independently, so they are
+/// decoded on all cores (and a store's parts of a snapshot, which end at
+/// line ends, each as it is read).
 const SNAPSHOT_MAGIC: &[u8] = b"pledger-projection-v2\n";
 
 /// Whether the supersessions `rows` show come round in a cycle (`c1`

@@ -49,7 +49,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::chain::{self, FrameError, Hash, Head, RawRecord};
 use crate::event::{EventDigest, IdKind};
-use crate::input::{parallel_map, parallel_map_from};
+use crate::input::parallel_map;
 
 mod index_check;
 mod journal;
@@ -1387,35 +1387,48 @@ impl Store {
     }
 
     /// The parts of the snapshot at `seq`, in order, if it is whole: their
-    /// concatenation is the snapshot. Parts in trees of their own are read
-    /// on all cores.
+    /// concatenation is the snapshot.
     pub fn snapshot_parts(&self, seq: u64) -> Result<Option<Vec<IVec>>, StoreError> {
+        match self.snapshot_part_reads(seq)? {
+            Some(reads) => reads.parts.collect(),
+            None => Ok(None),
+        }
+    }
+
+    /// The parts of the snapshot at `seq` as they are read, one by one and
+    /// in order, for a caller that works on each as it comes (none if no
+    /// snapshot is listed at `seq`). A part is `None` if it is missing:
+    /// the snapshot is not whole.
+    ///
+    /// (Reading the parts on several threads gains nothing: sled reads a
+    /// large value on one thread at a time.)
+    pub fn snapshot_part_reads(&self, seq: u64) -> Result<Option<SnapshotPartReads<'_>>, StoreError> {
         let Some(head) = self.snapshot_heads.get(seq.to_be_bytes()).map_err(|e| self.error(e))? else {
             return Ok(None);
         };
         let Some(PartsLayout { count, in_trees }) = PartsLayout::of(&head) else {
             return Ok(None);
         };
-        if in_trees {
-            let parts: Vec<u32> = (0..count).collect();
-            let read =
-                parallel_map_from(2, &parts, |&i| match self.existing_tree(&snapshot_part_tree(seq, i))? {
-                    Some(tree) => tree.get(SEGMENT_KEY).map_err(|e| self.error(e)),
-                    None => Ok(None),
-                });
-            return read.into_iter().collect();
-        }
-        // A snapshot written before parts had trees of their own: one range
-        // scan over its parts in `snapshot_parts`.
-        let mut out = Vec::with_capacity(count as usize);
-        let mut parts = self.snapshot_parts.range(part_key(seq, 0)..part_key(seq, count));
-        for i in 0..count {
-            match parts.next().transpose().map_err(|e| self.error(e))? {
-                Some((key, part)) if key == part_key(seq, i) => out.push(part),
-                _ => return Ok(None),
-            }
-        }
-        Ok(Some(out))
+        let parts: Box<dyn Iterator<Item = Result<Option<IVec>, StoreError>>> = if in_trees {
+            let names = self.db.tree_names();
+            Box::new((0..count).map(move |i| {
+                let name = snapshot_part_tree(seq, i);
+                if !names.iter().any(|n| n == name.as_bytes()) {
+                    return Ok(None);
+                }
+                let tree = self.db.open_tree(name).map_err(|e| self.error(e))?;
+                tree.get(SEGMENT_KEY).map_err(|e| self.error(e))
+            }))
+        } else {
+            // A snapshot written before parts had trees of their own: one
+            // range scan over its parts in `snapshot_parts`.
+            let mut parts = self.snapshot_parts.range(part_key(seq, 0)..part_key(seq, count));
+            Box::new((0..count).map(move |i| match parts.next().transpose().map_err(|e| self.error(e))? {
+                Some((key, part)) if key == part_key(seq, i) => Ok(Some(part)),
+                _ => Ok(None),
+            }))
+        };
+        Ok(Some(SnapshotPartReads { count, parts }))
     }
 
     /// Removes every snapshot (they are derived data and can be rebuilt).
@@ -2075,6 +2088,38 @@ impl Intruder<'_> {
         store.sync().expect("intruder syncs");
     }
 
+    /// Rewrites the snapshot at `seq` in part trees of `lines` lines each,
+    /// every part ending at a line end, as a snapshot too large for one part
+    /// is stored. Tests of reading many parts use it.
+    pub fn rewrite_snapshot_in_parts_of(&self, seq: u64, covered: Hash, bytes: &[u8], lines: usize) {
+        let store = self.store;
+        store.remove_snapshot(seq).expect("intruder removes the snapshot");
+        let ends: Vec<usize> = (bytes.iter().enumerate())
+            .filter(|&(_, &b)| b == b'\n')
+            .map(|(at, _)| at + 1)
+            .skip(lines - 1)
+            .step_by(lines)
+            .chain([bytes.len()])
+            .collect();
+        let mut start = 0;
+        let mut count = 0;
+        for end in ends {
+            if end > start {
+                let tree = store.db.open_tree(snapshot_part_tree(seq, count)).expect("intruder opens a part");
+                tree.insert(SEGMENT_KEY, &bytes[start..end]).expect("intruder writes a part");
+                count += 1;
+                start = end;
+            }
+        }
+        store.finish_snapshot(seq, covered, count).expect("intruder lists the snapshot");
+    }
+
+    /// Removes part `part` of the snapshot at `seq`, which stays listed.
+    pub fn remove_snapshot_part(&self, seq: u64, part: u32) {
+        self.store.db.drop_tree(snapshot_part_tree(seq, part)).expect("intruder removes a part");
+        self.store.sync().expect("intruder syncs");
+    }
+
     /// The names of the trees that hold snapshot parts, listed or not.
     pub fn snapshot_part_trees(&self) -> Vec<String> {
         let mut names = self.store.snapshot_part_tree_names();
@@ -2437,6 +2482,14 @@ impl PartsLayout {
         let count = u32::from_be_bytes(head.get(32..36)?.try_into().expect("4 bytes"));
         Some(PartsLayout { count, in_trees: head.get(36) == Some(&SNAPSHOT_IN_TREES) })
     }
+}
+
+/// The parts of one snapshot as [`Store::snapshot_part_reads`] reads them.
+pub struct SnapshotPartReads<'a> {
+    /// How many parts the snapshot has.
+    pub count: u32,
+    /// Each part in turn, `None` for a missing one.
+    pub parts: Box<dyn Iterator<Item = Result<Option<IVec>, StoreError>> + 'a>,
 }
 
 /// The prefix of the trees holding snapshot parts.

@@ -498,6 +498,99 @@ fn a_snapshot_stored_the_old_way_in_pieces_cut_mid_line_is_still_read() {
     }
 }
 
+/// Given a ledger whose newest snapshot is stored in many parts, each ending
+/// at a line end (as a snapshot too large for one part is), when its
+/// projection is read, then that snapshot is used and gives what a full
+/// replay gives; and once one of its parts is missing, it is not used, and
+/// the projection is still the replay's.
+#[test]
+fn a_snapshot_stored_in_many_parts_is_read_whole_or_not_at_all() {
+    let lines = generated_lines(3000);
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(&dir.path().join("l.db"), OpenMode::Create).unwrap().with_snapshot_every(1000);
+    let stamp = stamp();
+    for group in lines.chunks(700) {
+        ledger.append(group, None, &stamp).unwrap();
+    }
+    let head = ledger.head().unwrap().seq;
+    let newest = ledger.newest_snapshot(head).unwrap().expect("a snapshot was kept");
+    let bytes = newest.to_snapshot();
+    let replayed = ledger.projection_replayed(None).unwrap();
+    for lines_a_part in [1, 2, 3] {
+        ledger.store().intruder().rewrite_snapshot_in_parts_of(newest.seq, newest.hash, &bytes, lines_a_part);
+        let read = ledger.newest_snapshot(head).unwrap();
+        assert!(
+            read.as_ref() == Some(&newest),
+            "{lines_a_part} lines a part: the snapshot read back differs"
+        );
+        assert!(ledger.projection(None).unwrap() == replayed, "{lines_a_part} lines a part: unlike a replay");
+    }
+    ledger.store().intruder().remove_snapshot_part(newest.seq, 1);
+    let read = ledger.newest_snapshot(head).unwrap();
+    assert_ne!(read.map(|p| p.seq), Some(newest.seq), "a snapshot missing a part was used");
+    assert!(ledger.projection(None).unwrap() == replayed, "with a part missing: unlike a replay");
+}
+
+/// Given a snapshot's bytes handed over in parts as a store reads them,
+/// when they are decoded part by part as they come, then the projection is
+/// the one the whole bytes give, however the parts are cut; lines moved out
+/// of their places, or a part that cannot be read, give no projection.
+#[test]
+fn a_snapshot_decoded_as_its_parts_are_read_is_the_snapshot_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_from(dir.path(), &[], 0);
+    let stamp = stamp();
+    ledger.append(&generated_lines(8000), None, &stamp).unwrap();
+    let projection = ledger.projection(None).unwrap();
+    let bytes = projection.to_snapshot();
+    let lines: Vec<Vec<u8>> = bytes.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    assert!(lines.len() >= 5, "a snapshot of several lines of entries ({} lines)", lines.len());
+    let read = |parts: Vec<Vec<u8>>| Projection::from_snapshot_read(parts.into_iter().map(Ok::<_, ()>));
+    let whole = |parts: Vec<Vec<u8>>| read(parts).unwrap().is_some_and(|p| p == projection);
+    // As a store keeps a large snapshot: the marker and the header in the
+    // first part, which is then decoded alone too, and a line a part after.
+    let parts_of =
+        |lines: Vec<Vec<u8>>| -> Vec<Vec<u8>> { [vec![lines[..2].concat()], lines[2..].to_vec()].concat() };
+    // The lines with the header's count of lines of announcements moved by `by`.
+    let recounted = |by: i64| -> Vec<Vec<u8>> {
+        let mut header: serde_json::Value = serde_json::from_slice(&lines[1]).unwrap();
+        header[3] = (header[3].as_i64().unwrap() + by).into();
+        let mut lines = lines.clone();
+        lines[1] = format!("{header}\n").into_bytes();
+        lines
+    };
+    let mut last_moved_first = lines.clone();
+    let last = last_moved_first.pop().unwrap();
+    last_moved_first.insert(2, last);
+    let announcement_lines =
+        serde_json::from_slice::<serde_json::Value>(&lines[1]).unwrap()[3].as_u64().unwrap();
+    let mut announcements_short = recounted(1);
+    announcements_short.truncate(2 + announcement_lines as usize);
+    let mut headless = lines.clone();
+    headless.remove(1);
+    let cases: Vec<(&str, Vec<Vec<u8>>, bool)> = vec![
+        ("one part", vec![bytes.clone()], true),
+        ("a line a part after the header", parts_of(lines.clone()), true),
+        ("two lines a part", lines.chunks(2).map(<[Vec<u8>]>::concat).collect(), true),
+        ("a line a part, the marker alone first", lines.clone(), true),
+        ("cut mid-line", bytes.chunks(1000).map(<[u8]>::to_vec).collect(), true),
+        ("the last line moved first", parts_of(last_moved_first), false),
+        ("the header counting a line of announcements more", parts_of(recounted(1)), false),
+        ("the header counting a line of announcements fewer", parts_of(recounted(-1)), false),
+        ("the header counting a line of announcements past the last", parts_of(announcements_short), false),
+        ("no header", parts_of(headless), false),
+        ("no final newline", vec![bytes[..bytes.len() - 1].to_vec()], false),
+        ("no parts", Vec::new(), false),
+    ];
+    for (case, parts, expected) in cases {
+        let got = read(parts.clone()).unwrap();
+        assert_eq!(got.is_some(), expected, "{case}: a projection or none");
+        assert!(!expected || whole(parts), "{case}: the projection differs from the snapshot's");
+    }
+    let failing = lines.iter().map(|l| Ok(l.clone())).take(3).chain([Err("part 3 unreadable")]);
+    assert_eq!(Projection::from_snapshot_read(failing).err(), Some("part 3 unreadable"));
+}
+
 /// Given a ledger with a snapshot, and the parts of another snapshot that a
 /// process killed before listing it left behind, when the ledger is opened
 /// to read and then to write, then reading leaves the parts, writing
