@@ -310,13 +310,16 @@ pub(crate) fn map_as_read<T: Send, R: Send, E>(
     f: impl Fn(usize, &T) -> R + Sync,
 ) -> Result<Vec<(T, R)>, E> {
     let workers = cores();
-    // Bounded, so that reading does not run far ahead of the work.
+    // Bounded, so that reading does not run far ahead of the work. The
+    // workers alone hold the receiver, so that if they all panic, sending
+    // fails rather than waiting for good.
     let (send, receive) = std::sync::mpsc::sync_channel::<(usize, T)>(workers);
-    let receive = std::sync::Mutex::new(receive);
+    let receive = std::sync::Arc::new(std::sync::Mutex::new(receive));
     std::thread::scope(|scope| {
-        let (f, receive) = (&f, &receive);
+        let f = &f;
         let handles: Vec<_> = (0..workers)
             .map(|_| {
+                let receive = std::sync::Arc::clone(&receive);
                 scope.spawn(move || {
                     let mut done = Vec::new();
                     loop {
@@ -330,11 +333,13 @@ pub(crate) fn map_as_read<T: Send, R: Send, E>(
                 })
             })
             .collect();
+        drop(receive);
         let mut error = None;
         for (i, item) in read.enumerate() {
             match item {
                 Ok(item) => {
-                    // Fails only if every worker has panicked: joined below.
+                    // Fails only once every worker has panicked: the panic
+                    // is raised by the join below.
                     if send.send((i, item)).is_err() {
                         break;
                     }
@@ -807,6 +812,38 @@ mod tests {
 
     fn errors_of(text: &[u8]) -> Vec<String> {
         read_lines("f.jsonl", text, |_| {}).1.into_iter().map(|e| e.to_string()).collect()
+    }
+
+    #[test]
+    fn work_done_as_items_are_read_comes_back_in_order_or_stops_at_a_read_error() {
+        // given items read one by one, some costlier than others
+        for n in [0usize, 1, 2, 7, 100] {
+            let read = (0..n).map(Ok::<_, String>);
+            // when each is worked on as it comes
+            let done = map_as_read(read, |i, &item| {
+                if item % 3 == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                (i, item * 10)
+            });
+            // then every item is there once, in order, with its own result
+            let expected: Vec<_> = (0..n).map(|i| (i, (i, i * 10))).collect();
+            assert_eq!(done.unwrap(), expected, "{n} items");
+        }
+        // given a read that fails part way, then its error is the answer
+        let read = (0..50).map(|i| if i == 20 { Err(format!("item {i} unreadable")) } else { Ok(i) });
+        assert_eq!(map_as_read(read, |_, &item| item).unwrap_err(), "item 20 unreadable");
+    }
+
+    #[test]
+    fn a_panic_in_the_work_on_items_as_read_is_raised_not_waited_on() {
+        // given work that panics on every item, more items than the
+        // channel holds, then the panic comes back with its own message
+        let caught = std::panic::catch_unwind(|| {
+            map_as_read((0..100).map(Ok::<_, ()>), |_, _: &i32| -> i32 { panic!("the work failed") })
+        });
+        let payload = caught.expect_err("the panic is raised");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"the work failed"));
     }
 
     #[test]

@@ -751,6 +751,7 @@ impl Projection {
         let Some(first) = lines.next() else {
             return Ok(None);
         };
+        // (The first part decodes only with its header.)
         let Some(header) = first.header else {
             return Ok(None);
         };
@@ -1019,4 +1020,32 @@ fn window(phrase: &str, anchor: NaiveDate) -> Option<DeadlineWindow> {
         Err(_) => (anchor, None),
     };
     Some(DeadlineWindow { phrase: phrase.to_owned(), start, end })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_that_end_at_line_ends_are_each_decoded_on_their_own() {
+        // given a snapshot of one announcement and one commitment, in parts
+        // as a store keeps them: the marker and header first, then a line
+        // each
+        let header = Projection { seq: 2, ..Projection::default() }.to_snapshot();
+        let header = std::str::from_utf8(&header).unwrap().lines().nth(1).unwrap().replace("],0]", "],1]");
+        let parts = [
+            format!("pledger-projection-v2\n{header}\n"),
+            "[[\"a1\",[1,739000,\"Talks\",[\"Japan\",\"India\"]]]]\n".to_owned(),
+            "[[\"c1\",[2,\"a1\",\"Hold a dialogue\",null,\"early 2026\",[],[],[],[]]]]\n".to_owned(),
+        ];
+        // when each is decoded alone, then none needs the others
+        for (i, part) in parts.iter().enumerate() {
+            assert!(PartLines::decode(i == 0, part.as_bytes()).is_some(), "part {i} decoded on its own");
+        }
+        // and the parts read as they come give what the whole bytes give
+        let read = Projection::from_snapshot_read(parts.iter().map(Ok::<_, ()>)).unwrap();
+        let whole = Projection::from_snapshot(parts.concat().as_bytes());
+        assert!(read.is_some() && read == whole, "{read:?} against {whole:?}");
+        assert_eq!(read.map(|p| (p.announcements.len(), p.commitments.len())), Some((1, 1)));
+    }
 }

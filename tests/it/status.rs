@@ -566,6 +566,10 @@ fn a_snapshot_decoded_as_its_parts_are_read_is_the_snapshot_or_nothing() {
         serde_json::from_slice::<serde_json::Value>(&lines[1]).unwrap()[3].as_u64().unwrap();
     let mut announcements_short = recounted(1);
     announcements_short.truncate(2 + announcement_lines as usize);
+    // An empty line of entries decodes as either kind: the joined path
+    // reads it as commitments where commitments go.
+    let mut with_empty_line = lines.clone();
+    with_empty_line.push(b"[]\n".to_vec());
     let mut headless = lines.clone();
     headless.remove(1);
     let cases: Vec<(&str, Vec<Vec<u8>>, bool)> = vec![
@@ -574,6 +578,7 @@ fn a_snapshot_decoded_as_its_parts_are_read_is_the_snapshot_or_nothing() {
         ("two lines a part", lines.chunks(2).map(<[Vec<u8>]>::concat).collect(), true),
         ("a line a part, the marker alone first", lines.clone(), true),
         ("cut mid-line", bytes.chunks(1000).map(<[u8]>::to_vec).collect(), true),
+        ("an empty line of entries last", parts_of(with_empty_line), true),
         ("the last line moved first", parts_of(last_moved_first), false),
         ("the header counting a line of announcements more", parts_of(recounted(1)), false),
         ("the header counting a line of announcements fewer", parts_of(recounted(-1)), false),
