@@ -1410,14 +1410,9 @@ impl Store {
             return Ok(None);
         };
         let parts: Box<dyn Iterator<Item = Result<Option<IVec>, StoreError>>> = if in_trees {
-            let names = self.db.tree_names();
-            Box::new((0..count).map(move |i| {
-                let name = snapshot_part_tree(seq, i);
-                if !names.iter().any(|n| n == name.as_bytes()) {
-                    return Ok(None);
-                }
-                let tree = self.db.open_tree(name).map_err(|e| self.error(e))?;
-                tree.get(SEGMENT_KEY).map_err(|e| self.error(e))
+            Box::new((0..count).map(move |i| match self.existing_tree(&snapshot_part_tree(seq, i))? {
+                Some(tree) => tree.get(SEGMENT_KEY).map_err(|e| self.error(e)),
+                None => Ok(None),
             }))
         } else {
             // A snapshot written before parts had trees of their own: one
