@@ -467,21 +467,28 @@ fn a_long_journaled_tail_is_read_whole_from_any_seq() {
     assert_eq!(reopened.projection_replayed(None).unwrap().statuses(date("2026-11-28")), statuses);
 }
 
+/// A ledger of 3,000 generated events appended in groups of 700, with a
+/// snapshot every 1,000, and its newest snapshot.
+fn ledger_of_3000_events_with_snapshots(dir: &std::path::Path) -> (Ledger, Projection) {
+    let ledger = Ledger::open(&dir.join("l.db"), OpenMode::Create).unwrap().with_snapshot_every(1000);
+    let stamp = stamp();
+    for group in generated_lines(3000).chunks(700) {
+        ledger.append(group, None, &stamp).unwrap();
+    }
+    let head = ledger.head().unwrap().seq;
+    let newest = ledger.newest_snapshot(head).unwrap().expect("a snapshot was kept");
+    (ledger, newest)
+}
+
 /// Given a ledger whose newest snapshot is stored as stores written before
 /// snapshot part trees kept it (pieces cut anywhere, mid-line too, in one
 /// tree), when its projection is read, then that snapshot is used, and it
 /// gives what a full replay gives.
 #[test]
 fn a_snapshot_stored_the_old_way_in_pieces_cut_mid_line_is_still_read() {
-    let lines = generated_lines(3000);
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(&dir.path().join("l.db"), OpenMode::Create).unwrap().with_snapshot_every(1000);
-    let stamp = stamp();
-    for group in lines.chunks(700) {
-        ledger.append(group, None, &stamp).unwrap();
-    }
+    let (ledger, newest) = ledger_of_3000_events_with_snapshots(dir.path());
     let head = ledger.head().unwrap().seq;
-    let newest = ledger.newest_snapshot(head).unwrap().expect("a snapshot was kept");
     for piece in [1000, 4097] {
         ledger.store().intruder().rewrite_snapshot_as_legacy(
             newest.seq,
@@ -505,15 +512,9 @@ fn a_snapshot_stored_the_old_way_in_pieces_cut_mid_line_is_still_read() {
 /// the projection is still the replay's.
 #[test]
 fn a_snapshot_stored_in_many_parts_is_read_whole_or_not_at_all() {
-    let lines = generated_lines(3000);
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(&dir.path().join("l.db"), OpenMode::Create).unwrap().with_snapshot_every(1000);
-    let stamp = stamp();
-    for group in lines.chunks(700) {
-        ledger.append(group, None, &stamp).unwrap();
-    }
+    let (ledger, newest) = ledger_of_3000_events_with_snapshots(dir.path());
     let head = ledger.head().unwrap().seq;
-    let newest = ledger.newest_snapshot(head).unwrap().expect("a snapshot was kept");
     let bytes = newest.to_snapshot();
     let replayed = ledger.projection_replayed(None).unwrap();
     for lines_a_part in [1, 2, 3] {
